@@ -1,0 +1,111 @@
+"""The store abstraction: an embedded pyoxigraph store holding the dataset in named graphs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+"""Serializations by their usual short name."""
+
+QuadFormats = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
+
+
+class Store:
+    """A quad store: named graphs in, SPARQL out. The default graph of queries is the union."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+        self._store = ox.Store(str(path)) if path is not None else ox.Store()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def load_file(self, path: Path, graph: str) -> None:
+        """Load one RDF file (format from its extension) into a named graph, atomically."""
+        with path.open("rb") as handle:
+            self._store.load(handle, format=_format_for(path), to_graph=ox.NamedNode(graph))
+
+    def load_data(self, data: bytes | str, format: ox.RdfFormat, graph: str) -> None:
+        self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> int:
+        """Replace a named graph's content with the given triples; returns how many were written."""
+        node = ox.NamedNode(graph)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
+        self._store.clear_graph(node)
+        self._store.extend(quads)
+        return len(quads)
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        *,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a SPARQL query; `bindings` substitutes variables by RDF terms (never by text)."""
+        kwargs: dict = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if bindings:
+            kwargs["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
+        return self._store.query(sparql, **kwargs)
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def dump(self, format: ox.RdfFormat, graph: str | None = None) -> bytes:
+        """Serialize the whole dataset (quad formats) or the union / one graph (triple formats)."""
+        if format in QuadFormats:
+            return self._store.dump(format=format)
+        if graph is not None:
+            return self._store.dump(format=format, from_graph=ox.NamedNode(graph))
+        triples = self._store.query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
+        )
+        return ox.serialize(triples, format=format)
+
+    def to_rdflib(self) -> rdflib.Graph:
+        """The union of all graphs as an in-memory rdflib graph (for pyshacl and rdflib tools)."""
+        union = rdflib.Graph()
+        union.parse(data=self.dump(ox.RdfFormat.N_TRIPLES), format="nt")
+        return union
+
+    def version(self) -> str:
+        """A digest of the content, to key caches on the data version."""
+        digest = hashlib.sha256(self._store.dump(format=ox.RdfFormat.N_QUADS))
+        return digest.hexdigest()[:16]
+
+
+def _format_for(path: Path) -> ox.RdfFormat:
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    if fmt is None:
+        raise ValueError(f"{path}: unknown RDF file extension {path.suffix!r}")
+    return fmt
