@@ -36,6 +36,8 @@ class Param:
     description: str = ""
     default: str | None = None
     required: bool = False
+    example: str | None = None
+    """A value that shows how the parameter is used (docs, tests, the web form)."""
 
     def term(self, raw: str) -> ox.NamedNode | ox.Literal:
         """The RDF term for a raw text value, checked against the parameter's type."""
@@ -126,6 +128,7 @@ def parse_query_file(path: Path) -> NamedQuery:
         if ptype not in PARAM_TYPES:
             raise QueryError(f"{path}: parameter {name!r} has unknown type {ptype!r}")
         default = spec.get("default")
+        example = spec.get("example", default)
         params.append(
             Param(
                 name=name,
@@ -133,6 +136,7 @@ def parse_query_file(path: Path) -> NamedQuery:
                 description=str(spec.get("description", "")).strip(),
                 default=None if default is None else str(default),
                 required=bool(spec.get("required", False)),
+                example=None if example is None else str(example),
             )
         )
     return NamedQuery(

@@ -35,7 +35,10 @@ class Store:
     def load_file(self, path: Path, graph: str) -> None:
         """Load one RDF file (format from its extension) into a named graph, atomically."""
         with path.open("rb") as handle:
-            self._store.load(handle, format=_format_for(path), to_graph=ox.NamedNode(graph))
+            try:
+                self._store.load(handle, format=_format_for(path), to_graph=ox.NamedNode(graph))
+            except SyntaxError as exc:
+                raise ValueError(f"{path}: {exc}") from None
 
     def load_data(self, data: bytes | str, format: ox.RdfFormat, graph: str) -> None:
         self._store.load(data, format=format, to_graph=ox.NamedNode(graph))

@@ -1,0 +1,82 @@
+"""Every named query is a valid, documented, runnable SPARQL file whose parameters bind as terms."""
+
+import pyoxigraph as ox
+import pytest
+
+from graph.queries import ParamError, QueryError, catalogue, get_query
+from graph.settings import Settings
+
+QUERIES = catalogue(Settings().queries_dir)
+
+
+def test_the_catalogue_holds_the_twelve_research_questions():
+    for name in ("partners-of", "sister-cities-by-country", "agreement-parties",
+                 "agreements-on-topic", "sister-schools-of", "officials-of", "visits-by-year",
+                 "event-participants", "partner-links-beyond", "source-of",
+                 "agreements-timeline", "label-search"):
+        assert name in QUERIES
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_query_is_documented_and_its_params_are_projected(name):
+    query = QUERIES[name]
+    assert query.summary
+    if query.form == "SELECT":
+        # Parameters are bound by substitution, which needs the variable in the projection.
+        head = query.text.split("WHERE")[0]
+        for param in query.params:
+            assert f"?{param.name}" in head, f"{name}: ?{param.name} is not projected"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_query_runs_on_the_bundled_graph_with_its_example_values(name, store):
+    query = QUERIES[name]
+    values = {p.name: p.example for p in query.params if p.example is not None}
+    for param in query.params:
+        assert not param.required or param.example, f"{name}: required {param.name} needs an example"
+    result = store.query(query.text, query.bindings(values))
+    if query.form == "SELECT":
+        assert list(result), f"{name} returns nothing for its example"
+
+
+def test_an_iri_parameter_binds_as_a_term_not_as_text(store):
+    query = QUERIES["label-search"]
+    hostile = 'x")) } UNION { ?resource ?p ?label } #'
+    rows = list(store.query(query.text, query.bindings({"text": hostile})))
+    assert rows == []
+
+
+def test_a_resource_path_expands_to_the_resource_namespace():
+    term = QUERIES["partners-of"].bindings({"actor": "city/gdynia"})["actor"]
+    assert term == ox.NamedNode("https://w3id.org/citydiplomacy/id/city/gdynia")
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "bad"),
+    [
+        ("partners-of", {"actor": "not an iri"}, "actor"),
+        ("agreements-on-topic", {"since": "2025-13"}, "since"),
+        ("agreements-on-topic", {"since": "last year"}, "since"),
+        ("label-search", {"text": "x", "lang": "zh Hant"}, "lang"),
+        ("label-search", {}, "text"),
+        ("partners-of", {"city": "city/gdynia"}, "city"),
+    ],
+)
+def test_a_bad_parameter_is_refused_with_its_name(name, values, bad):
+    with pytest.raises(ParamError) as caught:
+        QUERIES[name].bindings(values)
+    assert caught.value.name == bad
+
+
+def test_dates_keep_the_precision_they_are_given():
+    since = QUERIES["agreements-on-topic"].params[1]
+    assert since.term("2025").datatype.value.endswith("#gYear")
+    assert since.term("2025-09").datatype.value.endswith("#gYearMonth")
+    assert since.term("2025-09-01").datatype.value.endswith("#date")
+
+
+def test_an_unknown_query_name_lists_the_known_ones(settings):
+    with pytest.raises(QueryError, match="partners-of"):
+        get_query(settings.queries_dir, "no-such-query")
+    with pytest.raises(QueryError):
+        get_query(settings.queries_dir, "../pyproject")
