@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,12 +27,12 @@ out = Console()
 err = Console(stderr=True)
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class QueryFormat(str, Enum):
+class QueryFormat(StrEnum):
     table = "table"
     csv = "csv"
     tsv = "tsv"
@@ -43,7 +43,7 @@ class QueryFormat(str, Enum):
     jsonld = "jsonld"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     ttl = "ttl"
     nt = "nt"
     nq = "nq"
@@ -102,7 +102,9 @@ def list_queries(
 
 @app.command()
 def query(
-    name: Annotated[str, typer.Argument(help="Name of a query in queries/ (see `citydip queries`).")],
+    name: Annotated[
+        str, typer.Argument(help="Name of a query in queries/ (see `citydip queries`).")
+    ],
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="A parameter as name=value.")
     ] = None,

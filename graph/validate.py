@@ -104,17 +104,22 @@ def validate(data: Graph, shapes: Graph, ontology: Graph | None = None) -> Repor
 
 
 def _findings(results: Graph) -> Iterable[Finding]:
-    for result in results.subjects(RDF.type, SH.ValidationResult):
-        severity = results.value(result, SH.resultSeverity)
-        yield Finding(
-            severity=SEVERITIES.get(severity, str(severity)),
-            focus=_term(results, results.value(result, SH.focusNode)) or "",
-            path=_term(results, results.value(result, SH.resultPath)),
-            value=_term(results, results.value(result, SH.value)),
-            shape=_term(results, results.value(result, SH.sourceShape)),
-            component=_term(results, results.value(result, SH.sourceConstraintComponent)) or "",
-            message=_message(results, result),
-        )
+    # Only the report's top-level results: pyshacl also writes nested sh:detail results.
+    for report in results.subjects(RDF.type, SH.ValidationReport):
+        yield from (_finding(results, r) for r in results.objects(report, SH.result))
+
+
+def _finding(results: Graph, result: Node) -> Finding:
+    severity = results.value(result, SH.resultSeverity)
+    return Finding(
+        severity=SEVERITIES.get(severity, str(severity)),
+        focus=_term(results, results.value(result, SH.focusNode)) or "",
+        path=_term(results, results.value(result, SH.resultPath)),
+        value=_term(results, results.value(result, SH.value)),
+        shape=_term(results, results.value(result, SH.sourceShape)),
+        component=_term(results, results.value(result, SH.sourceConstraintComponent)) or "",
+        message=_message(results, result),
+    )
 
 
 def _message(results: Graph, result: Node) -> str:
