@@ -15,7 +15,7 @@ from graph.load import build_store
 from graph.queries import ParamError, QueryError, catalogue, get_query
 from graph.results import as_table, serialize
 from graph.settings import get_settings
-from graph.store import RDF_FORMATS
+from graph.store import RDF_FORMATS, Store
 from graph.validate import validate_files
 
 app = typer.Typer(
@@ -58,9 +58,10 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _store(paths: list[Path] | None = None):
+    """The CLI reads the files into an in-memory store: fast, and never locks a server's store."""
     with err.status("Loading the graph…"):
         try:
-            return build_store(get_settings(), paths)
+            return build_store(get_settings(), paths, Store(None))
         except (OSError, SyntaxError, ValueError) as exc:
             _fail(f"cannot load the data: {exc}")
 
@@ -188,20 +189,70 @@ def export(
         err.print(f"wrote {len(data)} bytes to {output}")
 
 
+def _load_progress():
+    """A rich progress bar on stderr for loading the data files (by bytes read)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("loading {task.description}"), BarColumn(), DownloadColumn(),
+                   TimeRemainingColumn(), console=err, transient=True)
+    task = bar.add_task("data", total=None)
+
+    def report(path: Path, done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, description=path.name, completed=done, total=total)
+
+    return bar, report
+
+
+@app.command()
+def load(
+    force: Annotated[bool, typer.Option(help="Empty the store first and load everything anew.")]
+    = False,
+) -> None:
+    """Fill the configured store from ontology/, graph/data/ and the derived shortcuts."""
+    from graph.load import open_store
+
+    settings = get_settings()
+    store = open_store(settings)
+    if store.count() and not force:
+        out.print(f"the store already holds {store.count()} triples; use --force to reload")
+        return
+    bar, report = _load_progress()
+    try:
+        build_store(settings, store=store, progress=report)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot load the data: {exc}")
+    finally:
+        bar.stop()
+    store.flush()
+    out.print(f"loaded {store.count()} triples in {store.load_seconds:.2f} s", highlight=False)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Load the bundled data and report its summary and validation result."""
+    """Start the SPARQL endpoint and web pages over the configured store."""
+    import uvicorn
+
+    from graph.backend import open_backend
+    from server.app import create_app
+
     settings = get_settings()
-    store = _store()
-    out.print(f"citydiplomacy: {store.count()} triples in {len(store.graphs())} graphs "
-              f"(loaded in {store.load_seconds:.2f} s)", highlight=False)
-    with err.status("Validating against the shapes…"):
-        report = validate_files([settings.data_dir], settings)
-    out.print(report.to_text().splitlines()[0], highlight=False, markup=False)
-    err.print(f"(the HTTP server for {host}:{port} is not part of this version)")
+    bar, report = _load_progress()
+    try:
+        backend = open_backend(settings, progress=report)
+    except (OSError, ValueError, RuntimeError) as exc:
+        _fail(f"cannot open the store: {exc}")
+    finally:
+        bar.stop()
+    err.print(f"citydiplomacy: {backend.store.count()} triples "
+              f"({settings.store_backend} store"
+              + ("" if settings.store_backend == "remote" else f" at {settings.store_path}")
+              + f"); serving on http://{host}:{port}/", highlight=False)
+    uvicorn.run(create_app(settings, backend), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

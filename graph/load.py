@@ -31,16 +31,19 @@ def load_ontology(store: Store, settings: Settings) -> None:
         store.load_file(path, str(ONTOLOGY_GRAPH))
 
 
-def load_data(store: Store, paths: Iterable[Path], progress=None) -> dict[str, int]:
-    """Load each data file into the named graph of its stem; returns triples per graph."""
-    counts: dict[str, int] = {}
-    for path in data_files(paths):
-        graph = str(graph_for(path.stem))
-        store.load_file(path, graph)
-        counts[graph] = store.count(graph)
-        if progress is not None:
-            progress(path)
-    return counts
+def load_data(store: Store, paths: Iterable[Path], progress=None) -> None:
+    """Load each data file into the named graph of its stem, reporting bytes done to `progress`."""
+    files = data_files(paths)
+    total = sum(p.stat().st_size for p in files)
+    done = 0
+
+    for path in files:
+        def advance(n: int, path: Path = path) -> None:
+            nonlocal done
+            done += n
+            progress(path, done, total)
+
+        store.load_file(path, str(graph_for(path.stem)), advance if progress else None)
 
 
 def rule_files(settings: Settings) -> list[Path]:
@@ -55,15 +58,29 @@ def materialise_shortcuts(store: Store, settings: Settings) -> int:
     return store.replace_graph(str(SHORTCUTS_GRAPH), triples)
 
 
+def open_store(settings: Settings):
+    """The store the settings name: embedded (on disk or in memory) or remote."""
+    if settings.store_backend == "remote":
+        from graph.remote import RemoteStore
+
+        if not settings.remote_query_url:
+            raise ValueError("the remote backend needs CITYDIP_REMOTE_QUERY_URL")
+        return RemoteStore(settings.remote_query_url, settings.remote_update_url)
+    return Store(None if settings.in_memory else Path(settings.store_path))
+
+
 def build_store(
-    settings: Settings, paths: Iterable[Path] | None = None, store: Store | None = None
+    settings: Settings,
+    paths: Iterable[Path] | None = None,
+    store: Store | None = None,
+    progress=None,
 ) -> Store:
     """A store with the ontology, the given data (default: all of graph/data) and shortcuts."""
     started = time.perf_counter()
-    store = store if store is not None else Store(settings.store_path)
+    store = store if store is not None else open_store(settings)
     store.clear()
     load_ontology(store, settings)
-    load_data(store, paths if paths is not None else [settings.data_dir])
+    load_data(store, paths if paths is not None else [settings.data_dir], progress)
     materialise_shortcuts(store, settings)
     store.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
     return store

@@ -2,10 +2,19 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _split(value: object) -> object:
+    """Comma-separated lists from the environment (`a,b`), as well as real lists."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
 
 
 class Settings(BaseSettings):
@@ -17,12 +26,38 @@ class Settings(BaseSettings):
     shapes_dir: Path = ROOT / "shapes"
     queries_dir: Path = ROOT / "queries"
     data_dir: Path = ROOT / "graph" / "data"
-    store_path: Path | None = None
-    """Directory of the embedded store; None keeps it in memory."""
+
+    store_backend: Literal["embedded", "remote"] = "embedded"
+    store_path: str = "var/store"
+    """Folder of the embedded store; `:memory:` keeps it in memory."""
+    remote_query_url: str | None = None
+    """SPARQL query endpoint of the remote store (remote backend)."""
+    remote_update_url: str | None = None
+    """SPARQL update endpoint of the remote store (remote backend)."""
+
+    query_timeout: float = 10.0
+    """Seconds a query may run before the client gets 503 and the query is stopped."""
+    max_rows: int = 10_000
+    """Most rows (or triples) a result may hold; larger results are cut and say so in a header."""
+    query_workers: int = 2
+    """Worker processes that run queries for the embedded store."""
+    service_allowlist: Annotated[list[str], NoDecode] = []
+    """Hosts that SERVICE clauses may call; empty refuses every SERVICE."""
+    cors_origins: Annotated[list[str], NoDecode] = ["*"]
+    resource_base: str = "https://w3id.org/citydiplomacy/id/"
+    """IRI base of resources: `/id/{kind}/{slug}` here serves `{base}{kind}/{slug}`."""
+
+    _split_lists = field_validator("service_allowlist", "cors_origins", mode="before")(
+        classmethod(lambda cls, v: _split(v))
+    )
 
     @property
     def rules_dir(self) -> Path:
         return self.queries_dir / "rules"
+
+    @property
+    def in_memory(self) -> bool:
+        return self.store_path in ("", ":memory:")
 
 
 @lru_cache

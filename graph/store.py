@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -32,11 +33,15 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def load_file(self, path: Path, graph: str) -> None:
-        """Load one RDF file (format from its extension) into a named graph, atomically."""
+    def load_file(self, path: Path, graph: str, on_bytes=None) -> None:
+        """Load one RDF file (format from its extension) into a named graph, atomically.
+
+        `on_bytes(n)` is called as the parser reads the file, for progress reports.
+        """
         with path.open("rb") as handle:
+            source = _Reporting(handle, on_bytes) if on_bytes else handle
             try:
-                self._store.load(handle, format=_format_for(path), to_graph=ox.NamedNode(graph))
+                self._store.load(source, format=_format_for(path), to_graph=ox.NamedNode(graph))
             except SyntaxError as exc:
                 raise ValueError(f"{path}: {exc}") from None
 
@@ -53,6 +58,15 @@ class Store:
 
     def clear(self) -> None:
         self._store.clear()
+
+    def flush(self) -> None:
+        """Make every write durable on disk (a no-op in memory)."""
+        self._store.flush()
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store itself, for the query workers that inherit it."""
+        return self._store
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -105,6 +119,22 @@ class Store:
         """A digest of the content, to key caches on the data version."""
         digest = hashlib.sha256(self._store.dump(format=ox.RdfFormat.N_QUADS))
         return digest.hexdigest()[:16]
+
+
+class _Reporting(io.RawIOBase):
+    """A binary file that reports how many bytes were read."""
+
+    def __init__(self, handle, on_bytes) -> None:
+        self._handle, self._on_bytes = handle, on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._handle.readinto(buffer)
+        if n:
+            self._on_bytes(n)
+        return n
 
 
 def _format_for(path: Path) -> ox.RdfFormat:

@@ -143,6 +143,7 @@ def _term(graph: Graph, node: Node | None) -> str | None:
 def validate_files(paths: list[Path], settings) -> Report:
     """Load files or folders with the ontology and derived shortcuts, and validate the union."""
     from graph.load import build_store  # local: load depends on store, not on validation
+    from graph.store import Store
 
-    store = build_store(settings, paths)
+    store = build_store(settings, paths, Store(None))
     return validate(store.to_rdflib(), parse_dir(settings.shapes_dir))

@@ -21,7 +21,7 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def store(settings: Settings) -> Store:
     """The bundled data (ontology, graph/data, shortcuts) in an in-memory store."""
-    return build_store(settings)
+    return build_store(settings, store=Store(None))
 
 
 @pytest.fixture(scope="session")

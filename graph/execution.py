@@ -1,0 +1,201 @@
+"""Running queries without blocking the server, with a timeout that really stops them.
+
+pyoxigraph has no query timeout and a Python thread cannot be killed, so the embedded store's
+queries run in worker processes: an in-memory store is inherited by forking, an on-disk store is
+opened read-only by each worker. A query that outlives its timeout is stopped by killing its
+worker, which is then replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from graph.formats import NotAcceptable, negotiate, serialize_result
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """A query with everything needed to run and serialize it in another process."""
+
+    sparql: str
+    bindings: dict[str, ox.NamedNode | ox.Literal] = field(default_factory=dict)
+    default_graph: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    accept: str | None = None
+    format: str | None = None
+    max_rows: int = 10_000
+
+
+@dataclass
+class Outcome:
+    """What a query produced: a serialized body, or an error with the HTTP status that fits."""
+
+    status: int
+    body: bytes = b""
+    media_type: str = "text/plain; charset=utf-8"
+    truncated: bool = False
+    message: str = ""
+
+
+class QueryTimeout(Exception):
+    """The query ran past its time limit and was stopped."""
+
+
+def run_job(store: ox.Store, job: QueryJob) -> Outcome:
+    """Execute a job against a pyoxigraph store: the same code in a worker or in process."""
+    kwargs: dict = {}
+    if job.default_graph is not None:
+        kwargs["default_graph"] = [_graph(g) for g in job.default_graph]
+    else:
+        kwargs["use_default_graph_as_union"] = True
+    if job.named_graphs is not None:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    if job.bindings:
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.bindings.items()}
+    try:
+        result = store.query(job.sparql, **kwargs)
+    except SyntaxError as exc:
+        return Outcome(400, message=f"query syntax error: {exc}")
+    except (ValueError, RuntimeError) as exc:
+        return Outcome(400, message=f"query cannot be run: {exc}")
+    except OSError as exc:
+        return Outcome(500, message=f"the store could not be read: {exc}")
+    if isinstance(result, ox.QueryTriples):
+        form = "CONSTRUCT"
+    elif isinstance(result, ox.QueryBoolean):
+        form = "ASK"
+    else:
+        form = "SELECT"
+    try:
+        fmt = negotiate(job.accept, form, job.format)
+    except NotAcceptable as exc:
+        return Outcome(406, message=str(exc))
+    try:
+        out = serialize_result(result, fmt, job.max_rows)
+    except (OSError, ValueError, RuntimeError) as exc:
+        # Evaluation errors surface while iterating the results.
+        return Outcome(400, message=f"query evaluation failed: {exc}")
+    return Outcome(200, out.body, out.media_type, out.truncated)
+
+
+def _graph(iri: str):
+    return ox.DefaultGraph() if iri == "" else ox.NamedNode(iri)
+
+
+# --- worker processes ------------------------------------------------------------------------
+
+_INHERITED: ox.Store | None = None
+"""The in-memory store a forked worker inherits from its parent."""
+
+
+def _worker_main(conn: Connection, path: str | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    store = _INHERITED if path is None else ox.Store.read_only(path)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            break
+        try:
+            conn.send(run_job(store, job))
+        except (BrokenPipeError, OSError):
+            break
+    os._exit(0)
+
+
+@dataclass
+class _Worker:
+    process: mp.process.BaseProcess
+    conn: Connection
+
+
+class WorkerPool:
+    """A fixed number of query worker processes, each running one query at a time."""
+
+    def __init__(self, store: ox.Store | None, path: str | None, size: int, timeout: float):
+        self._store = store
+        self._path = path
+        self._size = max(1, size)
+        self.timeout = timeout
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._workers: list[_Worker] = []
+        self._ctx = mp.get_context("fork" if path is None else "spawn")
+
+    def _spawn(self) -> _Worker:
+        global _INHERITED
+        parent, child = self._ctx.Pipe()
+        if self._path is None:
+            _INHERITED = self._store
+        process = self._ctx.Process(target=_worker_main, args=(child, self._path), daemon=True)
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._workers.append(worker)
+        return worker
+
+    async def start(self) -> None:
+        self._idle = asyncio.Queue()
+        for _ in range(self._size):
+            self._idle.put_nowait(self._spawn())
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers if w.process.is_alive()]
+
+    async def run(self, job: QueryJob) -> Outcome:
+        """Run a job on an idle worker; raise QueryTimeout (after stopping it) when too slow."""
+        assert self._idle is not None, "start() the pool first"
+        worker = await self._idle.get()
+        try:
+            outcome = await asyncio.wait_for(self._roundtrip(worker, job), self.timeout)
+        except TimeoutError:
+            self._retire(worker)
+            worker = await asyncio.get_running_loop().run_in_executor(None, self._spawn)
+            raise QueryTimeout(
+                f"the query ran longer than {self.timeout:g} s and was stopped") from None
+        except (EOFError, OSError, BrokenPipeError):
+            self._retire(worker)
+            worker = await asyncio.get_running_loop().run_in_executor(None, self._spawn)
+            return Outcome(500, message="the query worker stopped unexpectedly; try again")
+        finally:
+            self._idle.put_nowait(worker)
+        return outcome
+
+    async def _roundtrip(self, worker: _Worker, job: QueryJob) -> Outcome:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = worker.conn.fileno()
+        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+        try:
+            worker.conn.send(job)
+            await ready
+        finally:
+            loop.remove_reader(fd)
+        return worker.conn.recv()
+
+    def _retire(self, worker: _Worker) -> None:
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            worker.process.kill()
+        worker.process.join(timeout=5)
+        worker.conn.close()
+        if worker in self._workers:
+            self._workers.remove(worker)
+
+    async def recycle(self) -> None:
+        """Replace every worker (after the data changed), waiting for running queries."""
+        assert self._idle is not None
+        for _ in range(self._size):
+            old = await self._idle.get()
+            self._retire(old)
+            self._idle.put_nowait(self._spawn())
+
+    def close(self) -> None:
+        for worker in list(self._workers):
+            self._retire(worker)

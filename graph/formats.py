@@ -1,0 +1,145 @@
+"""One table of result formats: media type, short name, serializer; and content negotiation."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+
+import mimeparse
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    media_type: str
+    results: ox.QueryResultsFormat | None = None
+    """Serializer for SELECT/ASK results, when the format is a results format."""
+    rdf: ox.RdfFormat | None = None
+    """Serializer for CONSTRUCT/DESCRIBE graphs, when the format is an RDF format."""
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("json", "application/sparql-results+json", results=ox.QueryResultsFormat.JSON),
+    Format("xml", "application/sparql-results+xml", results=ox.QueryResultsFormat.XML),
+    Format("csv", "text/csv", results=ox.QueryResultsFormat.CSV),
+    Format("tsv", "text/tab-separated-values", results=ox.QueryResultsFormat.TSV),
+    Format("ttl", "text/turtle", rdf=ox.RdfFormat.TURTLE),
+    Format("jsonld", "application/ld+json", rdf=ox.RdfFormat.JSON_LD),
+    Format("nt", "application/n-triples", rdf=ox.RdfFormat.N_TRIPLES),
+    Format("rdfxml", "application/rdf+xml", rdf=ox.RdfFormat.RDF_XML),
+    Format("trig", "application/trig", rdf=ox.RdfFormat.TRIG),
+    Format("nq", "application/n-quads", rdf=ox.RdfFormat.N_QUADS),
+)
+BY_NAME = {f.name: f for f in FORMATS}
+BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
+ALIASES = {
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/plain": "nt",
+    "application/x-turtle": "ttl",
+    "application/turtle": "ttl",
+    "text/n3": "ttl",
+    "turtle": "ttl",
+    "n-triples": "nt",
+    "json-ld": "jsonld",
+    "rdf+xml": "rdfxml",
+}
+RESULT_FORMATS = [f for f in FORMATS if f.results is not None]
+GRAPH_FORMATS = [f for f in FORMATS if f.rdf is not None and f.name != "nq"]
+
+
+class NotAcceptable(ValueError):
+    """No format the client accepts fits the result."""
+
+
+def negotiate(accept: str | None, form: str, requested: str | None = None) -> Format:
+    """The format for a query form (SELECT, ASK, CONSTRUCT, DESCRIBE) from `format=` or Accept.
+
+    The first format of each kind is the default for `*/*` and for an absent Accept header.
+    """
+    candidates = GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+    if requested:
+        key = ALIASES.get(requested.lower(), requested.lower())
+        chosen = BY_NAME.get(key) or BY_MEDIA_TYPE.get(key)
+        if chosen is None or chosen not in candidates:
+            names = ", ".join(f.name for f in candidates)
+            raise NotAcceptable(f"format {requested!r} does not fit a {form} result; use {names}")
+        return chosen
+    if not accept or not accept.strip():
+        return candidates[0]
+    # mimeparse breaks ties in favour of the last offer: put the default last.
+    offered = [a for a, n in ALIASES.items() if "/" in a and BY_NAME[n] in candidates]
+    offered += [f.media_type for f in reversed(candidates)]
+    try:
+        best = mimeparse.best_match(offered, accept)
+    except (ValueError, mimeparse.MimeTypeParseException):
+        best = ""
+    if not best:
+        types = ", ".join(f.media_type for f in candidates)
+        raise NotAcceptable(f"none of the accepted types fits a {form} result; offered: {types}")
+    if best in BY_MEDIA_TYPE and BY_MEDIA_TYPE[best] in candidates:
+        return BY_MEDIA_TYPE[best]
+    return BY_NAME[ALIASES[best]]
+
+
+@dataclass
+class Serialized:
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    rows: int | None = None
+
+
+def serialize_result(result, fmt: Format, max_rows: int) -> Serialized:
+    """Serialize any pyoxigraph query result, cut to `max_rows` solutions or triples."""
+    if isinstance(result, ox.QueryBoolean):
+        body = result.serialize(format=fmt.results)
+        return Serialized(body, _with_charset(fmt), rows=1)
+    if not isinstance(result, ox.QuerySolutions):  # CONSTRUCT or DESCRIBE: triples
+        triples = list(itertools.islice(result, max_rows + 1))
+        truncated = len(triples) > max_rows
+        body = ox.serialize(triples[:max_rows], format=fmt.rdf)
+        return Serialized(body, _with_charset(fmt), truncated, min(len(triples), max_rows))
+    names = [v.value for v in result.variables]
+    bindings = []
+    truncated = False
+    for solution in result:
+        if len(bindings) == max_rows:
+            truncated = True
+            break
+        bindings.append({n: _json_term(solution[n]) for n in names if solution[n] is not None})
+    # pyoxigraph serializes only whole result iterators, so a cut result is written as SPARQL JSON
+    # (a plain mapping of the bindings) and converted to other formats by pyoxigraph's own writers.
+    body = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if fmt.results is not ox.QueryResultsFormat.JSON:
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        body = parsed.serialize(format=fmt.results)
+    return Serialized(body, _with_charset(fmt), truncated, len(bindings))
+
+
+def _with_charset(fmt: Format) -> str:
+    textual = fmt.media_type.startswith("text/") or fmt.name in ("json", "jsonld", "nt", "nq")
+    return f"{fmt.media_type}; charset=utf-8" if textual else fmt.media_type
+
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {"type": "triple", "value": {
+            "subject": _json_term(term.subject), "predicate": _json_term(term.predicate),
+            "object": _json_term(term.object)}}
+    raise TypeError(f"unexpected term {term!r}")

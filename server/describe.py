@@ -1,0 +1,123 @@
+"""Self-descriptions: the SPARQL service description and the VoID description of the dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request, Response
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+
+from graph.backend import Backend
+from graph.formats import GRAPH_FORMATS, NotAcceptable, negotiate
+from graph.queries import parse_query_file
+from graph.settings import Settings
+from server.responses import error
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
+                  "SPARQL_Results_TSV", "Turtle", "JSON-LD", "N-Triples", "RDF_XML", "TriG"]
+RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdfxml": "xml",
+                  "trig": "trig"}
+
+
+async def _meta(backend: Backend, settings: Settings, name: str, **values: str) -> list[dict]:
+    query = parse_query_file(Path(settings.queries_dir) / "meta" / f"{name}.rq")
+    return await backend.select(query.text, query.bindings(values))
+
+
+async def dataset_statistics(request: Request) -> dict:
+    """Counts for the descriptions, computed once per data version and kept on the app."""
+    state = request.app.state
+    version = getattr(state, "data_version", 0)
+    cached = getattr(state, "statistics", None)
+    if cached is not None and cached["version"] == version:
+        return cached
+    backend, settings = state.backend, state.settings
+    totals = (await _meta(backend, settings, "void-totals"))[0]
+    entities = await _meta(backend, settings, "void-entities", base=settings.resource_base)
+    stats = {
+        "version": version,
+        "triples": int(totals["triples"].value),
+        "classes": int(totals["classes"].value),
+        "properties": int(totals["properties"].value),
+        "entities": int(entities[0]["entities"].value) if entities else 0,
+        "graphs": {r["graph"].value: int(r["triples"].value)
+                   for r in await _meta(backend, settings, "void-graphs")},
+        "examples": [r["resource"].value
+                     for r in await _meta(backend, settings, "void-examples")],
+    }
+    state.statistics = stats
+    return stats
+
+
+def _send(graph: Graph, request: Request) -> Response:
+    try:
+        fmt = negotiate(request.headers.get("accept"), "CONSTRUCT",
+                        request.query_params.get("format"))
+    except NotAcceptable as exc:
+        return error(406, str(exc))
+    if fmt not in GRAPH_FORMATS:
+        return error(406, "use Turtle, JSON-LD, N-Triples, RDF/XML or TriG")
+    body = graph.serialize(format=RDFLIB_FORMATS[fmt.name], encoding="utf-8")
+    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
+
+
+async def service_description(request: Request, backend: Backend, settings: Settings) -> Response:
+    stats = await dataset_statistics(request)
+    endpoint = URIRef(str(request.url_for("sparql")))
+    g = Graph(bind_namespaces="rdflib")
+    g.bind("sd", SD)
+    service = BNode()
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, SD.endpoint, endpoint))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    for name in RESULT_FORMATS:
+        g.add((service, SD.resultFormat, FORMATS_NS[name]))
+    dataset = BNode()
+    g.add((service, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    default = BNode()
+    g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    g.add((default, DCTERMS.description,
+           Literal("The default graph is the union of all named graphs.", lang="en")))
+    g.add((default, VOID.triples, Literal(stats["triples"], datatype=XSD.integer)))
+    for iri, triples in stats["graphs"].items():
+        named, inner = BNode(), BNode()
+        g.add((dataset, SD.namedGraph, named))
+        g.add((named, RDF.type, SD.NamedGraph))
+        g.add((named, SD.name, URIRef(iri)))
+        g.add((named, SD.graph, inner))
+        g.add((inner, RDF.type, SD.Graph))
+        g.add((inner, VOID.triples, Literal(triples, datatype=XSD.integer)))
+    return _send(g, request)
+
+
+async def void_description(request: Request, backend: Backend, settings: Settings) -> Response:
+    stats = await dataset_statistics(request)
+    base = str(request.base_url)
+    dataset = URIRef(base + ".well-known/void#dataset")
+    g = Graph(bind_namespaces="rdflib")
+    g.bind("void", VOID)
+    g.add((dataset, RDF.type, VOID.Dataset))
+    g.add((dataset, DCTERMS.title, Literal("City diplomacy knowledge graph", lang="en")))
+    g.add((dataset, DCTERMS.title, Literal("城市外交知識圖譜", lang="zh-Hant")))
+    g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
+    g.add((dataset, VOID.sparqlEndpoint, URIRef(str(request.url_for("sparql")))))
+    g.add((dataset, VOID.uriSpace, Literal(settings.resource_base)))
+    g.add((dataset, VOID.vocabulary, URIRef("https://w3id.org/citydiplomacy/ns#")))
+    for key in ("triples", "entities", "classes", "properties"):
+        g.add((dataset, VOID[key], Literal(stats[key], datatype=XSD.integer)))
+    g.add((dataset, VOID.distinctSubjects, Literal(stats["entities"], datatype=XSD.integer)))
+    for example in stats["examples"]:
+        g.add((dataset, VOID.exampleResource, URIRef(example)))
+    for iri, triples in stats["graphs"].items():
+        subset = URIRef(base + ".well-known/void#graph-" + iri.rstrip("/").rsplit("/", 1)[-1])
+        g.add((dataset, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, SD.name, URIRef(iri)))
+        g.add((subset, VOID.triples, Literal(triples, datatype=XSD.integer)))
+    return _send(g, request)

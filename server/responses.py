@@ -1,0 +1,27 @@
+"""Turning query outcomes into HTTP responses, the same way for every route."""
+
+from __future__ import annotations
+
+from fastapi import Response
+from fastapi.responses import PlainTextResponse
+
+from graph.backend import Backend
+from graph.execution import QueryJob, QueryTimeout
+
+
+def error(status: int, message: str) -> PlainTextResponse:
+    """A plain-text error a person or a client can read; never a stack trace."""
+    return PlainTextResponse(message.rstrip() + "\n", status_code=status)
+
+
+async def run_query(backend: Backend, job: QueryJob) -> Response:
+    try:
+        outcome = await backend.execute(job)
+    except QueryTimeout as exc:
+        return error(503, f"{exc}. Narrow the query (add LIMIT, more specific patterns).")
+    if outcome.status != 200:
+        return error(outcome.status, outcome.message)
+    headers = {"Vary": "Accept", "X-Max-Rows": str(job.max_rows)}
+    if outcome.truncated:
+        headers["X-Result-Truncated"] = "true"
+    return Response(outcome.body, media_type=outcome.media_type, headers=headers)

@@ -1,0 +1,104 @@
+"""The SPARQL 1.1 Protocol query operation at /sparql (read-only)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from graph.execution import QueryJob
+from graph.guard import UnsafeQuery, check_query, is_update
+from server.deps import BackendDep, SettingsDep
+from server.describe import service_description
+from server.responses import error, run_query
+
+router = APIRouter(tags=["SPARQL"])
+MAX_QUERY_BYTES = 1_000_000
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+
+
+@router.get("/sparql", name="sparql", summary="SPARQL query (GET), or the service description")
+async def sparql_get(request: Request, backend: BackendDep, settings: SettingsDep) -> Response:
+    params = request.query_params.multi_items()
+    if not any(k == "query" for k, _ in params) and not any(k == "update" for k, _ in params):
+        accept = request.headers.get("accept", "")
+        if "text/html" in accept and request.query_params.get("format") is None:
+            return RedirectResponse(request.url_for("query_page"), status_code=303)
+        return await service_description(request, backend, settings)
+    return await _answer(request, params, backend, settings)
+
+
+@router.post("/sparql", summary="SPARQL query (POST form or direct)")
+async def sparql_post(request: Request, backend: BackendDep, settings: SettingsDep) -> Response:
+    content_type = request.headers.get("content-type", "")
+    media, _, rest = content_type.partition(";")
+    media = media.strip().lower()
+    charset = _charset(rest)
+    if charset not in (None, "utf-8", "utf8"):
+        return error(415, f"the request body must be UTF-8, not {charset}")
+    body = await request.body()
+    if len(body) > MAX_QUERY_BYTES:
+        return error(413, f"the query is larger than {MAX_QUERY_BYTES} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return error(400, "the request body is not valid UTF-8")
+    if media == FORM:
+        params = parse_qsl(text, keep_blank_values=True)
+        params += [(k, v) for k, v in request.query_params.multi_items() if k != "query"]
+    elif media == DIRECT:
+        if "query" in request.query_params:
+            return error(400, "send the query either in the body or as a parameter, not both")
+        params = [("query", text)] + request.query_params.multi_items()
+    elif media == "application/sparql-update":
+        return error(400, "this is the read-only query endpoint; updates are not accepted here")
+    else:
+        return error(415, f"POST a query as {FORM} or {DIRECT}, not {media or 'no type'}")
+    return await _answer(request, params, backend, settings)
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def sparql_other() -> Response:
+    response = error(405, "the SPARQL endpoint accepts GET and POST")
+    response.headers["Allow"] = "GET, POST"
+    return response
+
+
+async def _answer(request: Request, params: list[tuple[str, str]], backend, settings) -> Response:
+    if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in params):
+        return error(400, "this is the read-only query endpoint; updates are not accepted here")
+    queries = [v for k, v in params if k == "query"]
+    if len(queries) != 1:
+        return error(400, f"exactly one query parameter is needed, got {len(queries)}")
+    query = queries[0]
+    if not query.strip():
+        return error(400, "the query is empty")
+    try:
+        check_query(query, tuple(settings.service_allowlist))
+    except UnsafeQuery as exc:
+        return error(400, str(exc))
+    default = [v for k, v in params if k == "default-graph-uri"]
+    named = [v for k, v in params if k == "named-graph-uri"]
+    formats = [v for k, v in params if k == "format"]
+    job = QueryJob(
+        sparql=query,
+        default_graph=tuple(default) if default else None,
+        named_graphs=tuple(named) if named else None,
+        accept=request.headers.get("accept"),
+        format=formats[0] if formats else None,
+        max_rows=settings.max_rows,
+    )
+    response = await run_query(backend, job)
+    if response.status_code == 400 and is_update(query):
+        return error(400, "this is the read-only query endpoint; updates are not accepted here")
+    return response
+
+
+def _charset(parameters: str) -> str | None:
+    for part in parameters.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
