@@ -25,6 +25,7 @@ materialised by the store at load time (graph/load.py), exactly as for hand-writ
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import random
 import sys
@@ -169,6 +170,7 @@ class Generator:
         # Preferential attachment: each city index once, plus once per tie it takes part in.
         self.city_ends: list[int] = []
         self.school_ends: list[int] = []
+        self.fitness: list[float] = []  # cumulative weights of the cities
         # Provenance
         self.report_no = 0
         self.report_iri = ""
@@ -294,8 +296,13 @@ class Generator:
         return "current" if roll < 0.85 else ("former" if roll < 0.97 else "newly-appointed")
 
     def pick_city(self) -> dict:
-        if not self.city_ends or self.rng.random() < 0.2:
+        """Uniform (15 %), by fitness (30 %: a Zipf law over a random ranking of the cities, the
+        big and famous ones) or by preferential attachment (55 %: proportional to ties so far)."""
+        roll = self.rng.random()
+        if roll < 0.15 or not self.city_ends:
             return self.rng.choice(self.cities)
+        if roll < 0.45:
+            return self.cities[bisect.bisect(self.fitness, self.rng.random() * self.fitness[-1])]
         return self.cities[self.rng.choice(self.city_ends)]
 
     def pick_cities(self, k: int) -> list[dict]:
@@ -380,6 +387,14 @@ class Generator:
             self.person(country, "mayor", c, self.tenure())
             if self.rng.random() < 0.3:
                 self.person(country, "deputy-mayor", c, self.tenure())
+        # Fitness: rank r (a random permutation of the cities) has weight 1 / r^0.8.
+        ranks = list(range(1, n + 1))
+        self.rng.shuffle(ranks)
+        total = 0.0
+        self.fitness = []
+        for r in ranks:
+            total += r ** -0.8
+            self.fitness.append(total)
 
     def organization(self, cls: str, kind: str, city: dict, en: str, zh: str, slug: str) -> dict:
         iri = res(kind, slug)
