@@ -78,42 +78,145 @@ ROLES = {  # role slug: (English, Traditional Chinese) for labels of memberships
     "council-speaker": ("Council Speaker", "議長"),
 }
 TOPICS = [
-    "semiconductors", "silicon-photonics", "high-tech", "talent", "education", "tourism", "culture",
-    "sports", "smart-city", "startups", "ports", "economy", "industrial-transformation",
-    "agriculture-fisheries", "ocean-sustainability", "city-governance", "youth",
+    "semiconductors",
+    "silicon-photonics",
+    "high-tech",
+    "talent",
+    "education",
+    "tourism",
+    "culture",
+    "sports",
+    "smart-city",
+    "startups",
+    "ports",
+    "economy",
+    "industrial-transformation",
+    "agriculture-fisheries",
+    "ocean-sustainability",
+    "city-governance",
+    "youth",
 ]
 TOPIC_ZH = {
-    "semiconductors": "半導體", "silicon-photonics": "矽光子", "high-tech": "高科技", "talent": "人才培育",
-    "education": "教育", "tourism": "觀光", "culture": "文化藝術", "sports": "運動",
-    "smart-city": "智慧城市", "startups": "新創產業", "ports": "港口", "economy": "經濟",
-    "industrial-transformation": "產業轉型", "agriculture-fisheries": "農漁業",
-    "ocean-sustainability": "海洋永續", "city-governance": "城市治理", "youth": "青年交流",
+    "semiconductors": "半導體",
+    "silicon-photonics": "矽光子",
+    "high-tech": "高科技",
+    "talent": "人才培育",
+    "education": "教育",
+    "tourism": "觀光",
+    "culture": "文化藝術",
+    "sports": "運動",
+    "smart-city": "智慧城市",
+    "startups": "新創產業",
+    "ports": "港口",
+    "economy": "經濟",
+    "industrial-transformation": "產業轉型",
+    "agriculture-fisheries": "農漁業",
+    "ocean-sustainability": "海洋永續",
+    "city-governance": "城市治理",
+    "youth": "青年交流",
 }
-SCHOOL_LEVELS = [("elementary", "Elementary School", "國小"), ("junior-high", "Junior High School", "國中"),
-                 ("senior-high", "Senior High School", "高中"),
-                 ("vocational-high", "Vocational High School", "高職")]
+SCHOOL_LEVELS = [
+    ("elementary", "Elementary School", "國小"),
+    ("junior-high", "Junior High School", "國中"),
+    ("senior-high", "Senior High School", "高中"),
+    ("vocational-high", "Vocational High School", "高職"),
+]
 # Country language tags (BCP 47); en and zh-Hant need no native label.
-LANGUAGES = ["pl", "ja", "ko", "de", "fr", "es", "nl", "fi", "th", "vi", "id", "ms", "uk", "it",
-             "pt", "sv", "cs", "hu", "tr", "en", "en", "en", "zh-Hant"]
+LANGUAGES = [
+    "pl",
+    "ja",
+    "ko",
+    "de",
+    "fr",
+    "es",
+    "nl",
+    "fi",
+    "th",
+    "vi",
+    "id",
+    "ms",
+    "uk",
+    "it",
+    "pt",
+    "sv",
+    "cs",
+    "hu",
+    "tr",
+    "en",
+    "en",
+    "en",
+    "zh-Hant",
+]
 
 # Syllables with a Traditional Chinese transcription, for matching English and Chinese names.
 SYLLABLES = [
-    ("ka", "卡"), ("ro", "羅"), ("vi", "維"), ("ta", "塔"), ("na", "納"), ("li", "里"), ("mo", "莫"),
-    ("sa", "薩"), ("do", "多"), ("ber", "貝"), ("gen", "根"), ("lu", "盧"), ("mi", "米"), ("ra", "拉"),
-    ("zo", "佐"), ("ha", "哈"), ("ni", "尼"), ("po", "波"), ("te", "特"), ("ku", "庫"), ("shi", "希"),
-    ("an", "安"), ("el", "艾"), ("or", "奧"), ("bu", "布"), ("da", "達"), ("fe", "費"), ("go", "戈"),
-    ("ja", "雅"), ("ke", "克"), ("ma", "馬"), ("ne", "內"), ("pa", "帕"), ("ri", "利"), ("su", "蘇"),
-    ("to", "托"), ("va", "瓦"), ("wen", "文"), ("xin", "新"), ("yu", "玉"), ("lin", "林"), ("hai", "海"),
+    ("ka", "卡"),
+    ("ro", "羅"),
+    ("vi", "維"),
+    ("ta", "塔"),
+    ("na", "納"),
+    ("li", "里"),
+    ("mo", "莫"),
+    ("sa", "薩"),
+    ("do", "多"),
+    ("ber", "貝"),
+    ("gen", "根"),
+    ("lu", "盧"),
+    ("mi", "米"),
+    ("ra", "拉"),
+    ("zo", "佐"),
+    ("ha", "哈"),
+    ("ni", "尼"),
+    ("po", "波"),
+    ("te", "特"),
+    ("ku", "庫"),
+    ("shi", "希"),
+    ("an", "安"),
+    ("el", "艾"),
+    ("or", "奧"),
+    ("bu", "布"),
+    ("da", "達"),
+    ("fe", "費"),
+    ("go", "戈"),
+    ("ja", "雅"),
+    ("ke", "克"),
+    ("ma", "馬"),
+    ("ne", "內"),
+    ("pa", "帕"),
+    ("ri", "利"),
+    ("su", "蘇"),
+    ("to", "托"),
+    ("va", "瓦"),
+    ("wen", "文"),
+    ("xin", "新"),
+    ("yu", "玉"),
+    ("lin", "林"),
+    ("hai", "海"),
 ]
-SURNAMES = [("Chen", "陳"), ("Lin", "林"), ("Wang", "王"), ("Nowak", "諾瓦克"), ("Sato", "佐藤"),
-            ("Kim", "金"), ("Muller", "穆勒"), ("Garcia", "加西亞"), ("Smith", "史密斯"), ("Tanaka", "田中"),
-            ("Park", "朴"), ("Kowalski", "科瓦爾斯基"), ("Nguyen", "阮"), ("Silva", "席爾瓦"), ("Rossi", "羅西")]
+SURNAMES = [
+    ("Chen", "陳"),
+    ("Lin", "林"),
+    ("Wang", "王"),
+    ("Nowak", "諾瓦克"),
+    ("Sato", "佐藤"),
+    ("Kim", "金"),
+    ("Muller", "穆勒"),
+    ("Garcia", "加西亞"),
+    ("Smith", "史密斯"),
+    ("Tanaka", "田中"),
+    ("Park", "朴"),
+    ("Kowalski", "科瓦爾斯基"),
+    ("Nguyen", "阮"),
+    ("Silva", "席爾瓦"),
+    ("Rossi", "羅西"),
+]
 
 
 def escape(text: str) -> str:
     if "\\" in text or '"' in text or "\n" in text or "\r" in text:
-        text = (text.replace("\\", "\\\\").replace('"', '\\"')
-                .replace("\n", "\\n").replace("\r", "\\r"))
+        text = (
+            text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        )
     return text
 
 
@@ -243,8 +346,11 @@ class Generator:
         self.passages_in_report = 0
         w = self.w
         w.t(self.report_iri, RDF_TYPE, cd("Report"))
-        self.labels(self.report_iri, f"Generated international affairs report no. {self.report_no}",
-                    f"國際事務業務報告（生成）第 {self.report_no} 號")
+        self.labels(
+            self.report_iri,
+            f"Generated international affairs report no. {self.report_no}",
+            f"國際事務業務報告（生成）第 {self.report_no} 號",
+        )
         w.t(self.report_iri, TITLE, lit(f"國際事務業務報告第 {self.report_no} 號", "zh-Hant"))
         w.t(self.report_iri, LANGUAGE, '"zh-Hant"')
         self.bump("report")
@@ -274,8 +380,9 @@ class Generator:
         self.membership(iri, en, zh, slug, role, org, tenure)
         return iri
 
-    def membership(self, person: str, en: str, zh: str, slug: str, role: str, org: dict,
-                   tenure: str) -> None:
+    def membership(
+        self, person: str, en: str, zh: str, slug: str, role: str, org: dict, tenure: str
+    ) -> None:
         iri = res("membership", f"{slug}-{role}-{org['slug']}")
         role_en, role_zh = ROLES[role]
         w = self.w
@@ -327,10 +434,16 @@ class Generator:
         for i in range(n):
             code = codes[i]
             en, zh, slug = self.name(2)
-            c = {"iri": res("country", f"gen-{slug}-{code.lower()}"), "slug": f"gen-{slug}-{code.lower()}",
-                 "en": f"{en}land", "zh": f"{zh}國", "code": code,
-                 "lang": self.rng.choice(LANGUAGES),
-                 "lat": self.rng.uniform(-50, 65), "long": self.rng.uniform(-170, 170)}
+            c = {
+                "iri": res("country", f"gen-{slug}-{code.lower()}"),
+                "slug": f"gen-{slug}-{code.lower()}",
+                "en": f"{en}land",
+                "zh": f"{zh}國",
+                "code": code,
+                "lang": self.rng.choice(LANGUAGES),
+                "lat": self.rng.uniform(-50, 65),
+                "long": self.rng.uniform(-170, 170),
+            }
             w = self.w
             w.t(c["iri"], RDF_TYPE, cd("Country"))
             self.labels(c["iri"], c["en"], c["zh"], self.native(c, c["en"], c["zh"]))
@@ -340,8 +453,9 @@ class Generator:
             self.countries.append(c)
             self.bump("country")
 
-    def area(self, cls: str, kind: str, country: dict, en: str, zh: str, slug: str,
-             part_of: dict | None) -> dict:
+    def area(
+        self, cls: str, kind: str, country: dict, en: str, zh: str, slug: str, part_of: dict | None
+    ) -> dict:
         iri = res(kind, slug)
         a = {"iri": iri, "slug": slug, "en": en, "zh": zh, "country": country}
         w = self.w
@@ -393,7 +507,7 @@ class Generator:
         total = 0.0
         self.fitness = []
         for r in ranks:
-            total += r ** -0.8
+            total += r**-0.8
             self.fitness.append(total)
 
     def organization(self, cls: str, kind: str, city: dict, en: str, zh: str, slug: str) -> dict:
@@ -413,8 +527,13 @@ class Generator:
                     level, level_en, level_zh = self.rng.choice(SCHOOL_LEVELS)
                     en, zh, slug = self.name(2)
                     s = self.organization(
-                        "School", "school", city, f"{city['en']} {en} {level_en}",
-                        f"{city['zh']}{zh}{level_zh}", f"gen-{city['slug'][4:]}-{slug}-{level}-{self.next_serial()}")
+                        "School",
+                        "school",
+                        city,
+                        f"{city['en']} {en} {level_en}",
+                        f"{city['zh']}{zh}{level_zh}",
+                        f"gen-{city['slug'][4:]}-{slug}-{level}-{self.next_serial()}",
+                    )
                     self.w.t(s["iri"], cd("schoolLevel"), res("school-level", level))
                     s["index"] = len(self.schools)
                     self.schools.append(s)
@@ -423,29 +542,55 @@ class Generator:
                     self.person(city["country"], "director", s, self.tenure())
             if self.rng.random() < 0.15:
                 en, zh, slug = self.name(2)
-                u = self.organization("University", "university", city, f"University of {city['en']} {en}",
-                                      f"{city['zh']}{zh}大學", f"gen-{slug}-{self.next_serial()}")
+                u = self.organization(
+                    "University",
+                    "university",
+                    city,
+                    f"University of {city['en']} {en}",
+                    f"{city['zh']}{zh}大學",
+                    f"gen-{slug}-{self.next_serial()}",
+                )
                 self.universities.append(u)
                 self.bump("university")
                 self.person(city["country"], "chairperson", u, self.tenure())
             if self.rng.random() < 0.08:
-                p = self.organization("Port", "port", city, f"Port of {city['en']}", f"{city['zh']}港",
-                                      f"gen-{city['slug'][4:]}")
+                p = self.organization(
+                    "Port",
+                    "port",
+                    city,
+                    f"Port of {city['en']}",
+                    f"{city['zh']}港",
+                    f"gen-{city['slug'][4:]}",
+                )
                 self.ports.append(p)
                 self.bump("port")
                 self.person(city["country"], "director", p, self.tenure())
             if self.rng.random() < 0.1:
                 a = self.organization(
-                    "GovernmentAgency", "agency", city, f"{city['en']} Economic Development Office",
-                    f"{city['zh']}經濟發展局", f"gen-{city['slug'][4:]}-economic-development-office")
+                    "GovernmentAgency",
+                    "agency",
+                    city,
+                    f"{city['en']} Economic Development Office",
+                    f"{city['zh']}經濟發展局",
+                    f"gen-{city['slug'][4:]}-economic-development-office",
+                )
                 self.agencies.append(a)
                 self.bump("agency")
                 self.person(city["country"], "director", a, self.tenure())
 
     # ------------------------------------------------------------------ partnerships
 
-    def agreement(self, classes: list[str], parties: list[dict], kind_en: str, kind_zh: str,
-                  slug_kind: str, *, with_officials: bool = True, topics: list[str] | None = None) -> str:
+    def agreement(
+        self,
+        classes: list[str],
+        parties: list[dict],
+        kind_en: str,
+        kind_zh: str,
+        slug_kind: str,
+        *,
+        with_officials: bool = True,
+        topics: list[str] | None = None,
+    ) -> str:
         rng, w = self.rng, self.w
         date, year = self.date_literal()
         in_preparation = rng.random() < 0.08
@@ -455,10 +600,15 @@ class Generator:
         iri = res("agreement", slug)
         for cls in classes:
             w.t(iri, RDF_TYPE, cd(cls))
-        en_parties = " – ".join(p["en"] for p in parties[:4]) + (" et al." if len(parties) > 4 else "")
+        en_parties = " – ".join(p["en"] for p in parties[:4]) + (
+            " et al." if len(parties) > 4 else ""
+        )
         zh_parties = "、".join(p["zh"] for p in parties)
-        self.labels(iri, f"{en_parties} {kind_en}" + (f" ({year})" if dated else ""),
-                    f"{zh_parties}{kind_zh}" + (f"（{year}）" if dated else ""))
+        self.labels(
+            iri,
+            f"{en_parties} {kind_en}" + (f" ({year})" if dated else ""),
+            f"{zh_parties}{kind_zh}" + (f"（{year}）" if dated else ""),
+        )
         for p in parties:
             w.t(iri, cd("party"), p["iri"])
         if len(parties) > 2:
@@ -483,22 +633,36 @@ class Generator:
             if len(deputies) > 1 and rng.random() < 0.3:
                 w.t(iri, cd("witness"), deputies[1])
         verb = "籌備簽署" if in_preparation else "簽署"
-        quote = (f"{year} 年" if dated else "") + f"{zh_parties}{verb}{kind_zh}" + (
-            "，合作領域包括" + "、".join(TOPIC_ZH[t] for t in topics) if topics else "")
+        quote = (
+            (f"{year} 年" if dated else "")
+            + f"{zh_parties}{verb}{kind_zh}"
+            + ("，合作領域包括" + "、".join(TOPIC_ZH[t] for t in topics) if topics else "")
+        )
         self.derive(iri, quote, f"{parties[0]['zh']}國際交流")
         if dated and signatories and rng.random() < 0.25:
             self.signing_ceremony(iri, parties, signatories, date, year, kind_en, kind_zh)
         self.bump("agreement")
         return iri
 
-    def signing_ceremony(self, agreement: str, parties: list[dict], signatories: list[str],
-                         date: str, year: str, kind_en: str, kind_zh: str) -> None:
+    def signing_ceremony(
+        self,
+        agreement: str,
+        parties: list[dict],
+        signatories: list[str],
+        date: str,
+        year: str,
+        kind_en: str,
+        kind_zh: str,
+    ) -> None:
         w = self.w
         host = parties[0]
         iri = res("event", f"gen-{year}-{host['slug'][4:]}-signing-ceremony-{self.next_serial()}")
         w.t(iri, RDF_TYPE, cd("SigningCeremony"))
-        self.labels(iri, f"Signing ceremony of the {kind_en} in {host['en']} ({year})",
-                    f"{host['zh']}{kind_zh}簽署儀式（{year}）")
+        self.labels(
+            iri,
+            f"Signing ceremony of the {kind_en} in {host['en']} ({year})",
+            f"{host['zh']}{kind_zh}簽署儀式（{year}）",
+        )
         w.t(iri, cd("date"), date)
         for p in parties:
             w.t(iri, cd("participant"), p["iri"])
@@ -515,9 +679,19 @@ class Generator:
         if roll < 0.3:
             kind = ("SisterCityAgreement", "sister-city agreement", "姊妹市協定", "sister-city")
         elif roll < 0.5:
-            kind = ("FriendshipCityAgreement", "friendship-city agreement", "友好城市協定", "friendship-city")
+            kind = (
+                "FriendshipCityAgreement",
+                "friendship-city agreement",
+                "友好城市協定",
+                "friendship-city",
+            )
         elif roll < 0.6:
-            kind = ("FriendshipDeclaration", "friendship declaration", "友好宣言", "friendship-declaration")
+            kind = (
+                "FriendshipDeclaration",
+                "friendship declaration",
+                "友好宣言",
+                "friendship-declaration",
+            )
         elif roll < 0.9:
             kind = ("MemorandumOfUnderstanding", "cooperation memorandum", "合作備忘錄", "mou")
         else:
@@ -525,11 +699,17 @@ class Generator:
         parties = self.pick_cities(2)
         if len(parties) < 2:
             return
-        if kind[0] in ("SisterCityAgreement", "FriendshipCityAgreement") and self.provinces \
-                and self.rng.random() < 0.05:
+        if (
+            kind[0] in ("SisterCityAgreement", "FriendshipCityAgreement")
+            and self.provinces
+            and self.rng.random() < 0.05
+        ):
             parties[1] = self.rng.choice(self.provinces)  # a city twinned with a prefecture
-        topics = self.rng.sample(TOPICS, self.rng.choice((0, 1, 1, 2))) if kind[3] in (
-            "mou", "letter-of-intent") else []
+        topics = (
+            self.rng.sample(TOPICS, self.rng.choice((0, 1, 1, 2)))
+            if kind[3] in ("mou", "letter-of-intent")
+            else []
+        )
         self.agreement([kind[0]], parties, kind[1], kind[2], kind[3], topics=topics)
         self.attach([p for p in parties if "index" in p])
 
@@ -544,8 +724,14 @@ class Generator:
             return
         topics = self.rng.sample(TOPICS, self.rng.choice((1, 2, 3)))
         n = len(parties)
-        self.agreement(["MemorandumOfUnderstanding"], parties, f"{n}-party cooperation memorandum",
-                       f"{n}方合作備忘錄", "multilateral-mou", topics=topics)
+        self.agreement(
+            ["MemorandumOfUnderstanding"],
+            parties,
+            f"{n}-party cooperation memorandum",
+            f"{n}方合作備忘錄",
+            "multilateral-mou",
+            topics=topics,
+        )
         self.attach(cities)
 
     def sister_school_agreement(self) -> None:
@@ -565,10 +751,17 @@ class Generator:
             return
         if self.universities and self.rng.random() < 0.15:
             parties[1] = self.rng.choice(self.universities)
-        classes = ["SisterSchoolAgreement"] + (["MemorandumOfUnderstanding"]
-                                               if self.rng.random() < 0.3 else [])
-        self.agreement(classes, parties, "sister-school agreement", "姊妹校協議", "sister-school",
-                       topics=["education"] if self.rng.random() < 0.5 else [])
+        classes = ["SisterSchoolAgreement"] + (
+            ["MemorandumOfUnderstanding"] if self.rng.random() < 0.3 else []
+        )
+        self.agreement(
+            classes,
+            parties,
+            "sister-school agreement",
+            "姊妹校協議",
+            "sister-school",
+            topics=["education"] if self.rng.random() < 0.5 else [],
+        )
         for p in parties:
             if "index" in p:  # schools (universities carry no index)
                 self.school_ends.append(p["index"])
@@ -579,9 +772,14 @@ class Generator:
         parties = self.rng.sample(self.ports, 2)
         if self.rng.random() < 0.3:
             parties += [parties[0]["city"], parties[1]["city"]]
-        self.agreement(["PortCooperationAgreement", "MemorandumOfUnderstanding"], parties,
-                       "port cooperation memorandum", "港口合作備忘錄", "port-mou",
-                       topics=["ports"] + (["ocean-sustainability"] if self.rng.random() < 0.3 else []))
+        self.agreement(
+            ["PortCooperationAgreement", "MemorandumOfUnderstanding"],
+            parties,
+            "port cooperation memorandum",
+            "港口合作備忘錄",
+            "port-mou",
+            topics=["ports"] + (["ocean-sustainability"] if self.rng.random() < 0.3 else []),
+        )
         self.attach([p["city"] for p in parties[:2]])
 
     def twinning_relation(self) -> None:
@@ -589,10 +787,15 @@ class Generator:
         if len(parties) < 2:
             return
         roll = self.rng.random()
-        kind, en, zh = (("sister-city", "sister cities", "姊妹市關係") if roll < 0.35 else
-                        ("friendship-city", "friendship cities", "友好城市關係") if roll < 0.6 else
-                        ("mou-city", "MOU cities", "MOU 城市關係") if roll < 0.8 else
-                        ("partner-city", "partner relation", "締盟關係"))
+        kind, en, zh = (
+            ("sister-city", "sister cities", "姊妹市關係")
+            if roll < 0.35
+            else ("friendship-city", "friendship cities", "友好城市關係")
+            if roll < 0.6
+            else ("mou-city", "MOU cities", "MOU 城市關係")
+            if roll < 0.8
+            else ("partner-city", "partner relation", "締盟關係")
+        )
         a, b = parties
         iri = res("relation", f"gen-{a['slug'][4:]}-{b['slug'][4:]}-{kind}-{self.next_serial()}")
         w = self.w
@@ -616,10 +819,16 @@ class Generator:
             return
         visitor, host = pair
         date, year = self.date_literal(2000, 2026)
-        iri = res("event", f"gen-{year}-{visitor['slug'][4:]}-delegation-{host['slug'][4:]}-{self.next_serial()}")
+        iri = res(
+            "event",
+            f"gen-{year}-{visitor['slug'][4:]}-delegation-{host['slug'][4:]}-{self.next_serial()}",
+        )
         w.t(iri, RDF_TYPE, cd("Visit"))
-        self.labels(iri, f"{visitor['en']} delegation to {host['en']} ({year})",
-                    f"{year} 年{visitor['zh']}訪團訪問{host['zh']}")
+        self.labels(
+            iri,
+            f"{visitor['en']} delegation to {host['en']} ({year})",
+            f"{year} 年{visitor['zh']}訪團訪問{host['zh']}",
+        )
         if rng.random() < 0.9:
             w.t(iri, cd("date"), date)
         w.t(iri, cd("visitor"), visitor["iri"])
@@ -638,24 +847,37 @@ class Generator:
         if rng.random() < 0.15:
             w.t(iri, cd("durationDays"), integer(rng.randint(2, 10)))
         w.t(iri, cd("status"), res("status", "held" if rng.random() < 0.92 else "in-preparation"))
-        self.derive(iri, f"{visitor['zh']}代表團訪問{host['zh']}，雙方就城市交流合作交換意見",
-                    f"{host['zh']}國際交流")
+        self.derive(
+            iri,
+            f"{visitor['zh']}代表團訪問{host['zh']}，雙方就城市交流合作交換意見",
+            f"{host['zh']}國際交流",
+        )
         self.attach([host])
         self.bump("event:Visit")
 
     def gathering(self) -> None:
         """An expo, festival, meeting or exchange with several participating actors."""
         rng, w = self.rng, self.w
-        cls, en_kind, zh_kind = rng.choice([
-            ("Expo", "Smart City Expo", "智慧城市展"), ("Festival", "International Festival", "國際藝術節"),
-            ("Meeting", "Mayors Forum", "市長論壇"), ("SportsExchange", "Youth Baseball Exchange", "青少年棒球交流"),
-            ("CulturalExchange", "Culture Days", "文化交流週"), ("EducationExchange", "Student Exchange", "學生交流"),
-            ("Exhibition", "City Photo Exhibition", "城市攝影展"), ("Concert", "Friendship Concert", "友誼音樂會"),
-        ])
+        cls, en_kind, zh_kind = rng.choice(
+            [
+                ("Expo", "Smart City Expo", "智慧城市展"),
+                ("Festival", "International Festival", "國際藝術節"),
+                ("Meeting", "Mayors Forum", "市長論壇"),
+                ("SportsExchange", "Youth Baseball Exchange", "青少年棒球交流"),
+                ("CulturalExchange", "Culture Days", "文化交流週"),
+                ("EducationExchange", "Student Exchange", "學生交流"),
+                ("Exhibition", "City Photo Exhibition", "城市攝影展"),
+                ("Concert", "Friendship Concert", "友誼音樂會"),
+            ]
+        )
         host = self.pick_city()
         date, year = self.date_literal(2000, 2026)
         edition = rng.randint(1, 12)
-        iri = res("event", f"gen-{year}-{host['slug'][4:]}-{en_kind.lower().replace(' ', '-')}-{self.next_serial()}")
+        iri = res(
+            "event",
+            f"gen-{year}-{host['slug'][4:]}-{en_kind.lower().replace(' ', '-')}"
+            f"-{self.next_serial()}",
+        )
         w.t(iri, RDF_TYPE, cd(cls))
         self.labels(iri, f"{year} {host['en']} {en_kind}", f"{year} {host['zh']}{zh_kind}")
         w.t(iri, cd("date"), date)
@@ -681,8 +903,11 @@ class Generator:
             if rng.random() < 0.5:
                 w.t(iri, cd("minimumAttendance"), integer(rng.randint(1, 300) * 1000))
         w.t(iri, cd("status"), res("status", "held"))
-        self.derive(iri, f"第 {edition} 屆{year} {host['zh']}{zh_kind}，{len(countries)} 國城市代表共同參與",
-                    f"{year} {host['zh']}{zh_kind}")
+        self.derive(
+            iri,
+            f"第 {edition} 屆{year} {host['zh']}{zh_kind}，{len(countries)} 國城市代表共同參與",
+            f"{year} {host['zh']}{zh_kind}",
+        )
         self.attach([host])
         self.bump(f"event:{cls}")
 
@@ -697,9 +922,13 @@ class Generator:
         self.make_cities(n_cities)
         self.make_organizations()
         activities = [
-            (0.34, self.area_agreement), (0.04, self.multi_party_mou), (0.12, self.twinning_relation),
-            (0.14, self.sister_school_agreement), (0.03, self.port_agreement),
-            (0.25, self.visit), (0.08, self.gathering),
+            (0.34, self.area_agreement),
+            (0.04, self.multi_party_mou),
+            (0.12, self.twinning_relation),
+            (0.14, self.sister_school_agreement),
+            (0.03, self.port_agreement),
+            (0.25, self.visit),
+            (0.08, self.gathering),
         ]
         weights = [a[0] for a in activities]
         funcs = [a[1] for a in activities]
@@ -716,11 +945,16 @@ class Generator:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--triples", type=int, default=1_000_000,
-                        help="target number of triples (written: the first record that reaches it is completed)")
+    parser.add_argument(
+        "--triples",
+        type=int,
+        default=1_000_000,
+        help="target number of triples (written: the first record that reaches it is completed)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="an .nt file, or a folder (gets gen-<triples>.nt)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="an .nt file, or a folder (gets gen-<triples>.nt)"
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     if out.suffix != ".nt":
@@ -734,8 +968,13 @@ def main(argv: list[str] | None = None) -> int:
         gen = Generator(args.triples, args.seed, writer)
         gen.run()
     seconds = time.perf_counter() - started
-    summary = {"file": str(out), "triples": writer.count, "seed": args.seed,
-               "seconds": round(seconds, 2), "resources": dict(sorted(gen.stats.items()))}
+    summary = {
+        "file": str(out),
+        "triples": writer.count,
+        "seed": args.seed,
+        "seconds": round(seconds, 2),
+        "resources": dict(sorted(gen.stats.items())),
+    }
     print(json.dumps(summary, indent=2, ensure_ascii=False), file=sys.stderr)
     print(out)
     return 0

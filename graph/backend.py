@@ -17,11 +17,22 @@ import pyoxigraph as ox
 from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
 from graph.load import build_store
-from graph.remote import RESULTS_ACCEPT, RemoteError, RemoteStore, inline_bindings, parse_response
+from graph.remote import (
+    RemoteError,
+    RemoteStore,
+    Truncated,
+    inline_bindings,
+    parse_response,
+    query_request,
+)
 from graph.settings import Settings
 from graph.store import Store
 
 Progress = Callable[[Path, int, int], None]
+MAX_ANSWER_BYTES = 64 * 2**20
+"""Most of a remote answer read; what streams beyond is left unread (the connection is closed)."""
+ROW_BYTES = 16 * 2**10
+"""Bytes allowed per row of max_rows before a remote answer is cut (at least 1 MiB in all)."""
 
 
 class Backend:
@@ -96,35 +107,49 @@ class RemoteBackend(Backend):
         self._client = httpx.AsyncClient(timeout=self.settings.query_timeout)
 
     async def execute(self, job: QueryJob) -> Outcome:
+        """Send the query, read at most MAX_ANSWER_BYTES of the answer, all within the timeout.
+
+        The deadline covers the whole exchange (an answer that keeps streaming never hits a
+        read timeout); leaving it closes the connection, which stops the query remotely.
+        """
         assert self._client is not None, "start() the backend first"
         params: list[tuple[str, str]] = [("query", inline_bindings(job.sparql, job.bindings))]
         params += [("default-graph-uri", g) for g in job.default_graph or ()]
         params += [("named-graph-uri", g) for g in job.named_graphs or ()]
+        timeout = self.settings.query_timeout
         try:
-            response = await self._client.post(self.settings.remote_query_url, data=params,
-                                               headers={"Accept": RESULTS_ACCEPT})
-        except httpx.TimeoutException:
-            raise QueryTimeout(
-                f"the query ran longer than {self.settings.query_timeout:g} s") from None
+            async with asyncio.timeout(timeout):
+                async with self._client.stream("POST", self.settings.remote_query_url,
+                                               **query_request(params)) as response:
+                    body, complete = await _read(response, _answer_limit(job.max_rows))
+        except (TimeoutError, httpx.TimeoutException):
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except httpx.HTTPError as exc:
             return Outcome(502, message=f"the remote store cannot be reached: {exc}")
         if response.status_code == 400:
-            return Outcome(400, message=response.text[:2000])
+            return Outcome(400, message=body[:2000].decode("utf-8", "replace"))
         if response.status_code != 200:
             return Outcome(502, message=f"the remote store answered HTTP {response.status_code}")
+        return await asyncio.to_thread(self._reserialize, job, response.headers, body, complete)
+
+    def _reserialize(self, job: QueryJob, headers, body: bytes, complete: bool) -> Outcome:
         try:
-            result = parse_response(response.headers.get("content-type", ""), response.content)
-        except RemoteError as exc:
-            if exc.status == 503:
-                raise QueryTimeout(str(exc)) from None
-            return Outcome(502, message=str(exc))
-        form = ("ASK" if isinstance(result, ox.QueryBoolean) else
-                "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT")
-        try:
+            result = parse_response(headers.get("content-type", ""), body, lazy=True)
+            form = ("ASK" if isinstance(result, ox.QueryBoolean) else
+                    "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT")
             fmt = negotiate(job.accept, form, job.format)
+            out = serialize_result(result, fmt, job.max_rows)
         except NotAcceptable as exc:
             return Outcome(406, message=str(exc))
-        out = serialize_result(result, fmt, job.max_rows)
+        except (SyntaxError, Truncated) as exc:
+            # Oxigraph's --timeout-s answers 200 and cuts the body off where the query stopped.
+            if complete:
+                raise QueryTimeout("the remote store stopped the query (its time limit) and cut "
+                                   "its answer off") from exc
+            return Outcome(502, message="the remote store's answer is larger than "
+                                        f"{_answer_limit(job.max_rows)} bytes")
+        except RemoteError as exc:
+            return Outcome(502, message=str(exc))
         return Outcome(200, out.body, out.media_type, out.truncated)
 
     def close(self) -> None:
@@ -139,3 +164,19 @@ def open_backend(settings: Settings, progress: Progress | None = None) -> Backen
     if settings.store_backend == "remote":
         return RemoteBackend(settings, progress)
     return EmbeddedBackend(settings, progress)
+
+
+async def _read(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The body up to `limit` bytes, and whether that was all of it."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks), False
+    return b"".join(chunks), True
+
+
+def _answer_limit(max_rows: int) -> int:
+    return min(MAX_ANSWER_BYTES, max(2**20, max_rows * ROW_BYTES))

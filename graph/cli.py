@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from graph.cli_network import app as network_commands
 from graph.load import build_store
 from graph.queries import ParamError, QueryError, catalogue, get_query
 from graph.results import as_table, serialize
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+app.add_typer(network_commands)  # `citydip network …` and `citydip viz …`
 
 
 class ReportFormat(StrEnum):

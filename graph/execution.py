@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 import pyoxigraph as ox
 
 from graph.formats import NotAcceptable, negotiate, serialize_result
+from graph.sparql_text import has_dataset_clause
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class QueryJob:
     accept: str | None = None
     format: str | None = None
     max_rows: int = 10_000
+    base_iri: str | None = None
+    """Against which relative IRIs in the query are resolved (the endpoint's own URL)."""
 
 
 @dataclass
@@ -52,14 +55,25 @@ class QueryTimeout(Exception):
 def run_job(store: ox.Store, job: QueryJob) -> Outcome:
     """Execute a job against a pyoxigraph store: the same code in a worker or in process."""
     kwargs: dict = {}
-    if job.default_graph is not None:
-        kwargs["default_graph"] = [_graph(g) for g in job.default_graph]
+    if job.default_graph is None and job.named_graphs is None:
+        # The union default graph, unless the query chooses its dataset with FROM (NAMED),
+        # which pyoxigraph's union option would otherwise override.
+        if not has_dataset_clause(job.sparql):
+            kwargs["use_default_graph_as_union"] = True
     else:
-        kwargs["use_default_graph_as_union"] = True
-    if job.named_graphs is not None:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+        # A dataset given in the request is all of it (SPARQL 1.1 Protocol 2.1.4): without
+        # named-graph-uri there are no named graphs, without default-graph-uri the default
+        # graph is empty, as in the remote store.
+        try:
+            kwargs["default_graph"] = [_graph(g) for g in job.default_graph or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+        except ValueError as exc:
+            return Outcome(400, message=f"a default-graph-uri or named-graph-uri is not an IRI: "
+                                        f"{exc}")
     if job.bindings:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.bindings.items()}
+    if job.base_iri:
+        kwargs["base_iri"] = job.base_iri
     try:
         result = store.query(job.sparql, **kwargs)
     except SyntaxError as exc:
@@ -128,6 +142,7 @@ class WorkerPool:
         self._idle: asyncio.Queue[_Worker] | None = None
         self._workers: list[_Worker] = []
         self._ctx = mp.get_context("fork" if path is None else "spawn")
+        self._closed = False
 
     def _spawn(self) -> _Worker:
         global _INHERITED
@@ -164,8 +179,16 @@ class WorkerPool:
             self._retire(worker)
             worker = await asyncio.get_running_loop().run_in_executor(None, self._spawn)
             return Outcome(500, message="the query worker stopped unexpectedly; try again")
+        except asyncio.CancelledError:
+            # The caller gave up while the worker still runs the job: its answer would be read
+            # as the answer to the next job sent to it. Stop it and start a fresh one.
+            self._retire(worker)
+            if not self._closed:
+                worker = self._spawn()
+            raise
         finally:
-            self._idle.put_nowait(worker)
+            if not self._closed:
+                self._idle.put_nowait(worker)
         return outcome
 
     async def _roundtrip(self, worker: _Worker, job: QueryJob) -> Outcome:
@@ -197,5 +220,6 @@ class WorkerPool:
             self._idle.put_nowait(self._spawn())
 
     def close(self) -> None:
+        self._closed = True
         for worker in list(self._workers):
             self._retire(worker)

@@ -47,6 +47,15 @@ ALIASES = {
     "json-ld": "jsonld",
     "rdf+xml": "rdfxml",
 }
+GRAPH_ALIASES = {
+    "xml": "rdfxml",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
+    "json": "jsonld",
+    "application/json": "jsonld",
+    "n3": "ttl",
+}
+"""What the generic names mean for a CONSTRUCT or DESCRIBE (SPARQLWrapper sends format=xml)."""
 RESULT_FORMATS = [f for f in FORMATS if f.results is not None]
 GRAPH_FORMATS = [f for f in FORMATS if f.rdf is not None and f.name != "nq"]
 
@@ -60,9 +69,11 @@ def negotiate(accept: str | None, form: str, requested: str | None = None) -> Fo
 
     The first format of each kind is the default for `*/*` and for an absent Accept header.
     """
-    candidates = GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    candidates = GRAPH_FORMATS if graph else RESULT_FORMATS
+    aliases = {**ALIASES, **GRAPH_ALIASES} if graph else ALIASES
     if requested:
-        key = ALIASES.get(requested.lower(), requested.lower())
+        key = aliases.get(requested.lower(), requested.lower())
         chosen = BY_NAME.get(key) or BY_MEDIA_TYPE.get(key)
         if chosen is None or chosen not in candidates:
             names = ", ".join(f.name for f in candidates)
@@ -71,7 +82,7 @@ def negotiate(accept: str | None, form: str, requested: str | None = None) -> Fo
     if not accept or not accept.strip():
         return candidates[0]
     # mimeparse breaks ties in favour of the last offer: put the default last.
-    offered = [a for a, n in ALIASES.items() if "/" in a and BY_NAME[n] in candidates]
+    offered = [a for a, n in aliases.items() if "/" in a and BY_NAME[n] in candidates]
     offered += [f.media_type for f in reversed(candidates)]
     try:
         best = mimeparse.best_match(offered, accept)
@@ -82,7 +93,7 @@ def negotiate(accept: str | None, form: str, requested: str | None = None) -> Fo
         raise NotAcceptable(f"none of the accepted types fits a {form} result; offered: {types}")
     if best in BY_MEDIA_TYPE and BY_MEDIA_TYPE[best] in candidates:
         return BY_MEDIA_TYPE[best]
-    return BY_NAME[ALIASES[best]]
+    return BY_NAME[aliases[best]]
 
 
 @dataclass

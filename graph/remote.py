@@ -11,12 +11,22 @@ import io
 import itertools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
+from graph.sparql_text import first_open_brace
+
 RESULTS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 CHUNK = 5_000
+
+
+def query_request(params: list[tuple[str, str]]) -> dict:
+    """httpx arguments for a query POSTed as a form (repeated keys kept, e.g. named-graph-uri)."""
+    return {"content": urlencode(params).encode("ascii"),
+            "headers": {"Accept": RESULTS_ACCEPT,
+                        "Content-Type": "application/x-www-form-urlencoded"}}
 
 
 class RemoteError(RuntimeError):
@@ -39,37 +49,18 @@ def inline_bindings(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Litera
     """
     if not bindings:
         return sparql
-    at = _first_open_brace(sparql)
+    at = first_open_brace(sparql)
     names = " ".join(f"?{name}" for name in bindings)
     row = " ".join(str(term) for term in bindings.values())
     return f"{sparql[:at + 1]} VALUES ({names}) {{ ({row}) }} {sparql[at + 1:]}"
 
 
-def _first_open_brace(text: str) -> int:
-    """Index of the first `{` outside IRIs, strings and comments."""
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            i = text.find("\n", i)
-            if i < 0:
-                break
-        elif c == "<" and (end := text.find(">", i)) > 0 and " " not in text[i:end]:
-            i = end
-        elif c in "'\"":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            i += len(quote)
-            while i < n and not text.startswith(quote, i):
-                i += 2 if text[i] == "\\" else 1
-            i += len(quote) - 1
-        elif c == "{":
-            return i
-        i += 1
-    raise ValueError("the query has no group pattern to bind parameters in")
+def parse_response(content_type: str, body: bytes, lazy: bool = False):
+    """Turn a remote answer into pyoxigraph results (solutions, boolean, or triples).
 
-
-def parse_response(content_type: str, body: bytes):
-    """Turn a remote answer into pyoxigraph results (solutions, boolean, or triples)."""
+    Solutions (and triples when `lazy`) are parsed while they are iterated: a body cut off in
+    the middle raises SyntaxError then, not here.
+    """
     media = content_type.split(";")[0].strip().lower()
     try:
         if media == "application/sparql-results+json":
@@ -79,7 +70,8 @@ def parse_response(content_type: str, body: bytes):
         fmt = ox.RdfFormat.from_media_type(media)
         if fmt is None:
             raise RemoteError(f"the remote store answered with unexpected type {media!r}")
-        return list(ox.parse(body, format=fmt))
+        triples = ox.parse(body, format=fmt)
+        return triples if lazy else list(triples)
     except SyntaxError as exc:
         raise Truncated(f"the remote store's answer was cut off or malformed: {exc}", 503) from exc
 
@@ -99,8 +91,7 @@ class RemoteStore:
         params += [("default-graph-uri", g) for g in default_graph or ()]
         params += [("named-graph-uri", g) for g in named_graphs or ()]
         try:
-            response = self._client.post(self.query_url, data=params,
-                                         headers={"Accept": RESULTS_ACCEPT})
+            response = self._client.post(self.query_url, **query_request(params))
         except httpx.HTTPError as exc:
             raise RemoteError(f"cannot reach the remote store at {self.query_url}: {exc}") from exc
         if response.status_code != 200:

@@ -6,12 +6,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from graph.backend import Backend, open_backend
 from graph.settings import Settings, get_settings
 from server import STATIC_DIR
-from server.routes import meta, pages, queries, sparql
+from server.routes import entities, meta, network, pages, queries, sparql, viz
 
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> FastAPI:
@@ -33,6 +36,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         "Linked Data pages.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below with local assets: no page loads anything from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_middleware(
@@ -46,5 +51,20 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(queries.router)
     app.include_router(meta.router)
     app.include_router(pages.router)
+    app.include_router(entities.router)
+    app.include_router(network.router)
+    app.include_router(viz.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="citydiplomacy API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     return app

@@ -1,9 +1,11 @@
 """Shared fixtures: the settings, the bundled graph in an embedded store, the ontology."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import rdflib
+from live import LiveServer, citydip_server, oxigraph_server, remote_env
 
 from graph.load import build_store
 from graph.settings import Settings
@@ -32,3 +34,33 @@ def ontology(settings: Settings) -> rdflib.Graph:
 @pytest.fixture(scope="session")
 def shapes(settings: Settings) -> rdflib.Graph:
     return parse_dir(settings.shapes_dir)
+
+
+# --- live servers (tests/live.py starts and stops the processes) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """Our server (`citydip serve`) over the embedded store, in memory."""
+    with citydip_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def oxigraph() -> Iterator[LiveServer]:
+    """A fresh `oxigraph serve` process: the remote store."""
+    with oxigraph_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def remote_server(oxigraph: LiveServer) -> Iterator[LiveServer]:
+    """Our server over the remote backend; on its first start it loads the data into oxigraph."""
+    with citydip_server(remote_env(oxigraph)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def server(request: pytest.FixtureRequest) -> LiveServer:
+    """Each of the two servers in turn, for what both backends must do alike."""
+    return request.getfixturevalue(f"{'live' if request.param == 'embedded' else 'remote'}_server")

@@ -1,11 +1,346 @@
-"""HTML pages: the front page, the query page, entity pages (to be filled in)."""
+"""HTML pages: the front page, browsing by class, label search and the SPARQL query page.
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+Also the machinery the entity pages share: the template environment, the queries under
+`queries/pages/`, how RDF terms are shown and linked, and the friendly 503 page.
+"""
 
-router = APIRouter(tags=["pages"])
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from graph.execution import QueryTimeout
+from graph.namespaces import CD, PREFIXES
+from graph.queries import NamedQuery, QueryError, catalogue, parse_query_file
+from server import TEMPLATES_DIR
+from server.deps import SettingsDep
+from server.describe import dataset_statistics
+
+log = logging.getLogger(__name__)
+
+DISPLAY_PREFIXES = {
+    **PREFIXES,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+LANGUAGE_NAMES = {
+    "en": "English",
+    "zh-Hant": "Chinese (traditional) · 繁體中文",
+    "pl": "Polish · polski",
+    "ja": "Japanese · 日本語",
+    "ko": "Korean · 한국어",
+    "de": "German · Deutsch",
+}
+LANGUAGE_ORDER = list(LANGUAGE_NAMES)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
+GROUPS = (
+    ("areas", "Cities and other areas", "City"),
+    ("countries", "Countries", "Country"),
+    ("organizations", "Organizations", "Organization"),
+    ("groups", "Groups of actors", "ActorGroup"),
+    ("people", "People", "Person"),
+    ("agreements", "Agreements", "Agreement"),
+    ("relations", "Twinning relations", "TwinningRelation"),
+    ("events", "Events", "Event"),
+    ("passages", "Source passages", "Passage"),
+)
+"""The front page's groups: key (as in queries/pages/overview.rq), heading, class to browse."""
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+# --- responses that are pages ------------------------------------------------------------------
+
+
+def root_path(request: Request) -> str:
+    """Pages link with root-relative paths, so they work behind a prefix and never name a host."""
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def render(request: Request, template: str, status: int = 200,
+           headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(template).render(
+        request=request, root=root_path(request), **context)
+    return HTMLResponse(html, status_code=status, headers={
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY, **(headers or {})})
+
+
+def wants_html(request: Request) -> bool:
+    """Whether the client reads pages (a browser) rather than data; absent Accept counts as yes."""
+    accept = request.headers.get("accept", "")
+    requested = request.query_params.get("format")
+    if requested:
+        return requested.lower() == "html"
+    return not accept.strip() or "text/html" in accept or accept.strip() == "*/*"
+
+
+def unavailable(request: Request, message: str) -> Response:
+    headers = {"Vary": "Accept", "Retry-After": "5"}
+    if not wants_html(request):
+        return PlainTextResponse(message + "\n", status_code=503, headers=headers)
+    return render(request, "unavailable.html", status=503, headers=headers, message=message,
+                  title="The graph is busy")
+
+
+class PageRoute(APIRoute):
+    """A route whose store failures become a friendly 503 page instead of a stack trace."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except QueryTimeout as exc:
+                return unavailable(request, f"The graph took too long to answer ({exc}). "
+                                   "Please try again in a moment.")
+            except (RuntimeError, OSError, httpx.HTTPError):
+                log.exception("a page query failed")
+                return unavailable(request, "The graph store could not answer just now. "
+                                   "Please try again in a moment.")
+
+        return guarded
+
+
+router = APIRouter(tags=["pages"], route_class=PageRoute)
+
+
+# --- the page queries --------------------------------------------------------------------------
+
+
+def page_query(request: Request, name: str) -> NamedQuery:
+    """A query of `queries/pages/` (declarative, loaded from its file like every named query)."""
+    return parse_query_file(Path(request.app.state.settings.queries_dir) / "pages" / f"{name}.rq")
+
+
+async def page_rows(request: Request, name: str, **values: str) -> list[dict]:
+    query = page_query(request, name)
+    return await request.app.state.backend.select(query.text, query.bindings(values))
+
+
+# --- showing terms -----------------------------------------------------------------------------
+
+
+def compact(iri: str) -> str:
+    for prefix, ns in sorted(DISPLAY_PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def language_tag(tag: str | None) -> str:
+    """A BCP 47 tag in its usual case (the store lower-cases them): zh-hant → zh-Hant."""
+    if not tag:
+        return ""
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        out.append(part.title() if len(part) == 4 else part.upper() if len(part) == 2
+                   else part.lower())
+    return "-".join(out)
+
+
+def language_name(tag: str) -> str:
+    return LANGUAGE_NAMES.get(tag, tag)
+
+
+def language_rank(tag: str) -> tuple[int, str]:
+    return (LANGUAGE_ORDER.index(tag) if tag in LANGUAGE_ORDER else len(LANGUAGE_ORDER), tag)
+
+
+def local_path(request: Request, iri: str) -> str | None:
+    """The page of a resource under the resource base: `{base}city/gdynia` → `/id/city/gdynia`."""
+    base = request.app.state.settings.resource_base
+    if not iri.startswith(base):
+        return None
+    rest = iri[len(base):]
+    if not re.fullmatch(r"[a-z0-9-]+/[A-Za-z0-9._~-]+", rest):
+        return None
+    return f"{root_path(request)}/id/{rest}"
+
+
+def browse_path(request: Request, class_iri: str) -> str | None:
+    if class_iri.startswith(str(CD)):
+        return f"{root_path(request)}/browse?class={class_iri[len(str(CD)):]}"
+    return None
+
+
+def node(request: Request, term: Any, label: Any = None, label_zh: Any = None) -> dict:
+    """A term as the templates show it: text, an optional link, and what kind of term it is."""
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        return {
+            "kind": "literal",
+            "text": term.value,
+            "lang": language_tag(term.language),
+            "datatype": None if datatype in (XSD_STRING, RDF_LANG_STRING) else compact(datatype),
+        }
+    if isinstance(term, ox.BlankNode):
+        return {"kind": "bnode", "text": f"_:{term.value}", "href": None}
+    iri = term.value
+    href = local_path(request, iri)
+    # Only web IRIs become links out: a `javascript:` IRI in the data must stay text.
+    external = href is None and re.match(r"(?i)https?://", iri) is not None
+    text = label.value if label is not None else None
+    return {
+        "kind": "iri",
+        "iri": iri,
+        "text": text or compact(iri),
+        "lang": language_tag(label.language) if label is not None else "",
+        "labelled": text is not None,
+        "secondary": label_zh.value if label_zh is not None else None,
+        "compact": compact(iri),
+        "href": href or (iri if external else None),
+        "local": href is not None,
+    }
+
+
+def value(row: dict, key: str) -> str | None:
+    term = row.get(key)
+    return term.value if term is not None else None
+
+
+# --- the front page ----------------------------------------------------------------------------
+
+
+async def class_breakdown(request: Request) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {key: [] for key, _, _ in GROUPS}
+    for row in await page_rows(request, "class-breakdown"):
+        iri = row["class"].value
+        groups.setdefault(row["group"].value, []).append({
+            "iri": iri,
+            "label": value(row, "classLabel") or compact(iri),
+            "count": int(row["count"].value),
+            "href": browse_path(request, iri),
+        })
+    return groups
+
+
+@router.get("/", name="home", response_class=HTMLResponse, include_in_schema=False)
+async def home(request: Request) -> Response:
+    totals = {r["group"].value: int(r["count"].value)
+              for r in await page_rows(request, "overview")}
+    breakdown = await class_breakdown(request)
+    stats = await dataset_statistics(request)
+    groups = [{"key": key, "title": title, "count": totals.get(key, 0),
+               "browse": f"{root_path(request)}/browse?class={cls}",
+               "classes": breakdown.get(key, [])}
+              for key, title, cls in GROUPS]
+    graphs = [{"iri": iri, "name": compact(iri), "triples": n}
+              for iri, n in sorted(stats["graphs"].items())]
+    return render(request, "home.html", groups=groups, triples=stats["triples"], graphs=graphs,
+                  title="City diplomacy knowledge graph")
+
+
+# --- browsing ----------------------------------------------------------------------------------
+
+
+def class_iri(raw: str) -> str | None:
+    """`City`, `cd:City` or the full IRI of a class; None when it is none of these."""
+    raw = raw.strip()
+    name = raw.removeprefix("cd:")
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        return str(CD) + name
+    if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", raw):
+        return raw
+    return None
+
+
+@router.get("/browse", name="browse", response_class=HTMLResponse, include_in_schema=False)
+async def browse(request: Request) -> Response:
+    raw = request.query_params.get("class")
+    if raw is None or not raw.strip():
+        breakdown = await class_breakdown(request)
+        groups = [{"title": title, "classes": breakdown.get(key, [])} for key, title, _ in GROUPS]
+        return render(request, "browse_index.html", groups=groups, title="Browse by class")
+    iri = class_iri(raw)
+    if iri is None:
+        return render(request, "browse.html", status=400, cls=None, raw=raw, items=[],
+                      title="Browse: not a class name")
+    rows = await page_rows(request, "browse", **{"class": iri})
+    items = [{
+        "node": node(request, row["resource"], row.get("label"), row.get("labelZh")),
+        "types": value(row, "types") or "",
+    } for row in rows]
+    label = value(rows[0], "classLabel") if rows else None
+    cls = {"iri": iri, "label": label or compact(iri), "compact": compact(iri)}
+    return render(request, "browse.html", cls=cls, raw=raw, items=items,
+                  title=f"Browse: {cls['label']}")
+
+
+# --- search ------------------------------------------------------------------------------------
+
+MAX_SEARCH = 200
+
+
+@router.get("/search", name="search", response_class=HTMLResponse, include_in_schema=False)
+async def search(request: Request) -> Response:
+    q = (request.query_params.get("q") or "").strip()[:MAX_SEARCH]
+    results: list[dict] = []
+    if q:
+        results = group_hits(request, q, await page_rows(request, "search", text=q))
+    return render(request, "search.html", q=q, results=results,
+                  title=f"Search: {q}" if q else "Search")
+
+
+def group_hits(request: Request, q: str, rows: list[dict]) -> list[dict]:
+    """One result per resource, the closest matches (whole label, then prefix) first."""
+    needle = q.casefold()
+    found: dict[str, dict] = {}
+    for row in rows:
+        iri = row["resource"].value
+        hit = found.setdefault(iri, {
+            "node": node(request, row["resource"], row.get("name"), row.get("nameZh")),
+            "labels": {}, "classes": {}, "rank": 3})
+        label = row["label"]
+        tag = language_tag(label.language)
+        hit["labels"][(label.value, tag)] = {"text": label.value, "lang": tag}
+        text = label.value.casefold()
+        hit["rank"] = min(hit["rank"], 0 if text == needle else 1 if text.startswith(needle) else 2)
+        if row.get("class") is not None:
+            hit["classes"][row["class"].value] = value(row, "classLabel") or compact(
+                row["class"].value)
+    results = sorted(found.values(), key=lambda h: (h["rank"], h["node"]["text"].casefold()))
+    for hit in results:
+        hit["labels"] = list(hit["labels"].values())
+        hit["classes"] = list(hit["classes"].values())
+    return results
+
+
+# --- the query page ----------------------------------------------------------------------------
 
 
 @router.get("/query", name="query_page", response_class=HTMLResponse, include_in_schema=False)
-async def query_page() -> str:
-    return "<!doctype html><title>SPARQL query</title><p>Query page</p>"
+async def query_page(request: Request, settings: SettingsDep) -> Response:
+    try:
+        named = catalogue(Path(settings.queries_dir)).values()
+    except QueryError:
+        log.exception("the query catalogue cannot be read")
+        named = []
+    examples = [{**q.to_dict(), "text": q.text} for q in named]
+    start = request.query_params.get("query") or page_query(request, "query-example").text
+    return render(request, "query.html", examples=examples, start=start,
+                  preselect=request.query_params.get("name", ""),
+                  resource_base=settings.resource_base, prefixes=DISPLAY_PREFIXES,
+                  title="SPARQL query")

@@ -47,7 +47,7 @@ async def sparql_post(request: Request, backend: BackendDep, settings: SettingsD
         return error(400, "the request body is not valid UTF-8")
     if media == FORM:
         params = parse_qsl(text, keep_blank_values=True)
-        params += [(k, v) for k, v in request.query_params.multi_items() if k != "query"]
+        params += request.query_params.multi_items()
     elif media == DIRECT:
         if "query" in request.query_params:
             return error(400, "send the query either in the body or as a parameter, not both")
@@ -89,6 +89,7 @@ async def _answer(request: Request, params: list[tuple[str, str]], backend, sett
         accept=request.headers.get("accept"),
         format=formats[0] if formats else None,
         max_rows=settings.max_rows,
+        base_iri=str(request.url_for("sparql")),
     )
     response = await run_query(backend, job)
     if response.status_code == 400 and is_update(query):

@@ -1,0 +1,62 @@
+"""Light lexical facts about SPARQL text that do not need a full parse."""
+
+from __future__ import annotations
+
+import re
+
+_WORD_FROM = re.compile(r"(?<![?$\w:.-])FROM(?![\w:.-])", re.IGNORECASE)
+
+
+def first_open_brace(text: str) -> int:
+    """Index of the `{` opening the WHERE group: the first `{` outside IRIs, strings, comments
+    and a CONSTRUCT template."""
+    i, n = 0, len(text)
+    last_word = ""
+    template = "none"  # "pending" after CONSTRUCT, "inside" its template, "none" otherwise
+    while i < n:
+        c = text[i]
+        if c == "#":
+            i = text.find("\n", i)
+            if i < 0:
+                break
+        elif c == "<" and (end := text.find(">", i)) > 0 and " " not in text[i:end]:
+            i = end
+        elif c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote) - 1
+        elif c.isalpha() or c in "?$_":
+            end = i + 1
+            while end < n and (text[end].isalnum() or text[end] in "_-:."):
+                end += 1
+            last_word = text[i:end].upper()
+            if last_word == "CONSTRUCT":
+                template = "pending"
+            i = end
+            continue
+        elif c == "{":
+            if template != "pending" or last_word == "WHERE":
+                return i
+            template = "inside"
+        elif c == "}" and template == "inside":
+            template = "none"
+        i += 1
+    raise ValueError("the query has no group pattern")
+
+
+def _prologue_and_head(text: str) -> str:
+    """The text before the first group pattern, with IRIs, strings and comments blanked out."""
+    try:
+        end = first_open_brace(text)
+    except ValueError:
+        end = len(text)
+    head = re.sub(r"<[^<>\s]*>", " ", text[:end])
+    head = re.sub(r"#[^\n]*", " ", head)
+    return re.sub(r"'[^']*'|\"[^\"]*\"", " ", head)
+
+
+def has_dataset_clause(text: str) -> bool:
+    """True when the query names its own dataset (FROM / FROM NAMED before its WHERE clause)."""
+    return bool(_WORD_FROM.search(_prologue_and_head(text)))

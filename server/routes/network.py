@@ -1,0 +1,217 @@
+"""`/network/...`: measures of the partnership web as JSON, and the networks as files.
+
+Thin: the computing is in `graph.network*`. The store is read once per data version
+(`app.state.data_version`, 0 when absent) and the views are cached in `app.state.network_cache`;
+computations run in the thread pool so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from graph.execution import QueryTimeout
+from graph.network import FilterError, Filters
+from graph.network_cache import NetworkCache, View
+from graph.network_data import NetworkData, UnknownActor, fetch_async
+from graph.network_export import EXPORT_FORMATS, node_link
+from graph.network_measures import MEASURES
+
+
+class NetworkRoute(APIRoute):
+    """Errors a user can fix become 404 (unknown actor) or 422 (bad filter), naming the value;
+    a slow or failing store becomes 503."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except UnknownActor as exc:
+                return JSONResponse({"detail": str(exc), "actor": exc.name}, status_code=404)
+            except FilterError as exc:
+                return JSONResponse({"detail": {"param": exc.param, "message": str(exc)}},
+                                    status_code=422)
+            except QueryTimeout as exc:
+                return JSONResponse({"detail": f"the store took too long: {exc}"},
+                                    status_code=503)
+            except RuntimeError as exc:
+                return JSONResponse({"detail": f"the store could not answer: {exc}"},
+                                    status_code=503)
+
+        return guarded
+
+
+router = APIRouter(prefix="/network", tags=["network"], route_class=NetworkRoute)
+
+
+class FilterQuery:
+    """The filters every endpoint takes, as query parameters (repeat one to allow several)."""
+
+    def __init__(
+        self,
+        kind: Annotated[list[str], Query(description="Partnership kind, e.g. "
+                                         "sister-city-agreement, mou-city-relation, agreement, "
+                                         "relation (see /network/filters)")] = [],  # noqa: B006
+        topic: Annotated[list[str], Query(description="Topic, e.g. semiconductors")] = [],  # noqa: B006
+        actor_class: Annotated[list[str], Query(alias="class", description="Actor class, e.g. "
+                                                "City, School, Organization")] = [],  # noqa: B006
+        country: Annotated[list[str], Query(description="A party's country: id (poland), "
+                                            "ISO code (PL) or label")] = [],  # noqa: B006
+        since: Annotated[str | None, Query(description="First year (dated only)")] = None,
+        until: Annotated[str | None, Query(description="Last year: the web as of that year "
+                                           "(dated only)")] = None,
+    ) -> None:
+        self.raw = {"kind": kind, "topic": topic, "actor_class": actor_class,
+                    "country": country, "since": since, "until": until}
+
+    def parse(self, data: NetworkData) -> Filters:
+        return Filters.parse(data, **self.raw)
+
+
+FilterDep = Annotated[FilterQuery, Depends()]
+
+
+def data_version(request: Request) -> Any:
+    return getattr(request.app.state, "data_version", 0)
+
+
+def network_cache(request: Request) -> NetworkCache:
+    state = request.app.state
+    if getattr(state, "network_cache", None) is None:
+        state.network_cache = NetworkCache()
+        state.network_lock = asyncio.Lock()
+    return state.network_cache
+
+
+async def network_data(request: Request) -> NetworkData:
+    """The network data of the current data version, read from the store at most once."""
+    cache, version = network_cache(request), data_version(request)
+    data = cache.data(version)
+    if data is None:
+        async with request.app.state.network_lock:
+            data = cache.data(version)
+            if data is None:
+                data = await fetch_async(request.app.state.backend,
+                                         request.app.state.settings.queries_dir)
+                cache.put(version, data)
+    return data
+
+
+async def open_view(request: Request, filters: FilterQuery, projection: str = "partner") -> View:
+    """The cached view for these filters (projected on first use, off the event loop)."""
+    data = await network_data(request)
+    parsed = filters.parse(data)
+    return await run_in_threadpool(network_cache(request).view, data_version(request), parsed,
+                                   projection)
+
+
+def answer(request: Request, body: dict) -> Response:
+    return Response(json.dumps({**body, "data_version": data_version(request)},
+                               ensure_ascii=False), media_type="application/json")
+
+
+def _id(kind: str, slug: str) -> str:
+    return f"{kind}/{slug}"
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+@router.get("/filters", summary="What the filters accept: kinds, topics, classes, countries, years")
+async def filters_(request: Request) -> Response:
+    data = await network_data(request)
+    return answer(request, data.vocabulary())
+
+
+@router.get("/stats", summary="Size, components, clustering, cores, communities, assortativity, "
+                              "distances of the partner network")
+async def stats(request: Request, filters: FilterDep) -> Response:
+    view = await open_view(request, filters)
+    return answer(request, await run_in_threadpool(view.stats))
+
+
+@router.get("/top", summary="Actors ranked by a measure")
+async def top(request: Request, filters: FilterDep,
+              by: Annotated[str, Query(description=", ".join(MEASURES))] = "degree",
+              limit: Annotated[int, Query(ge=1, le=1000)] = 10) -> Response:
+    if by not in MEASURES:
+        raise FilterError("by", f"unknown measure {by!r}; use {', '.join(MEASURES)}")
+    view = await open_view(request, filters)
+    return answer(request, await run_in_threadpool(view.top, by, limit))
+
+
+@router.get("/path", summary="A shortest chain of partnerships between two actors")
+async def path(request: Request, filters: FilterDep,
+               source: Annotated[str, Query(alias="from", description="city/gdynia, an IRI or "
+                                            "a label")],
+               target: Annotated[str, Query(alias="to")]) -> Response:
+    view = await open_view(request, filters)
+    return answer(request, await run_in_threadpool(view.path, source, target))
+
+
+@router.get("/ego/{path_kind}/{slug}", summary="An actor's neighbourhood within `radius` hops")
+async def ego(request: Request, path_kind: str, slug: str, filters: FilterDep,
+              radius: Annotated[int, Query(ge=1, le=4)] = 1) -> Response:
+    view = await open_view(request, filters)
+    actor, sub = await run_in_threadpool(view.ego, _id(path_kind, slug), radius)
+    return answer(request, {**view.about(), "centre": actor.id, "radius": radius,
+                            "nodes": sub.number_of_nodes(), "edges": sub.number_of_edges(),
+                            "network": node_link(sub)})
+
+
+@router.get("/actors/{path_kind}/{slug}", summary="Every measure of one actor")
+async def actor(request: Request, path_kind: str, slug: str, filters: FilterDep) -> Response:
+    view = await open_view(request, filters)
+    found = view.actor(_id(path_kind, slug))
+    return answer(request, {**view.about(),
+                            **await run_in_threadpool(view.analysis.actor, found.id)})
+
+
+@router.get("/communities", summary="Louvain communities (fixed seed), largest first")
+async def communities(request: Request, filters: FilterDep,
+                      members: Annotated[int, Query(ge=0, le=10000)] = 50) -> Response:
+    view = await open_view(request, filters)
+    return answer(request, await run_in_threadpool(view.communities, members))
+
+
+@router.get("/timeline", summary="Growth: nodes, edges and components as of each year")
+async def timeline(request: Request, filters: FilterDep) -> Response:
+    view = await open_view(request, filters)
+    return answer(request, await run_in_threadpool(view.timeline))
+
+
+@router.get("/countries", summary="The country network (partner network aggregated by country)")
+async def countries(request: Request, filters: FilterDep) -> Response:
+    view = await open_view(request, filters, "country")
+    body = await run_in_threadpool(view.analysis.memo, "countries", lambda: {
+        "nodes": view.graph.number_of_nodes(), "edges": view.graph.number_of_edges(),
+        "network": node_link(view.graph)})
+    return answer(request, {**view.about(), **body})
+
+
+@router.get("/export", summary="The network as GraphML, GEXF (Gephi, Cytoscape), CSV or JSON")
+async def export(request: Request, filters: FilterDep,
+                 format: Annotated[str, Query(description=", ".join(EXPORT_FORMATS))] = "graphml",
+                 projection: Annotated[str, Query(description="partner, bipartite or country")]
+                 = "partner",
+                 table: Annotated[str, Query(description="CSV only: edges or nodes")] = "edges",
+                 ) -> Response:
+    if format not in EXPORT_FORMATS:
+        raise FilterError("format", f"unknown format {format!r}; use {', '.join(EXPORT_FORMATS)}")
+    if table not in ("edges", "nodes"):
+        raise FilterError("table", f"unknown table {table!r}; use edges or nodes")
+    view = await open_view(request, filters, projection)
+    body = await run_in_threadpool(view.export, format, table)
+    suffix = f"-{table}" if format == "csv" else ""
+    name = f"citydiplomacy-{projection}{suffix}.{format}"
+    return Response(body, media_type=EXPORT_FORMATS[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-Data-Version": str(data_version(request))})

@@ -1,0 +1,158 @@
+"""`/viz/...`: pictures of the partnership web (vis-network, served locally, never from a CDN).
+
+`/viz/network` the whole (filtered) web, `/viz/ego/{kind}/{slug}` an actor's neighbourhood,
+`/viz/path?from=&to=` a chain of partnerships, `/viz/countries` the web by country. The pictures
+are built by `graph.viz`; this module only reads the request and picks the page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.routing import APIRoute
+
+from graph.execution import QueryTimeout
+from graph.network import FilterError
+from graph.network_data import NetworkData, UnknownActor
+from graph.viz import (
+    NODE_BUDGET,
+    Picture,
+    country_picture,
+    ego_picture,
+    network_picture,
+    path_picture,
+    render,
+)
+from server import TEMPLATES_DIR
+from server.routes.network import FilterDep, FilterQuery, network_data, open_view
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
+ASSETS = {"viz.js": "text/javascript; charset=utf-8", "viz.css": "text/css; charset=utf-8"}
+ColourBy = Annotated[str, Query(alias="color", pattern="^(class|community)$",
+                                description="Colour nodes by class or by community")]
+
+
+def _message_page(status: int, title: str, message: str) -> HTMLResponse:
+    body = (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{html.escape(title)}"
+            f"</title><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+            "<p><a href=\"/viz/network\">The whole web</a></p></html>")
+    return HTMLResponse(body, status_code=status,
+                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+
+class VizRoute(APIRoute):
+    """Errors become short pages that name the value at fault (escaped)."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except UnknownActor as exc:
+                return _message_page(404, "Actor not found", str(exc))
+            except FilterError as exc:
+                return _message_page(422, "Filter not understood", str(exc))
+            except (QueryTimeout, RuntimeError) as exc:
+                return _message_page(503, "The graph could not answer", str(exc))
+
+        return guarded
+
+
+router = APIRouter(prefix="/viz", tags=["pictures"], route_class=VizRoute)
+
+
+def _root(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def _page(request: Request, picture: Picture, form: dict | None = None) -> HTMLResponse:
+    text = render(picture, TEMPLATES_DIR, root=_root(request), form=form)
+    return HTMLResponse(text, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+
+def _form(request: Request, data: NetworkData, filters: FilterQuery, action: str,
+          colour: str | None = "class") -> dict:
+    """The filter form of a page, with the values of the request selected."""
+    vocab = data.vocabulary()
+    raw = filters.raw
+    fields = []
+    for name, key, label in (("kind", "kind", "kind"), ("country", "country", "country"),
+                             ("topic", "topic", "topic"), ("class", "actor_class", "actor")):
+        fields.append({"name": name, "label": label, "options": vocab[name], "any": True,
+                       "selected": set(raw[key])})
+    if colour is not None:
+        fields.append({"name": "color", "label": "colour by", "any": False, "selected": {colour},
+                       "options": [{"id": "class", "label": "class"},
+                                   {"id": "community", "label": "community"}]})
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k != "color"]
+    return {"action": _root(request) + action, "selects": fields, "since": raw["since"],
+            "until": raw["until"], "hidden": [],
+            "by_country": f"{_root(request)}/viz/countries?{urlencode(keep)}"}
+
+
+@router.get("/assets/{name}", include_in_schema=False)
+async def asset(name: str) -> Response:
+    if name not in ASSETS:
+        return Response("no such asset\n", status_code=404, media_type="text/plain")
+    return FileResponse(TEMPLATES_DIR / "viz" / name, media_type=ASSETS[name])
+
+
+@router.get("/network", response_class=HTMLResponse, summary="Picture of the whole web")
+async def network_page(request: Request, filters: FilterDep, colour: ColourBy = "class",
+                       budget: Annotated[int, Query(ge=10, le=5000)] = NODE_BUDGET
+                       ) -> Response:
+    view = await open_view(request, filters)
+    links = _root(request) + "/id/"
+    picture = await run_in_threadpool(  # made once per view, colouring and budget
+        view.analysis.memo, f"picture:network:{colour}:{budget}:{links}",
+        lambda: network_picture(view, color_by=colour, links=links, budget=budget))
+    return _page(request, picture, _form(request, view.data, filters, "/viz/network", colour))
+
+
+@router.get("/ego/{path_kind}/{slug}", response_class=HTMLResponse,
+            summary="Picture of an actor's neighbourhood")
+async def ego_page(request: Request, path_kind: str, slug: str, filters: FilterDep,
+                   radius: Annotated[int, Query(ge=1, le=4)] = 1,
+                   colour: ColourBy = "class") -> Response:
+    view = await open_view(request, filters)
+    picture = await run_in_threadpool(
+        lambda: ego_picture(view, f"{path_kind}/{slug}", radius, color_by=colour,
+                            links=_root(request) + "/id/"))
+    return _page(request, picture,
+                 _form(request, view.data, filters, f"/viz/ego/{path_kind}/{slug}", colour))
+
+
+@router.get("/path", response_class=HTMLResponse, summary="Picture of a chain of partnerships")
+async def path_page(request: Request, filters: FilterDep,
+                    source: Annotated[str, Query(alias="from")],
+                    target: Annotated[str, Query(alias="to")],
+                    colour: ColourBy = "class") -> Response:
+    view = await open_view(request, filters)
+    picture = await run_in_threadpool(
+        lambda: path_picture(view, source, target, color_by=colour,
+                             links=_root(request) + "/id/"))
+    form = _form(request, view.data, filters, "/viz/path", colour)
+    form["hidden"] = [{"name": "from", "value": source}, {"name": "to", "value": target}]
+    return _page(request, picture, form)
+
+
+@router.get("/countries", response_class=HTMLResponse, summary="Picture of the web by country")
+async def countries_page(request: Request, filters: FilterDep) -> Response:
+    data = await network_data(request)
+    view = await open_view(request, filters, "country")
+    links = _root(request) + "/id/"
+    picture = await run_in_threadpool(view.analysis.memo, f"picture:countries:{links}",
+                                      lambda: country_picture(view, links=links))
+    form = _form(request, data, filters, "/viz/countries", colour=None)
+    form["by_country"] = None
+    return _page(request, picture, form)

@@ -1,0 +1,224 @@
+"""Live servers for the HTTP tests: `citydip serve` and `oxigraph serve` as real processes.
+
+Every process is started on a free loopback port and stopped when its context ends: terminated,
+killed if it lingers, and checked with psutil that none of its children (the query workers)
+survives it. The fixtures share one server per session or module to keep the suite quick.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
+    "oxigraph")
+STARTUP_SECONDS = 90
+
+
+@dataclass
+class LiveServer:
+    """A running process: its base URL (no trailing slash) and its process id."""
+
+    url: str
+    pid: int
+    log: Path
+
+    def __str__(self) -> str:
+        return self.url
+
+    def process(self) -> psutil.Process:
+        return psutil.Process(self.pid)
+
+    def workers(self) -> list[psutil.Process]:
+        """The query worker processes (children, without multiprocessing's resource tracker)."""
+        return [c for c in self.process().children(recursive=True)
+                if "resource_tracker" not in " ".join(_cmdline(c))]
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return []
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, what: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before it was ready:\n"
+                               + log.read_text(errors="replace")[-4000:])
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer {url} within {STARTUP_SECONDS} s:\n"
+                       + log.read_text(errors="replace")[-4000:])
+
+
+def _stop(process: subprocess.Popen, what: str) -> None:
+    """Terminate a process, kill it if it lingers, and make sure no child of it survives."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for child in alive:
+        child.kill()
+    psutil.wait_procs(alive, timeout=5)
+    if alive:
+        raise AssertionError(f"{what}: {len(alive)} child process(es) outlived the server: "
+                             + ", ".join(f"{c.pid} {' '.join(_cmdline(c))[:80]}" for c in alive))
+
+
+@contextmanager
+def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
+    """`citydip serve` in a subprocess with the given CITYDIP_* settings (in memory by default)."""
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
+    full_env["CITYDIP_STORE_PATH"] = ":memory:"
+    full_env.update(env or {})
+    full_env["PYTHONUNBUFFERED"] = "1"
+    with tempfile.TemporaryDirectory(prefix="citydip-server-") as tmp:
+        log = Path(tmp) / "server.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "graph.cli", "serve", "--host", "127.0.0.1",
+                 "--port", str(port)],
+                cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        server = LiveServer(f"http://127.0.0.1:{port}", process.pid, log)
+        try:
+            _wait_until_up(server.url + "/health", process, log, "citydip serve")
+            yield server
+        finally:
+            _stop(process, "citydip serve")
+
+
+@contextmanager
+def oxigraph_server(timeout_s: int | None = None) -> Iterator[LiveServer]:
+    """`oxigraph serve` on a fresh store in a temporary folder, union default graph."""
+    if OXIGRAPH is None:
+        raise RuntimeError("the oxigraph binary is missing: pip install oxigraph")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="citydip-oxigraph-") as tmp:
+        log = Path(tmp) / "oxigraph.log"
+        command = [OXIGRAPH, "serve", "--location", str(Path(tmp) / "store"),
+                   "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+        if timeout_s is not None:
+            command += ["--timeout-s", str(timeout_s)]
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL)
+        server = LiveServer(f"http://127.0.0.1:{port}", process.pid, log)
+        try:
+            _wait_until_up(server.url + "/query?query=ASK%7B%7D", process, log, "oxigraph serve")
+            yield server
+        finally:
+            _stop(process, "oxigraph serve")
+
+
+def remote_env(oxigraph: LiveServer, **extra: str) -> dict[str, str]:
+    """Settings for a citydip server in front of an oxigraph process."""
+    return {
+        "CITYDIP_STORE_BACKEND": "remote",
+        "CITYDIP_REMOTE_QUERY_URL": oxigraph.url + "/query",
+        "CITYDIP_REMOTE_UPDATE_URL": oxigraph.url + "/update",
+        **extra,
+    }
+
+
+@contextmanager
+def live_server(env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """`citydip serve` with the given settings; yields its base URL (see citydip_server).
+
+    Not the `live_server` fixture of conftest.py (a session-wide server), which tests request
+    by name; this starts a server of its own wherever it is called.
+    """
+    with citydip_server(env) as server:
+        yield server.url
+
+
+# --- data with hostile labels, for the pages' escaping tests -------------------------------------
+
+HOSTILE_LABEL = "<img src=x onerror=alert(1)>"
+HOSTILE_TURTLE = """\
+@prefix cd:   <https://w3id.org/citydiplomacy/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix report: <https://w3id.org/citydiplomacy/id/report/> .
+
+<https://w3id.org/citydiplomacy/id/city/hostile> a cd:City ;
+    rdfs:label "<img src=x onerror=alert(1)>"@en , "<script>alert(2)</script>"@zh-Hant ;
+    skos:altLabel "<svg onload=alert(5)>"@en ;
+    cd:country <https://w3id.org/citydiplomacy/id/country/poland> ;
+    rdfs:seeAlso <javascript:alert(3)> ;
+    prov:wasDerivedFrom <https://w3id.org/citydiplomacy/id/passage/hostile-l1> .
+
+<https://w3id.org/citydiplomacy/id/agreement/hostile-gdynia-sister-city> a cd:SisterCityAgreement ;
+    rdfs:label "<img src=x onerror=alert(1)> and Gdynia"@en , "<script>alert(2)</script>"@zh-Hant ;
+    cd:party <https://w3id.org/citydiplomacy/id/city/hostile> ,
+        <https://w3id.org/citydiplomacy/id/city/gdynia> ;
+    cd:dateNotStated true ;
+    cd:status <https://w3id.org/citydiplomacy/id/status/signed> ;
+    rdfs:comment "<svg onload=alert(6)>"@en ;
+    prov:wasDerivedFrom <https://w3id.org/citydiplomacy/id/passage/hostile-l1> .
+
+<https://w3id.org/citydiplomacy/id/passage/hostile-l1> a cd:Passage ;
+    cd:quote "</blockquote><script>alert(4)</script>"@zh-Hant ;
+    cd:lineStart 1 ;
+    cd:lineEnd 1 ;
+    cd:section "<img src=x onerror=alert(1)>"@zh-Hant ;
+    prov:wasQuotedFrom report:kaohsiung-administration-international-affairs-2026 .
+"""
+"""Resources whose labels, quotes and links are HTML and script: pages must show them as text."""
+
+
+def data_dir_with(folder: Path, name: str, text: str) -> Path:
+    """A data folder holding the bundled data files plus one more file `name` with `text`."""
+    from graph.load import DATA_SUFFIXES
+    from graph.settings import Settings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in Settings().data_dir.iterdir():
+        if path.is_file() and path.suffix in DATA_SUFFIXES:
+            shutil.copy(path, folder / path.name)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
