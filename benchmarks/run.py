@@ -463,9 +463,10 @@ def prepare_scale(target: int | None, args) -> Scale:
             import generate
 
             log(f"generating {target:,} triples (seed {args.seed}) into {data_dir}")
-            generate.main(
-                ["--triples", str(target), "--seed", str(args.seed), "--out", str(data_dir)]
-            )
+            with contextlib.redirect_stdout(sys.stderr):
+                generate.main(
+                    ["--triples", str(target), "--seed", str(args.seed), "--out", str(data_dir)]
+                )
         else:
             log(f"reusing generated data {nt}")
     work.mkdir(parents=True, exist_ok=True)

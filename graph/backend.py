@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
-from graph.load import build_store
+from graph.load import build_store, sync_datasets
 from graph.remote import (
     RemoteError,
     RemoteStore,
@@ -38,8 +38,13 @@ ROW_BYTES = 16 * 2**10
 class Backend:
     store: Store | RemoteStore
     settings: Settings
+    writer = None
+    """The write path (graph.writer.Writer); None when the store cannot be written."""
 
     async def start(self) -> None: ...
+
+    def changed(self) -> None:
+        """The data changed (a write was committed): later queries must see it."""
 
     async def execute(self, job: QueryJob) -> Outcome:
         raise NotImplementedError
@@ -73,12 +78,16 @@ class EmbeddedBackend(Backend):
         self.store = Store(path)
         if self.store.count() == 0:
             build_store(settings, store=self.store, progress=progress)
+        else:  # a store filled before: add or drop imported pair lists as CITYDIP_DATASETS says
+            sync_datasets(self.store, settings, progress)
+        self.writer = _open_writer(self.store, settings)
         self.store.flush()
         self.pool = WorkerPool(
             self.store.raw if path is None else None,
             None if path is None else str(path),
             settings.query_workers,
             settings.query_timeout,
+            fork_lock=self.store.lock,
         )
 
     async def start(self) -> None:
@@ -86,6 +95,9 @@ class EmbeddedBackend(Backend):
 
     async def execute(self, job: QueryJob) -> Outcome:
         return await self.pool.run(job)
+
+    def changed(self) -> None:
+        self.pool.invalidate()
 
     def close(self) -> None:
         self.pool.close()
@@ -101,6 +113,8 @@ class RemoteBackend(Backend):
         self.store = RemoteStore(settings.remote_query_url, settings.remote_update_url)
         if self.store.count() == 0 and settings.remote_update_url:
             build_store(settings, store=self.store, progress=progress)
+        if settings.remote_update_url:
+            self.writer = _open_writer(self.store, settings)
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
@@ -138,7 +152,8 @@ class RemoteBackend(Backend):
             form = ("ASK" if isinstance(result, ox.QueryBoolean) else
                     "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT")
             fmt = negotiate(job.accept, form, job.format)
-            out = serialize_result(result, fmt, job.max_rows)
+            out = serialize_result(result, fmt, job.max_rows, rerun=lambda: parse_response(
+                headers.get("content-type", ""), body, lazy=True))
         except NotAcceptable as exc:
             return Outcome(406, message=str(exc))
         except (SyntaxError, Truncated) as exc:
@@ -158,6 +173,15 @@ class RemoteBackend(Backend):
                 asyncio.get_running_loop().create_task(self._client.aclose())
             except RuntimeError:
                 pass
+
+
+def _open_writer(store, settings: Settings):
+    """The write path over this store, after applying any logged change the store lacks."""
+    from graph.writer import Writer
+
+    writer = Writer(store, settings)
+    writer.recover()
+    return writer
 
 
 def open_backend(settings: Settings, progress: Progress | None = None) -> Backend:

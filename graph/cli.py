@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from graph.cli_changes import app as change_commands
+from graph.cli_import import app as import_commands
 from graph.cli_network import app as network_commands
 from graph.load import build_store
 from graph.queries import ParamError, QueryError, catalogue, get_query
@@ -27,6 +29,8 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 app.add_typer(network_commands)  # `citydip network …` and `citydip viz …`
+app.add_typer(change_commands)  # `citydip apply FILE`
+app.add_typer(import_commands, name="import")  # `citydip import pairs|world|status|figures`
 
 
 class ReportFormat(StrEnum):
@@ -74,9 +78,17 @@ def validate(
         list[Path] | None, typer.Argument(help="Data files or folders (default: graph/data).")
     ] = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    changes: Annotated[
+        Path | None, typer.Option("--changes", help="Check this changeset (.json, or a data file "
+                                  "to sync its graph) against the data, as a write would.")
+    ] = None,
 ) -> None:
     """Validate data against the SHACL shapes; exit 1 when there is a violation."""
     settings = get_settings()
+    if changes is not None:
+        from graph.cli_changes import validate_changes
+
+        validate_changes(changes, paths, format.value)
     try:
         with err.status("Validating against the shapes…"):
             report = validate_files(paths or [settings.data_dir], settings)
@@ -173,9 +185,18 @@ def export(
         str | None, typer.Option(help="Only this named graph (triple formats).")
     ] = None,
     output: Annotated[Path | None, typer.Option("--out", "-o", help="File to write.")] = None,
+    as_of: Annotated[
+        int | None, typer.Option("--as-of", help="The data as it was after this change "
+                                 "(the history log replayed on the data files).")
+    ] = None,
 ) -> None:
     """Export the graph: ttl, nt, rdfxml (union or one graph); trig, nq, jsonld (with graphs)."""
-    store = _store()
+    if as_of is not None:
+        from graph.cli_changes import store_as_of
+
+        store = store_as_of(as_of)
+    else:
+        store = _store()
     if graph is not None and graph not in store.graphs():
         _fail(f"no named graph {graph}; known: {', '.join(store.graphs())}")
     if format is ExportFormat.jsonld:

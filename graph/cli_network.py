@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graph.load import build_store
+from graph.load import build_store, dataset_paths
 from graph.network import FilterError, Filters
 from graph.network_cache import NetworkCache, View
 from graph.network_data import UnknownActor, fetch, store_select
@@ -76,6 +76,10 @@ Until = Annotated[int | None, typer.Option(
 Data = Annotated[list[Path] | None, typer.Option(
     "--data", help="Data files or folders (default: graph/data).")]
 Format = Annotated[Output, typer.Option("--format", "-f")]
+Source = Annotated[list[str] | None, typer.Option(
+    "--source", help="Partnerships from one source (repeatable): report, an imported pair list "
+    "(wikipedia, wikidata-2016) or union (all); loads the lists it needs (`citydip import "
+    "world` first).")]
 
 _cache = NetworkCache(max_views=4)
 
@@ -85,12 +89,22 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def source_paths(settings, sources: list[str]) -> list:
+    """The data files `--source` needs: the report's alone for `report`, else the report and
+    every imported list (an area matched across lists takes its labels and country from the
+    list that introduced it; the filter then keeps the partnerships of the sources named)."""
+    names = {v.strip().removeprefix("world-") for value in sources for v in value.split(",")}
+    return dataset_paths(settings, ["report"] if names <= {"report", ""} else ["all"])
+
+
 def _view(kind, topic, actor_class, country, since, until, data_paths,
-          projection: str = "partner") -> View:
+          projection: str = "partner", source: list[str] | None = None) -> View:
     """The view of the data under the filters given on the command line."""
     settings = get_settings()
     with err.status("Loading the graph…"):
         try:
+            if data_paths is None and source:
+                data_paths = source_paths(settings, source)
             store = build_store(settings, data_paths, Store(None))
         except (OSError, SyntaxError, ValueError) as exc:
             _fail(f"cannot load the data: {exc}")
@@ -98,7 +112,7 @@ def _view(kind, topic, actor_class, country, since, until, data_paths,
     data = _cache.load(version, lambda: fetch(store_select(store), settings.queries_dir))
     try:
         filters = Filters.parse(data, kind or (), topic or (), actor_class or (), country or (),
-                                since, until)
+                                since, until, source or ())
         return _cache.view(version, filters, projection)
     except FilterError as exc:
         _fail(str(exc))
@@ -129,16 +143,30 @@ def _caption(view: View) -> str:
 @network_app.command()
 def stats(kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
           country: Country = None, since: Since = None, until: Until = None,
-          data: Data = None, format: Format = Output.text) -> None:
-    """Size, components, clustering, k-core, communities, assortativity and distances."""
-    view = _view(kind, topic, actor_class, country, since, until, data)
+          data: Data = None, source: Source = None, format: Format = Output.text,
+          exact: Annotated[bool, typer.Option(
+              "--exact-distances", help="Exact mean distance on a large component too "
+              "(a search from every node: a minute for 20,000 nodes).")] = False) -> None:
+    """Size, degrees, components, clustering, triangles, k-core, communities, assortativity
+    and distances."""
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     s = view.stats()
+    if exact and s["largest_component"].get("method") != "exact":
+        from graph.network_measures import exact_mean_distance
+
+        with err.status("Measuring every distance…"):
+            mean = exact_mean_distance(view.graph, view.analysis.components()[0])
+        s = {**s, "largest_component": {**s["largest_component"], "mean_distance": mean,
+                                        "method": "exact", "note": "diameter and mean "
+                                        "distance exact (all-pairs breadth-first search)"}}
     if format is Output.json:
         return _json(s)
     dist = s["largest_component"]
     lines = [
         f"partner network: {s['nodes']} actors, {s['edges']} ties ({s['weight']} counting each "
         f"shared partnership), density {s['density']:.4f}",
+        f"degree: average {s['degree']['average']:.2f}, maximum {s['degree']['max']}; "
+        f"triangles: {s['triangles']}",
         f"from {s['partnerships']} partnerships ({s['undated_partnerships']} undated); "
         f"{s['selection']}",
         f"components: {s['components']['count']} (largest {s['components']['largest']})",
@@ -163,11 +191,11 @@ def top(by: Annotated[str, typer.Option(help=", ".join(MEASURES))] = "degree",
         limit: Annotated[int, typer.Option(min=1)] = 10,
         kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
         country: Country = None, since: Since = None, until: Until = None,
-        data: Data = None, format: Format = Output.text) -> None:
+        data: Data = None, source: Source = None, format: Format = Output.text) -> None:
     """The actors ranked by degree, weighted degree, betweenness, PageRank, clustering or core."""
     if by not in MEASURES:
         _fail(f"--by: unknown measure {by!r}; use {', '.join(MEASURES)}")
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     result = view.top(by, limit)
     if format is Output.json:
         return _json(result)
@@ -186,9 +214,9 @@ def path(source: Annotated[str, typer.Argument(help="From: city/gdynia, an IRI o
          target: Annotated[str, typer.Argument(help="To.")],
          kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
          country: Country = None, since: Since = None, until: Until = None,
-         data: Data = None, format: Format = Output.text) -> None:
+         data: Data = None, sources: Source = None, format: Format = Output.text) -> None:
     """How one actor reaches another: a shortest chain of partnerships."""
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=sources)
     try:
         result = view.path(source, target)
     except UnknownActor as exc:
@@ -218,9 +246,9 @@ def ego(actor: Annotated[str, typer.Argument(help="city/kaohsiung, an IRI or a l
         radius: Annotated[int, typer.Option(min=1, max=4)] = 1,
         kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
         country: Country = None, since: Since = None, until: Until = None,
-        data: Data = None, format: Format = Output.text) -> None:
+        data: Data = None, source: Source = None, format: Format = Output.text) -> None:
     """An actor's neighbourhood: the actors within --radius hops and the ties among them."""
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     try:
         centre, sub = view.ego(actor, radius)
     except UnknownActor as exc:
@@ -245,9 +273,9 @@ def ego(actor: Annotated[str, typer.Argument(help="city/kaohsiung, an IRI or a l
 def communities(members: Annotated[int, typer.Option(help="Members listed per community.")] = 8,
                 kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
                 country: Country = None, since: Since = None, until: Until = None,
-                data: Data = None, format: Format = Output.text) -> None:
+                data: Data = None, source: Source = None, format: Format = Output.text) -> None:
     """Louvain communities (weighted, fixed seed), largest first."""
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     result = view.communities(members)
     if format is Output.json:
         return _json(result)
@@ -265,9 +293,9 @@ def communities(members: Annotated[int, typer.Option(help="Members listed per co
 @network_app.command()
 def timeline(kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
              country: Country = None, since: Since = None, until: Until = None,
-             data: Data = None, format: Format = Output.text) -> None:
+             data: Data = None, source: Source = None, format: Format = Output.text) -> None:
     """How the web grew: actors, ties and components as of each year."""
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     result = view.timeline()
     if format is Output.json:
         return _json(result)
@@ -286,9 +314,9 @@ def timeline(kind: Kind = None, topic: Topic = None, actor_class: ActorClass = N
 def actor_measures(actor: Annotated[str, typer.Argument(help="city/kaohsiung, IRI or label.")],
                    kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
                    country: Country = None, since: Since = None, until: Until = None,
-                   data: Data = None, format: Format = Output.text) -> None:
+                   data: Data = None, source: Source = None, format: Format = Output.text) -> None:
     """Every measure of one actor."""
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     try:
         found = view.actor(actor)
     except UnknownActor as exc:
@@ -302,9 +330,10 @@ def actor_measures(actor: Annotated[str, typer.Argument(help="city/kaohsiung, IR
 
 
 @network_app.command("filters")
-def list_filters(data: Data = None, format: Format = Output.text) -> None:
+def list_filters(data: Data = None, source: Source = None,
+                 format: Format = Output.text) -> None:
     """What --kind, --topic, --class and --country accept, and the years the data spans."""
-    view = _view(None, None, None, None, None, None, data)
+    view = _view(None, None, None, None, None, None, data, source=source)
     vocab = view.data.vocabulary()
     if format is Output.json:
         return _json(vocab)
@@ -329,11 +358,13 @@ def export_network(
     output: Annotated[Path | None, typer.Option("--out", "-o", help="File to write.")] = None,
     kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
     country: Country = None, since: Since = None, until: Until = None, data: Data = None,
+    source: Source = None,
 ) -> None:
     """Write the network as GraphML or GEXF (Gephi, Cytoscape), CSV (edges or nodes) or JSON."""
     if table not in ("edges", "nodes"):
         _fail(f"--table: unknown table {table!r}; use edges or nodes")
-    view = _view(kind, topic, actor_class, country, since, until, data, projection.value)
+    view = _view(kind, topic, actor_class, country, since, until, data, projection.value,
+                 source=source)
     body = view.export(format.value, table)
     if output is None:
         sys.stdout.buffer.write(body)
@@ -377,11 +408,11 @@ def viz_network(output: Out, colour: ColourOption = Colour.by_class,
                 links: Links = None,
                 kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
                 country: Country = None, since: Since = None, until: Until = None,
-                data: Data = None) -> None:
+                data: Data = None, source: Source = None) -> None:
     """The whole (filtered) web; above --budget nodes, the best-connected actors."""
     from graph.viz import network_picture
 
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     _write_picture(network_picture(view, color_by=colour.value, links=_links(links),
                                    budget=budget), output)
 
@@ -392,11 +423,11 @@ def viz_ego(actor: Annotated[str, typer.Argument(help="city/kaohsiung, an IRI or
             colour: ColourOption = Colour.by_class, links: Links = None,
             kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
             country: Country = None, since: Since = None, until: Until = None,
-            data: Data = None) -> None:
+            data: Data = None, source: Source = None) -> None:
     """An actor's neighbourhood."""
     from graph.viz import ego_picture
 
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=source)
     try:
         picture = ego_picture(view, actor, radius, color_by=colour.value, links=_links(links))
     except UnknownActor as exc:
@@ -410,11 +441,11 @@ def viz_path(source: Annotated[str, typer.Argument(help="From.")],
              colour: ColourOption = Colour.by_class, links: Links = None,
              kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
              country: Country = None, since: Since = None, until: Until = None,
-             data: Data = None) -> None:
+             data: Data = None, sources: Source = None) -> None:
     """A shortest chain of partnerships between two actors."""
     from graph.viz import path_picture
 
-    view = _view(kind, topic, actor_class, country, since, until, data)
+    view = _view(kind, topic, actor_class, country, since, until, data, source=sources)
     try:
         picture = path_picture(view, source, target, color_by=colour.value, links=_links(links))
     except UnknownActor as exc:
@@ -426,9 +457,9 @@ def viz_path(source: Annotated[str, typer.Argument(help="From.")],
 def viz_countries(output: Out, links: Links = None,
                   kind: Kind = None, topic: Topic = None, actor_class: ActorClass = None,
                   country: Country = None, since: Since = None, until: Until = None,
-                  data: Data = None) -> None:
+                  data: Data = None, source: Source = None) -> None:
     """The web aggregated by country."""
     from graph.viz import country_picture
 
-    view = _view(kind, topic, actor_class, country, since, until, data, "country")
+    view = _view(kind, topic, actor_class, country, since, until, data, "country", source=source)
     _write_picture(country_picture(view, links=_links(links)), output)

@@ -13,6 +13,8 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
@@ -93,7 +95,8 @@ def run_job(store: ox.Store, job: QueryJob) -> Outcome:
     except NotAcceptable as exc:
         return Outcome(406, message=str(exc))
     try:
-        out = serialize_result(result, fmt, job.max_rows)
+        out = serialize_result(result, fmt, job.max_rows,
+                               rerun=lambda: store.query(job.sparql, **kwargs))
     except (OSError, ValueError, RuntimeError) as exc:
         # Evaluation errors surface while iterating the results.
         return Outcome(400, message=f"query evaluation failed: {exc}")
@@ -129,12 +132,15 @@ def _worker_main(conn: Connection, path: str | None) -> None:
 class _Worker:
     process: mp.process.BaseProcess
     conn: Connection
+    generation: int = 0
+    """The data version the worker was started on (see WorkerPool.invalidate)."""
 
 
 class WorkerPool:
     """A fixed number of query worker processes, each running one query at a time."""
 
-    def __init__(self, store: ox.Store | None, path: str | None, size: int, timeout: float):
+    def __init__(self, store: ox.Store | None, path: str | None, size: int, timeout: float,
+                 fork_lock: threading.RLock | None = None):
         self._store = store
         self._path = path
         self._size = max(1, size)
@@ -143,6 +149,9 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._ctx = mp.get_context("fork" if path is None else "spawn")
         self._closed = False
+        self.generation = 0
+        self._fork_lock = fork_lock if path is None else None
+        """Held by the writer while it uses the store: a fork never copies a store mid-write."""
 
     def _spawn(self) -> _Worker:
         global _INHERITED
@@ -150,9 +159,10 @@ class WorkerPool:
         if self._path is None:
             _INHERITED = self._store
         process = self._ctx.Process(target=_worker_main, args=(child, self._path), daemon=True)
-        process.start()
+        with self._fork_lock if self._fork_lock is not None else nullcontext():
+            process.start()
         child.close()
-        worker = _Worker(process, parent)
+        worker = _Worker(process, parent, self.generation)
         self._workers.append(worker)
         return worker
 
@@ -168,6 +178,14 @@ class WorkerPool:
         """Run a job on an idle worker; raise QueryTimeout (after stopping it) when too slow."""
         assert self._idle is not None, "start() the pool first"
         worker = await self._idle.get()
+        if worker.generation != self.generation:
+            renewal = asyncio.get_running_loop().run_in_executor(None, self._renew, worker)
+            try:
+                worker = await asyncio.shield(renewal)
+            except asyncio.CancelledError:
+                # The renewal goes on in its thread; its worker joins the pool when it is ready.
+                renewal.add_done_callback(self._give_back)
+                raise
         try:
             outcome = await asyncio.wait_for(self._roundtrip(worker, job), self.timeout)
         except TimeoutError:
@@ -210,6 +228,23 @@ class WorkerPool:
         worker.conn.close()
         if worker in self._workers:
             self._workers.remove(worker)
+
+    def invalidate(self) -> None:
+        """The data changed: each worker is replaced before it runs its next query.
+
+        Forked workers hold a copy of the store as it was when they were forked, and workers of
+        an on-disk store a read-only view opened at their start, so neither sees later writes.
+        """
+        self.generation += 1
+
+    def _give_back(self, renewal: asyncio.Future) -> None:
+        if not renewal.cancelled() and renewal.exception() is None and not self._closed:
+            assert self._idle is not None
+            self._idle.put_nowait(renewal.result())
+
+    def _renew(self, worker: _Worker) -> _Worker:
+        self._retire(worker)
+        return self._spawn()
 
     async def recycle(self) -> None:
         """Replace every worker (after the data changed), waiting for running queries."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 from dataclasses import dataclass
@@ -104,8 +105,34 @@ class Serialized:
     rows: int | None = None
 
 
-def serialize_result(result, fmt: Format, max_rows: int) -> Serialized:
-    """Serialize any pyoxigraph query result, cut to `max_rows` solutions or triples."""
+class _TooManyRows(Exception):
+    """Raised from inside pyoxigraph's writer to stop a result past the row limit."""
+
+
+class _RowBudget(io.RawIOBase):
+    """A TSV sink that stops the writer once it holds more than `max_rows` rows."""
+
+    def __init__(self, max_rows: int) -> None:
+        self._lines_left = max_rows + 1  # the header line, then one line per row
+        self.buffer = io.BytesIO()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk) -> int:
+        data = bytes(chunk)
+        self._lines_left -= data.count(b"\n")
+        if self._lines_left < 0:
+            raise _TooManyRows
+        return self.buffer.write(data)
+
+
+def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serialized:
+    """Serialize any pyoxigraph query result, cut to `max_rows` solutions or triples.
+
+    `rerun()` gives the same result again; it is needed only when a SELECT result is longer than
+    `max_rows` (the first pass is spent finding that out).
+    """
     if isinstance(result, ox.QueryBoolean):
         body = result.serialize(format=fmt.results)
         return Serialized(body, _with_charset(fmt), rows=1)
@@ -114,13 +141,30 @@ def serialize_result(result, fmt: Format, max_rows: int) -> Serialized:
         truncated = len(triples) > max_rows
         body = ox.serialize(triples[:max_rows], format=fmt.rdf)
         return Serialized(body, _with_charset(fmt), truncated, min(len(triples), max_rows))
+    # Fast path, all in pyoxigraph: write TSV (one line per row, so rows can be counted as they
+    # are written) and convert it to the requested format; stop as soon as the limit is passed.
+    sink = _RowBudget(max_rows)
+    try:
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    except (_TooManyRows, SyntaxError) as exc:
+        # SyntaxError: a lazily parsed answer that was cut off; its first rows may still serve.
+        if rerun is None and isinstance(exc, SyntaxError):
+            raise
+        if rerun is None:
+            raise ValueError("the result is longer than the row limit and cannot be re-read") \
+                from None
+        return _serialize_cut(rerun(), fmt, max_rows)
+    tsv = sink.buffer.getvalue()
+    if fmt.results is ox.QueryResultsFormat.TSV:
+        return Serialized(tsv, _with_charset(fmt))
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return Serialized(parsed.serialize(format=fmt.results), _with_charset(fmt))
+
+
+def _serialize_cut(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Serialized:
     names = [v.value for v in result.variables]
     bindings = []
-    truncated = False
-    for solution in result:
-        if len(bindings) == max_rows:
-            truncated = True
-            break
+    for solution in itertools.islice(result, max_rows):
         bindings.append({n: _json_term(solution[n]) for n in names if solution[n] is not None})
     # pyoxigraph serializes only whole result iterators, so a cut result is written as SPARQL JSON
     # (a plain mapping of the bindings) and converted to other formats by pyoxigraph's own writers.
@@ -129,7 +173,7 @@ def serialize_result(result, fmt: Format, max_rows: int) -> Serialized:
     if fmt.results is not ox.QueryResultsFormat.JSON:
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         body = parsed.serialize(format=fmt.results)
-    return Serialized(body, _with_charset(fmt), truncated, len(bindings))
+    return Serialized(body, _with_charset(fmt), True, len(bindings))
 
 
 def _with_charset(fmt: Format) -> str:

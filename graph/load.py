@@ -26,6 +26,42 @@ def data_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+WORLD_FOLDER = "world"
+"""Sub-folder of the data folder that holds the imported pair lists (`citydip import world`)."""
+
+
+def dataset_paths(settings: Settings, names: Iterable[str] | None = None) -> list[Path]:
+    """The files of the datasets named (default: `settings.datasets`), each its own graph.
+
+    `report` is the data folder's own files (not its sub-folders), `world` every imported pair
+    list (`world/world-*.nt`), a source name one of them (`wikipedia`, `world-wikipedia`), and
+    `all` both. A world dataset that has not been imported is an error that says how to.
+    """
+    chosen = list(names if names is not None else settings.datasets) or ["report"]
+    world = settings.data_dir / WORLD_FOLDER
+    imported = sorted(p for p in world.glob("world-*") if p.suffix in DATA_SUFFIXES) \
+        if world.is_dir() else []
+    paths: list[Path] = []
+    for name in chosen:
+        if name in ("report", "all"):
+            paths.extend(data_files([settings.data_dir]))
+        if name in ("world", "all"):
+            if not imported:
+                raise FileNotFoundError(f"{world}: no imported pair lists; run `citydip import "
+                                        "world` (or `make world`) first")
+            paths.extend(imported)
+        elif name not in ("report", "all"):
+            stem = name if name.startswith("world-") else f"world-{name}"
+            found = [p for p in imported if p.stem == stem]
+            if not found:
+                known = ", ".join(p.stem.removeprefix("world-") for p in imported) or "none"
+                raise FileNotFoundError(f"dataset {name!r}: no {world}/{stem}.nt (imported "
+                                        f"lists: {known}); datasets are report, world, all or "
+                                        "an imported list's source name")
+            paths.extend(found)
+    return list(dict.fromkeys(paths))
+
+
 def load_ontology(store: Store, settings: Settings) -> None:
     for path in data_files([settings.ontology_dir]):
         store.load_file(path, str(ONTOLOGY_GRAPH))
@@ -75,12 +111,43 @@ def build_store(
     store: Store | None = None,
     progress=None,
 ) -> Store:
-    """A store with the ontology, the given data (default: all of graph/data) and shortcuts."""
+    """A store with the ontology, the given data (default: the datasets the settings name) and
+    the shortcuts."""
     started = time.perf_counter()
     store = store if store is not None else open_store(settings)
     store.clear()
     load_ontology(store, settings)
-    load_data(store, paths if paths is not None else [settings.data_dir], progress)
+    load_data(store, paths if paths is not None else dataset_paths(settings), progress)
     materialise_shortcuts(store, settings)
     store.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
     return store
+
+
+def sync_datasets(store: Store, settings: Settings, progress=None) -> list[str]:
+    """Bring a store that is already filled in line with `settings.datasets`, for the server's
+    start: load the imported pair lists it lacks, drop those it holds but was not asked for,
+    load again those imported anew since, and derive the shortcuts again if anything changed.
+    The report's graphs and anything written to the store since are left alone. Returns the
+    graphs added and dropped."""
+    wanted = {graph_for(p.stem): p for p in dataset_paths(settings)
+              if p.parent.name == WORLD_FOLDER}
+    present = {g for g in store.graphs() if g.startswith(str(graph_for("world-")))}
+    missing = [p for g, p in wanted.items() if str(g) not in present]
+    # A list imported again since (its N-Triples file, one triple a line, no longer has as many
+    # triples as its graph) is loaded again.
+    stale = [p for g, p in wanted.items() if str(g) in present and p.suffix == ".nt"
+             and store.count(str(g)) != _lines(p)]
+    extra = sorted(present - {str(g) for g in wanted})
+    for graph in extra + [str(graph_for(p.stem)) for p in stale]:
+        store.replace_graph(graph, [])
+    missing += stale
+    if missing:
+        load_data(store, missing, progress)
+    if missing or extra:
+        materialise_shortcuts(store, settings)
+    return [f"+{p.stem}" for p in missing] + [f"-{g}" for g in extra]
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))

@@ -58,11 +58,15 @@ class Filters:
     countries: frozenset[str] = frozenset()
     since: int | None = None
     until: int | None = None
+    sources: frozenset[str] = frozenset()
+    """Partnerships stated by one of these sources (`report`, an imported pair list such as
+    `wikipedia`); empty, or `union`, for all of them."""
 
     @classmethod
     def parse(cls, data: NetworkData, kind: Iterable[str] = (), topic: Iterable[str] = (),
               actor_class: Iterable[str] = (), country: Iterable[str] = (),
-              since: int | str | None = None, until: int | str | None = None) -> Filters:
+              since: int | str | None = None, until: int | str | None = None,
+              source: Iterable[str] = ()) -> Filters:
         """Filters from user values, checked against the data's vocabulary (FilterError)."""
         vocab = data.vocabulary()
         kinds = _pick("kind", kind, data.kinds, vocab["kind"], extra={"agreement", "relation"})
@@ -72,7 +76,7 @@ class Filters:
         lo, hi = _year("since", since), _year("until", until)
         if lo is not None and hi is not None and lo > hi:
             raise FilterError("since", f"{lo} is after until={hi}")
-        return cls(kinds, topics, classes, countries, lo, hi)
+        return cls(kinds, topics, classes, countries, lo, hi, _sources(data, source))
 
     @property
     def dated_only(self) -> bool:
@@ -81,11 +85,11 @@ class Filters:
     def to_dict(self) -> dict:
         return {"kind": sorted(self.kinds), "topic": sorted(self.topics),
                 "class": sorted(self.classes), "country": sorted(self.countries),
-                "since": self.since, "until": self.until}
+                "since": self.since, "until": self.until, "source": sorted(self.sources)}
 
     def describe(self) -> str:
         """One line for people: what the network holds."""
-        parts = []
+        parts = [f"source {' or '.join(sorted(self.sources))}"] if self.sources else []
         for name, values in (("kind", self.kinds), ("topic", self.topics),
                              ("class", self.classes), ("country", self.countries)):
             if values:
@@ -103,6 +107,8 @@ def select(data: NetworkData, filters: Filters) -> list[Partnership]:
     """The partnerships the filters keep, their parties cut down to the actors kept."""
     kept = []
     for p in data.partnerships.values():
+        if filters.sources and not filters.sources.intersection(p.sources):
+            continue
         if filters.kinds and not _kind_match(p, filters.kinds):
             continue
         if filters.topics and not filters.topics.intersection(p.topics):
@@ -274,6 +280,25 @@ def _pick(param: str, values: Iterable[str], terms: Mapping[str, Term], used: li
                 known = ", ".join([*extra, *(u["id"] for u in used)])
                 raise FilterError(param, f"unknown {param} {value!r}; known: {known}")
             chosen.add(match)
+    return frozenset(chosen)
+
+
+def _sources(data: NetworkData, values: Iterable[str]) -> frozenset[str]:
+    """`report`, an imported list's source name (`wikipedia`, or its graph `world-wikipedia`),
+    or `union` (all of them, as without the filter)."""
+    known = data.sources()
+    chosen = set()
+    for raw in values:
+        for value in (v.strip() for v in str(raw).split(",")):
+            name = value.removeprefix("world-")
+            if not value or name == "union":
+                continue
+            if name not in known:
+                raise FilterError("source", f"unknown source {value!r}; known: "
+                                            f"{', '.join(['union', *known])}")
+            chosen.add(name)
+    if set(known) <= chosen:
+        return frozenset()  # every source is the union
     return frozenset(chosen)
 
 

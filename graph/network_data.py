@@ -20,7 +20,7 @@ from graph.namespaces import CD, ID
 from graph.queries import parse_query_file
 
 NETWORK_QUERIES = ("partnership-parties", "partnerships", "partnership-topics", "actors",
-                   "vocabulary")
+                   "vocabulary", "partnership-sources")
 """The named queries (in `queries/network/`) whose rows make a `NetworkData`."""
 
 Rows = list[dict[str, object]]
@@ -87,6 +87,9 @@ class Partnership:
     topics: tuple[str, ...]
     parties: tuple[str, ...]
     """Actor ids, sorted."""
+    sources: tuple[str, ...] = ()
+    """Where its parties are stated: `report` (the report's data) or an imported pair list's
+    source name (`wikipedia` for the graph `world-wikipedia`); see `source_of`."""
 
     @property
     def label(self) -> str:
@@ -140,6 +143,9 @@ class NetworkData:
         parties: dict[str, set[str]] = defaultdict(set)
         for row in rows["partnership-parties"]:
             parties[_value(row["partnership"])].add(_short(_value(row["actor"])))
+        sources: dict[str, set[str]] = defaultdict(set)
+        for row in rows.get("partnership-sources", ()):
+            sources[_value(row["partnership"])].add(source_of(_value(row["graph"])))
         topics: dict[str, set[str]] = defaultdict(set)
         for row in rows["partnership-topics"]:
             topic_iri = _value(row["topic"])
@@ -162,7 +168,8 @@ class NetworkData:
                 date=date, year=int(date[:4]) if re.match(r"\d{4}", date) else None,
                 label_en=str(seen["en"]), label_zh=str(seen["zh"]),
                 topics=tuple(sorted(topics.get(iri, ()))),
-                parties=tuple(sorted(parties[iri])))
+                parties=tuple(sorted(parties[iri])),
+                sources=tuple(sorted(sources.get(iri, ()))))
 
         actors: dict[str, Actor] = {}
         classes: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -216,6 +223,10 @@ class NetworkData:
                                      "under the filters given")
         return actor
 
+    def sources(self) -> list[str]:
+        """The sources the partnerships come from (`report`, `wikipedia`…), sorted."""
+        return sorted({s for p in self.partnerships.values() for s in p.sources})
+
     def years(self) -> list[int]:
         return sorted({p.year for p in self.partnerships.values() if p.year is not None})
 
@@ -241,6 +252,7 @@ class NetworkData:
             "country": [self.countries[c].to_dict() for c in sorted(used_countries)
                         if c in self.countries],
             "years": [years[0], years[-1]] if years else [],
+            "source": self.sources(),
         }
 
 
@@ -296,6 +308,15 @@ def _value(term: object) -> str:
     if isinstance(term, ox.Literal | ox.NamedNode):
         return term.value
     return str(term)
+
+
+WORLD_GRAPH_PREFIX = "https://w3id.org/citydiplomacy/graph/world-"
+
+
+def source_of(graph: str) -> str:
+    """The source a named graph holds: an imported pair list's name (`…/graph/world-wikipedia`
+    is `wikipedia`), or `report` for the report's data and everything else."""
+    return graph[len(WORLD_GRAPH_PREFIX):] if graph.startswith(WORLD_GRAPH_PREFIX) else "report"
 
 
 def _local(iri: str) -> str:

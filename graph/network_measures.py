@@ -178,11 +178,17 @@ class Analysis:
             if ecc <= diameter:
                 break
             diameter = ecc
-        return {"nodes": n, "diameter": diameter, "mean_distance": total / pairs,
-                "method": "estimated",
-                "note": f"diameter is a lower bound (largest eccentricity found from "
-                        f"{len(sources)} sampled sources and double sweeps); mean distance is "
-                        f"averaged over those sources (seed {self.seed})"}
+        # The exact diameter by bounding eccentricities (Takes & Kosters 2011, networkx's
+        # `usebounds`): a few dozen searches on sparse real-world graphs, not one per node.
+        exact = exact_diameter(sub, largest)
+        return {"nodes": n, "diameter": exact if exact is not None else diameter,
+                "diameter_method": "exact" if exact is not None else "lower bound",
+                "mean_distance": total / pairs, "method": "estimated",
+                "note": ("diameter exact (bounding eccentricities)" if exact is not None else
+                         f"diameter is a lower bound (largest eccentricity found from "
+                         f"{len(sources)} sampled sources and double sweeps)")
+                        + f"; mean distance averaged over {len(sources)} sampled sources "
+                          f"(seed {self.seed})"}
 
     def stats(self) -> dict:
         """The summary of the whole network."""
@@ -193,9 +199,13 @@ class Analysis:
         comps = self.components()
         cores = self.core()
         k_max = max(cores.values(), default=0)
+        degrees = [d for _, d in g.degree()]
         return {
             "nodes": g.number_of_nodes(),
             "edges": g.number_of_edges(),
+            "degree": {"average": 2 * g.number_of_edges() / len(g) if len(g) else 0.0,
+                       "max": max(degrees, default=0)},
+            "triangles": sum(nx.triangles(g).values()) // 3,
             "weight": int(g.size(weight="weight")),
             "density": nx.density(g) if g.number_of_nodes() > 1 else 0.0,
             "components": {"count": len(comps), "largest": len(comps[0]) if comps else 0,
@@ -308,6 +318,35 @@ def communities_report(analysis: Analysis, limit_members: int | None = 50) -> di
                     "members": [analysis.node(n) for n in members[:limit_members]]})
     return {"method": "louvain", "seed": analysis.seed, "modularity": analysis.modularity(),
             "count": len(out), "communities": out}
+
+
+# --- distances of large components ----------------------------------------------------------
+
+EXACT_DIAMETER_LIMIT = 200_000
+"""Largest component for which the exact diameter is computed by bounding eccentricities."""
+
+
+def exact_diameter(graph: nx.Graph, nodes: set[str]) -> int | None:
+    """The exact diameter of the connected `nodes` (bounding eccentricities), None if too big."""
+    if len(nodes) > EXACT_DIAMETER_LIMIT:
+        return None
+    return nx.diameter(graph.subgraph(nodes).copy(), usebounds=True)
+
+
+def exact_mean_distance(graph: nx.Graph, nodes: set[str], chunk: int = 1_000) -> float:
+    """The mean hop distance over all ordered pairs of the connected `nodes`: a breadth-first
+    search from every node (scipy's csgraph, in chunks of sources to bound memory). Seconds
+    for ten thousand nodes, a minute for twenty thousand."""
+    from scipy.sparse.csgraph import shortest_path
+
+    order = sorted(nodes)
+    matrix = nx.to_scipy_sparse_array(graph, nodelist=order, weight=None, format="csr")
+    n, total = len(order), 0.0
+    for start in range(0, n, chunk):
+        found = shortest_path(matrix, method="D", directed=False, unweighted=True,
+                              indices=np.arange(start, min(n, start + chunk)))
+        total += float(found.sum())
+    return total / (n * (n - 1)) if n > 1 else 0.0
 
 
 # --- networkx measures that can be undefined ------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlencode
@@ -83,6 +84,7 @@ class RemoteStore:
         self.query_url = query_url
         self.update_url = update_url
         self._client = httpx.Client(timeout=timeout)
+        self.lock = threading.RLock()
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -107,6 +109,20 @@ class RemoteStore:
         pattern = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
         rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))
         return int(rows[0]["n"].value)
+
+    def quads_for_pattern(self, subject=None, predicate=None, object=None, graph=None):
+        """The quads of the named graphs matching a pattern (None is a wildcard).
+
+        Bound terms are written by pyoxigraph in N-Triples syntax, never pasted as raw text.
+        """
+        terms = {"s": subject, "p": predicate, "o": object}
+        pattern = " ".join(f"?{k}" if v is None else str(v) for k, v in terms.items())
+        where = f"GRAPH {'?g' if graph is None else str(graph)} {{ {pattern} }}"
+        rows = self.query(f"SELECT * WHERE {{ {where} }}")
+        return [ox.Quad(r["s"] if subject is None else subject,
+                        r["p"] if predicate is None else predicate,
+                        r["o"] if object is None else object,
+                        r["g"] if graph is None else graph) for r in rows]
 
     def quads(self) -> list[ox.Quad]:
         rows = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")

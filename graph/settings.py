@@ -46,8 +46,25 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
     resource_base: str = "https://w3id.org/citydiplomacy/id/"
     """IRI base of resources: `/id/{kind}/{slug}` here serves `{base}{kind}/{slug}`."""
+    datasets: Annotated[list[str], NoDecode] = ["report"]
+    """What the store is filled with (see `graph.load.dataset_paths`): `report` (the files of
+    `graph/data/`), `world` (every imported pair list in `graph/data/world/`), or one list by
+    its source name (`wikipedia`); `all` is report and world."""
 
-    _split_lists = field_validator("service_allowlist", "cors_origins", mode="before")(
+    write_tokens: Annotated[list[str], NoDecode] = []
+    """Who may write: comma-separated `name:token` or `name:sha256:<hex digest of the token>`;
+    empty disables every write path (403)."""
+    history_path: str | None = None
+    """The append-only change log. Default: beside an on-disk store (`<store>.history.jsonl`);
+    in memory for an in-memory store."""
+    write_graph: str = "https://w3id.org/citydiplomacy/graph/edits"
+    """The named graph that receives triples written without one (`INSERT DATA { … }`)."""
+
+    _split_lists = field_validator(
+        "service_allowlist", "cors_origins", "write_tokens", mode="before"
+    )(classmethod(lambda cls, v: _split(v)))
+
+    _split_datasets = field_validator("datasets", mode="before")(
         classmethod(lambda cls, v: _split(v))
     )
 
@@ -58,6 +75,16 @@ class Settings(BaseSettings):
     @property
     def in_memory(self) -> bool:
         return self.store_path in ("", ":memory:")
+
+    @property
+    def history_file(self) -> Path | None:
+        """Where the change log is kept; None keeps it in memory (an in-memory store)."""
+        if self.history_path:
+            return None if self.history_path == ":memory:" else Path(self.history_path)
+        if self.store_backend == "embedded" and not self.in_memory:
+            store = Path(self.store_path)
+            return store.with_name(store.name + ".history.jsonl")
+        return None
 
 
 @lru_cache

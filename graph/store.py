@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -30,6 +31,9 @@ class Store:
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)
         self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        self.lock = threading.RLock()
+        """Held while this process writes (and by the query pool while it forks a worker, so that
+        a forked worker never inherits a store caught in the middle of a write)."""
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -58,6 +62,11 @@ class Store:
 
     def clear(self) -> None:
         self._store.clear()
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update as one transaction: all of it is written, or nothing."""
+        with self.lock:
+            self._store.update(sparql)
 
     def flush(self) -> None:
         """Make every write durable on disk (a no-op in memory)."""
@@ -90,13 +99,19 @@ class Store:
             kwargs["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
         return self._store.query(sparql, **kwargs)
 
+    def quads_for_pattern(self, subject=None, predicate=None, object=None, graph=None):
+        """The quads matching a pattern (None is a wildcard; graph None means every graph)."""
+        return self._store.quads_for_pattern(subject, predicate, object, graph)
+
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def count(self, graph: str | None = None) -> int:
-        if graph is None:
-            return len(self._store)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        with self.lock:  # as for writes: no worker is forked while this thread is in the store
+            if graph is None:
+                return len(self._store)
+            return sum(1 for _ in self._store.quads_for_pattern(None, None, None,
+                                                                ox.NamedNode(graph)))
 
     def dump(self, format: ox.RdfFormat, graph: str | None = None) -> bytes:
         """Serialize the whole dataset (quad formats) or the union / one graph (triple formats)."""

@@ -89,8 +89,12 @@ def parse_dir(directory: Path, graph: Graph | None = None) -> Graph:
     return graph
 
 
-def validate(data: Graph, shapes: Graph, ontology: Graph | None = None) -> Report:
-    """Validate `data` (with the ontology mixed in, so subclass targets and types resolve)."""
+def validate(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
+             inplace: bool = False) -> Report:
+    """Validate `data` (with the ontology mixed in, so subclass targets and types resolve).
+
+    `inplace` validates the graph object itself instead of a copy (for throwaway graphs).
+    """
     _conforms, results, _text = pyshacl.validate(
         data_graph=data,
         shacl_graph=shapes,
@@ -99,6 +103,7 @@ def validate(data: Graph, shapes: Graph, ontology: Graph | None = None) -> Repor
         advanced=True,
         allow_warnings=True,
         abort_on_first=False,
+        inplace=inplace,
     )
     return Report(findings=list(_findings(results)))
 

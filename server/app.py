@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,10 +12,23 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from graph.auth import WriteTokens
 from graph.backend import Backend, open_backend
 from graph.settings import Settings, get_settings
 from server import STATIC_DIR
-from server.routes import entities, meta, network, pages, queries, sparql, viz
+from server.routes import (
+    changes,
+    entities,
+    meta,
+    network,
+    pages,
+    queries,
+    sparql,
+    store,
+    update,
+    viz,
+    world,
+)
 
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> FastAPI:
@@ -40,12 +54,16 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.write_tokens = WriteTokens.parse(settings.write_tokens)
+    app.state.write_lock = asyncio.Lock()
+    app.state.data_version = 0
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Accept", "Content-Type", "Authorization"],
-        expose_headers=["X-Result-Truncated", "X-Max-Rows"],
+        expose_headers=["X-Result-Truncated", "X-Max-Rows", "X-Change-Id", "Location",
+                        "X-Total-Count"],
     )
     app.include_router(sparql.router)
     app.include_router(queries.router)
@@ -54,6 +72,10 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(entities.router)
     app.include_router(network.router)
     app.include_router(viz.router)
+    app.include_router(world.router)
+    app.include_router(update.router)
+    app.include_router(store.router)
+    app.include_router(changes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from live import LiveServer, citydip_server, oxigraph_server, remote_env
+from live import LiveServer, citydip_server, oxigraph_server, remote_env, write_env
 
 from graph.load import build_store
 from graph.settings import Settings
@@ -64,3 +64,12 @@ def remote_server(oxigraph: LiveServer) -> Iterator[LiveServer]:
 def server(request: pytest.FixtureRequest) -> LiveServer:
     """Each of the two servers in turn, for what both backends must do alike."""
     return request.getfixturevalue(f"{'live' if request.param == 'embedded' else 'remote'}_server")
+
+
+@pytest.fixture(scope="module")
+def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Our server with writes enabled for alice and bob (in memory, history in a temp file)."""
+    history = tmp_path_factory.mktemp("editor") / "history.jsonl"
+    with citydip_server(write_env(history)) as server:
+        server.history = history  # type: ignore[attr-defined]
+        yield server

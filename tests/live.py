@@ -222,3 +222,48 @@ def data_dir_with(folder: Path, name: str, text: str) -> Path:
             shutil.copy(path, folder / path.name)
     (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+# --- writes: tokens, and a crash ---------------------------------------------------------------
+
+WRITE_TOKENS = {"alice": "alice-token-4f1d9c", "bob": "bob-token-77a2e0"}
+"""The test writers: alice's token is configured in clear, bob's as its SHA-256 digest."""
+
+
+def write_env(history: Path, **extra: str) -> dict[str, str]:
+    """Settings for a server that accepts writes from alice and bob, logging to `history`."""
+    import hashlib
+
+    bob = hashlib.sha256(WRITE_TOKENS["bob"].encode()).hexdigest()
+    return {"CITYDIP_WRITE_TOKENS": f"alice:{WRITE_TOKENS['alice']},bob:sha256:{bob}",
+            "CITYDIP_HISTORY_PATH": str(history), "CITYDIP_QUERY_WORKERS": "1", **extra}
+
+
+def bearer(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {WRITE_TOKENS[name]}"}
+
+
+def kill_hard(server: LiveServer) -> None:
+    """SIGKILL the server — no shutdown, no flush — then the children it can no longer stop.
+
+    The server process is left a zombie for its context (citydip_server) to reap.
+    """
+    import signal
+
+    process = server.process()
+    children = process.children(recursive=True)
+    os.kill(server.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(children, timeout=10)

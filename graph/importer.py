@@ -1,0 +1,282 @@
+"""Importing a pair list into the graph: read, resolve countries, reconcile, write RDF, report.
+
+`import_list(spec, settings)` turns one list (a `SourceSpec`) into
+
+- `{out}/world-{source}.nt`: its own named graph `…/graph/world-{source}` (N-Triples, generated,
+  not committed): one `cd:TwinningRelation` per distinct pair (`cd:relationKind rel:partner-city`,
+  kind not stated, no date) with `cd:sourceLine` for every line that states it and
+  `prov:wasDerivedFrom` the list's `cd:PairList` node (origin, licence, retrieval date, file and
+  its SHA-256); the areas it introduces (`cd:AdministrativeArea` with label, country,
+  coordinates, `owl:sameAs` Wikidata); the countries it introduces (ISO 3166-1 code);
+- `{out}/world-{source}.report.md` and `.json`: the cleaning (including one area for the
+  spellings of one area's country, `merge_variants`), the countries, the reconciliation
+  (matches with their evidence, ambiguous names with their candidates, conflicts, suggestions)
+  and the validation against the pair-list profile.
+
+An area the graph already has (a city of the report, an area of a list imported before) keeps
+its IRI; this list adds only what cannot contradict what is there: the list's spelling as
+`skos:altLabel` when it is new, the Wikidata IRI when there is none, the country and
+coordinates only when the area has none (so the report's cities keep passing the strict shapes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.countries import CountryResolver
+from graph.import_pairs import QID, ListPair, PairList, Problem, read_pairs
+from graph.import_rdf import triples_of, validate_import
+from graph.import_report import render_report, summary, summary_lines
+from graph.import_spec import (  # noqa: F401  (re-exported for the command line and tests)
+    MANIFEST,
+    SAMPLE,
+    WIKIDATA,
+    WORLD_PREFIX,
+    ImportError_,
+    SourceSpec,
+    manifest,
+)
+from graph.load import DATA_SUFFIXES, build_store
+from graph.namespaces import GRAPH
+from graph.queries import parse_query_file
+from graph.reconcile import Entry, Reconciler, Target, distance_km, qualifier
+from graph.settings import Settings
+from graph.store import Store
+from graph.validate import Report
+
+Say = Callable[[str], None]
+
+
+# --- the graph as it is: the reconciliation targets -----------------------------------------------
+
+def _select(store: Store, settings: Settings, name: str) -> list[dict]:
+    text = parse_query_file(settings.queries_dir / "world" / f"{name}.rq").text
+    solutions = store.query(text)
+    names = [v.value for v in solutions.variables]
+    return [{n: s[n] for n in names} for s in solutions]
+
+
+def _v(term) -> str:
+    return "" if term is None else term.value
+
+
+def load_targets(store: Store, settings: Settings) -> tuple[dict[str, Target], dict[str, dict]]:
+    """The areas the graph has (with names, country, coordinates, Wikidata ID, partners, and
+    the graphs that describe them), and the countries by ISO code."""
+    targets: dict[str, Target] = {}
+    for row in _select(store, settings, "areas"):
+        iri = _v(row["area"])
+        t = targets.setdefault(iri, Target(iri))
+        t.origins.add(_v(row["graph"]).removeprefix(str(GRAPH)))
+    for row in _select(store, settings, "area-names"):
+        if _v(row["area"]) in targets:
+            targets[_v(row["area"])].names.add(_v(row["name"]))
+    for row in _select(store, settings, "area-facts"):
+        t = targets.get(_v(row["area"]))
+        if t is None:
+            continue
+        t.country = t.country or _v(row.get("code"))
+        if row.get("lat") is not None and t.lat is None:
+            t.lat, t.lon = float(_v(row["lat"])), float(_v(row["long"]))
+        same = _v(row.get("same"))
+        if same and not t.qid:
+            t.qid = same.removeprefix(WIKIDATA)
+    for row in _select(store, settings, "area-partners"):
+        a, b = _v(row["area"]), _v(row["partner"])
+        if a in targets and b in targets:
+            targets[a].partners.add(b)
+    countries: dict[str, dict] = {}
+    for row in _select(store, settings, "countries"):
+        code = _v(row["code"])
+        graph = _v(row["graph"]).removeprefix(str(GRAPH))
+        found = countries.setdefault(code, {"iri": _v(row["country"]), "graphs": set()})
+        found["graphs"].add(graph)
+        if not graph.startswith(WORLD_PREFIX):  # the report's own country node wins
+            found["iri"] = _v(row["country"])
+    return targets, countries
+
+
+# --- the import -----------------------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    spec: SourceSpec
+    rdf_path: Path
+    report_path: Path
+    json_path: Path
+    summary: dict
+    validation: Report | None = None
+    triples: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def world_files(directory: Path, exclude: str | None = None) -> list[Path]:
+    """The imported pair lists of a folder (`world-*.nt`), sorted."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir()
+                  if p.name.startswith(WORLD_PREFIX) and p.suffix in DATA_SUFFIXES
+                  and p.stem != exclude)
+
+
+def import_list(spec: SourceSpec, settings: Settings, out_dir: Path | None = None,
+                context: list[Path] | None = None, sample: int | None = SAMPLE,
+                say: Say = lambda _: None) -> ImportResult:
+    """Import one pair list (see the module's docstring). `context` is what to reconcile
+    against: by default the report's data and the lists already imported into `out_dir`.
+    `sample=None` validates every relation (in chunks)."""
+    out_dir = out_dir or settings.data_dir / "world"
+    say(f"reading {spec.file}")
+    pairs = read_pairs(spec.file, spec.format, spec.columns, spec.names, spec.header)
+    say(f"{pairs.rows} rows: {len(pairs.pairs)} distinct pairs of {len(pairs.nodes)} areas")
+
+    say("loading the graph to reconcile against")
+    paths = context if context is not None else [settings.data_dir,
+                                                 *world_files(out_dir, exclude=spec.stem)]
+    store = build_store(settings, paths, Store(None))
+    targets, countries = load_targets(store, settings)
+    say(f"{len(targets)} areas and {len(countries)} countries in the graph")
+
+    resolver = CountryResolver()
+    codes = _countries(pairs, resolver)
+    merged = merge_variants(pairs, codes, spec.max_km)
+    if merged:
+        say(f"{merged} areas were spelling variants of another's country: merged")
+    country_from = {k: how for k, (_, how) in codes.items() if k in pairs.nodes}
+    entries = _entries(pairs, resolver, codes)
+    say("reconciling")
+    result = Reconciler(targets.values(), spec.max_km).reconcile(entries)
+
+    triples, iris, new_countries = triples_of(spec, pairs, entries, result, targets, countries)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rdf_path = out_dir / f"{spec.stem}.nt"
+    triples = list(dict.fromkeys(triples))  # one line per triple (see load.sync_datasets)
+    rdf_path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    say(f"wrote {len(triples)} triples to {rdf_path}")
+
+    store.load_file(rdf_path, spec.graph)
+    say("validating against the pair-list profile"
+        + (" (every relation)" if sample is None else f" (a sample of {sample} relations)"))
+    report, validated = validate_import(store, settings, spec, targets, sample)
+
+    result_summary = summary(spec, pairs, entries, result, targets, resolver, country_from, iris,
+                       new_countries, len(triples), report, validated, rdf_path)
+    json_path = out_dir / f"{spec.stem}.report.json"
+    json_path.write_text(json.dumps(result_summary, ensure_ascii=False, indent=1) + "\n",
+                         encoding="utf-8")
+    report_path = out_dir / f"{spec.stem}.report.md"
+    report_path.write_text(render_report(result_summary), encoding="utf-8")
+    return ImportResult(spec, rdf_path, report_path, json_path, result_summary, report,
+                        len(triples), summary_lines(result_summary))
+
+
+def import_world(settings: Settings, out_dir: Path | None = None, only: list[str] | None = None,
+                 sample: int | None = SAMPLE, say: Say = lambda _: None,
+                 specs: list[SourceSpec] | None = None) -> list[ImportResult]:
+    """Import the bundled lists (`sources.yaml`) in order. Each is reconciled with the report
+    and the lists before it, never with its own or a later list's earlier output, so that a new
+    run gives the same IRIs."""
+    out_dir = out_dir or settings.data_dir / "world"
+    context = [settings.data_dir]
+    results = []
+    for spec in specs if specs is not None else manifest():
+        if not only or spec.source in only:
+            results.append(import_list(spec, settings, out_dir, context=list(context),
+                                       sample=sample, say=say))
+        previous = out_dir / f"{spec.stem}.nt"
+        if previous.exists():
+            context.append(previous)
+    return results
+
+
+def _countries(pairs: PairList, resolver: CountryResolver) -> dict[str, tuple[str, str]]:
+    """The ISO code of each area's country and how it was found ("" when unresolved)."""
+    found: dict[str, tuple[str, str]] = {}
+    for key, node in pairs.nodes.items():
+        res = resolver.resolve(node.country) if node.country else None
+        how = res.how if res else ""
+        qual = qualifier(node.name)[1]
+        if res is None and not node.country and qual:
+            res = resolver.resolve(qual)  # "Varna, Bulgaria" with no country column value
+            how = "from the name" if res else ""
+        found[key] = (res.code if res else "", how)
+    return found
+
+
+def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: float) -> int:
+    """One area for the spellings of one area's country: a list that writes "Whitby" in
+    "England" on one row and in "England, United Kingdom" on another names one town. Areas of
+    the same name whose country names resolve to the same ISO code are merged unless their
+    coordinates are more than `max_km` apart (then they stay two, and the report says so).
+    Pairs that become duplicates or self-loops are merged or skipped like any other. Returns
+    how many areas were merged into another."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for key, node in pairs.nodes.items():
+        if node.country and codes[key][0] and not node.ident:
+            groups[(node.name, codes[key][0])].append(key)
+    alias: dict[str, str] = {}
+    for (name, code), keys in groups.items():
+        if len(keys) < 2:
+            continue
+        keys.sort(key=lambda k: pairs.nodes[k].line)
+        first = pairs.nodes[keys[0]]
+        for k in keys[1:]:
+            other = pairs.nodes[k]
+            if first.lat is not None and other.lat is not None:
+                km = distance_km(first.lat, first.lon, other.lat, other.lon)  # type: ignore
+                if km > max_km:
+                    pairs.problems.append(Problem(other.line, "same-name-far", (
+                        f"{name!r} in {other.country!r} and in {first.country!r} (line "
+                        f"{first.line}) are both {code} but {km:.0f} km apart; kept apart")))
+                    continue
+            alias[k] = keys[0]
+            pairs.problems.append(Problem(other.line, "country-variant", (
+                f"{name!r} in {other.country!r} is {name!r} in {first.country!r} (line "
+                f"{first.line}), both {code}; merged")))
+    if not alias:
+        return 0
+    merged: dict[tuple[str, str], ListPair] = {}
+    for pair in sorted(pairs.pairs.values(), key=lambda p: p.lines[0]):
+        a, b = alias.get(pair.a, pair.a), alias.get(pair.b, pair.b)
+        if a == b:
+            pairs.problems.append(Problem(pair.lines[0], "self-loop", (
+                f"{pairs.nodes[a].name!r} is paired with itself once its country's spellings "
+                "are merged; skipped")))
+            continue
+        key = (a, b) if a < b else (b, a)
+        if key in merged:
+            pairs.problems.append(Problem(pair.lines[0], "duplicate", (
+                f"{pairs.nodes[a].name!r} – {pairs.nodes[b].name!r} again once the countries' "
+                f"spellings are merged (first on line {merged[key].lines[0]}); merged")))
+            merged[key].lines.extend(pair.lines)
+        else:
+            merged[key] = ListPair(a, b, list(pair.lines))
+    pairs.pairs = merged
+    for k in alias:
+        del pairs.nodes[k]
+    pairs.problems.sort(key=lambda p: p.line)
+    return len(alias)
+
+
+def _entries(pairs: PairList, resolver: CountryResolver,
+             codes: dict[str, tuple[str, str]]) -> dict[str, Entry]:
+    """The list's areas for reconciliation: countries resolved, qualifiers read."""
+    neighbours = pairs.neighbours()
+    entries: dict[str, Entry] = {}
+    for key, node in pairs.nodes.items():
+        code = codes[key][0]
+        qual = qualifier(node.name)[1]
+        hint = ""
+        if not code and qual:
+            h = resolver.hint(qual)
+            hint = h.code if h else ""
+        entries[key] = Entry(key, node.name, code, node.lat, node.lon,
+                             node.ident if QID.fullmatch(node.ident or "") else "", hint,
+                             neighbours[key])
+    return entries

@@ -1,0 +1,129 @@
+"""What every write route shares: who is writing, one write at a time, and the answer.
+
+Writes are serialized by an asyncio lock and run in a thread (validation is CPU work); after a
+commit the data version is bumped (caches keyed on it refresh) and the query workers are renewed
+before their next query, so a client that got its 200 sees its change in the very next query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+
+import mimeparse
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from graph.auth import ENABLE_HINT, WriteTokens, bearer_token
+from graph.changes import ChangeError
+from graph.remote import RemoteError
+from graph.writer import Result, Writer
+from server.responses import error
+
+MAX_BODY_BYTES = 32 * 2**20
+
+
+def write_tokens(request: Request) -> WriteTokens:
+    return request.app.state.write_tokens
+
+
+def authorize(request: Request) -> str | Response:
+    """The writer's name, or the response that refuses the request (403 or 401)."""
+    tokens = write_tokens(request)
+    if not tokens.configured:
+        return error(403, ENABLE_HINT)
+    if request.app.state.backend.writer is None:
+        return error(403, "this store cannot be written: the remote backend needs "
+                          "CITYDIP_REMOTE_UPDATE_URL")
+    presented = bearer_token(request.headers.get("authorization"))
+    name = tokens.identify(presented)
+    if name is None:
+        response = error(401, "send a write token: Authorization: Bearer <token>"
+                         if presented is None else "this token is not allowed to write")
+        response.headers["WWW-Authenticate"] = ('Bearer realm="citydiplomacy"' if presented is None
+                                                else 'Bearer realm="citydiplomacy", '
+                                                     'error="invalid_token"')
+        return response
+    return name
+
+
+async def read_body(request: Request) -> bytes | Response:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return error(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    return body
+
+
+async def commit(request: Request, work: Callable[[Writer], Result],
+                 created: Callable[[Writer], bool] | None = None) -> Response:
+    """Run a write (blocking) under the write lock; answer with its outcome.
+
+    The write and what follows a commit (new data version, query workers renewed) run as a task
+    of their own: a client that disconnects meanwhile cannot leave a commit half-announced.
+    """
+    state = request.app.state
+    backend = state.backend
+
+    def run() -> tuple[Result, bool]:
+        new = created(backend.writer) if created is not None else False
+        return work(backend.writer), new
+
+    async def write() -> tuple[Result, bool]:
+        async with state.write_lock:
+            result, new = await asyncio.to_thread(run)
+            if result.committed:
+                state.data_version = getattr(state, "data_version", 0) + 1
+                backend.changed()
+            return result, new
+
+    task = asyncio.ensure_future(write())
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved if abandoned
+    try:
+        result, new_graph = await asyncio.shield(task)
+    except ChangeError as exc:
+        return error(exc.status, str(exc))
+    except RemoteError as exc:
+        return error(502, f"the remote store refused the write: {exc}")
+    return outcome_response(request, result, 201 if new_graph and result.committed else 200)
+
+
+def outcome_response(request: Request, result: Result, status: int = 200) -> Response:
+    report = result.verdict.report
+    findings = [asdict(f) for f in report.findings]
+    if not result.verdict.conforms:
+        if _wants_text(request):
+            return PlainTextResponse(report.to_text() + "\n", status_code=422)
+        return JSONResponse({"conforms": False, "violations": len(report.violations),
+                             "warnings": len(report.warnings), "results": findings,
+                             "text": report.to_text(), "committed": False}, status_code=422)
+    body = {
+        "conforms": True,
+        "committed": result.committed,
+        "change": result.entry.id if result.entry else None,
+        **result.change.counts(),
+        "derived": result.derived.counts(),
+        "warnings": findings,
+        "focus_nodes": len(result.verdict.focus),
+        "validated_triples": result.verdict.checked_triples,
+        "validation": result.verdict.mode,
+    }
+    headers = {}
+    if result.entry is not None:
+        location = str(request.url_for("show_change", change_id=result.entry.id))
+        body["location"] = location
+        headers = {"Location": location, "X-Change-Id": str(result.entry.id)}
+    else:
+        body["message"] = "nothing to change: the store already holds exactly this"
+    return Response(json.dumps(body, ensure_ascii=False, indent=2), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def _wants_text(request: Request) -> bool:
+    accept = request.headers.get("accept") or ""
+    try:
+        best = mimeparse.best_match(["text/plain", "application/json"], accept) if accept else ""
+    except ValueError:
+        return False
+    return best == "text/plain"
