@@ -1,4 +1,8 @@
-"""Typed dependencies: the settings and the backend the app was started with."""
+"""Typed dependencies: the settings and the backend the app was started with.
+
+They are coroutines on purpose: FastAPI runs a plain function dependency in its thread pool,
+a hop that cost more than a small query itself.
+"""
 
 from typing import Annotated
 
@@ -8,11 +12,11 @@ from graph.backend import Backend
 from graph.settings import Settings
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
     return request.app.state.backend
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
