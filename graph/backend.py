@@ -21,11 +21,11 @@ from graph.remote import (
     RemoteError,
     RemoteStore,
     Truncated,
-    inline_bindings,
     parse_response,
     query_request,
 )
 from graph.settings import Settings
+from graph.sparql_text import bind_values
 from graph.store import Store
 
 Progress = Callable[[Path, int, int], None]
@@ -127,7 +127,7 @@ class RemoteBackend(Backend):
         read timeout); leaving it closes the connection, which stops the query remotely.
         """
         assert self._client is not None, "start() the backend first"
-        params: list[tuple[str, str]] = [("query", inline_bindings(job.sparql, job.bindings))]
+        params: list[tuple[str, str]] = [("query", bind_values(job.sparql, job.bindings))]
         params += [("default-graph-uri", g) for g in job.default_graph or ()]
         params += [("named-graph-uri", g) for g in job.named_graphs or ()]
         timeout = self.settings.query_timeout

@@ -12,16 +12,18 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import os
+import pickle
 import signal
+import socket
+import struct
 import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
 from graph.formats import NotAcceptable, negotiate, serialize_result
-from graph.sparql_text import has_dataset_clause
+from graph.sparql_text import bind_values, has_dataset_clause
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,11 @@ def run_job(store: ox.Store, job: QueryJob) -> Outcome:
         except ValueError as exc:
             return Outcome(400, message=f"a default-graph-uri or named-graph-uri is not an IRI: "
                                         f"{exc}")
-    if job.bindings:
-        kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.bindings.items()}
     if job.base_iri:
         kwargs["base_iri"] = job.base_iri
+    sparql = bind_values(job.sparql, job.bindings)
     try:
-        result = store.query(job.sparql, **kwargs)
+        result = store.query(sparql, **kwargs)
     except SyntaxError as exc:
         return Outcome(400, message=f"query syntax error: {exc}")
     except (ValueError, RuntimeError) as exc:
@@ -96,7 +97,7 @@ def run_job(store: ox.Store, job: QueryJob) -> Outcome:
         return Outcome(406, message=str(exc))
     try:
         out = serialize_result(result, fmt, job.max_rows,
-                               rerun=lambda: store.query(job.sparql, **kwargs))
+                               rerun=lambda: store.query(sparql, **kwargs))
     except (OSError, ValueError, RuntimeError) as exc:
         # Evaluation errors surface while iterating the results.
         return Outcome(400, message=f"query evaluation failed: {exc}")
@@ -108,22 +109,75 @@ def _graph(iri: str):
 
 
 # --- worker processes ------------------------------------------------------------------------
+#
+# Parent and worker talk over a socket pair: each message is a pickle behind an 8-byte length.
+# The worker reads and writes blocking; the server reads through its event loop (sock_recv), so a
+# large answer never blocks the loop and any event loop (asyncio's or uvloop) works alike.
+
+_HEADER = struct.Struct("!Q")
+_CHUNK = 1 << 16
 
 _INHERITED: ox.Store | None = None
 """The in-memory store a forked worker inherits from its parent."""
 
 
-def _worker_main(conn: Connection, path: str | None) -> None:
+def _send(sock: socket.socket, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(data) < _CHUNK:  # one write for a small message
+        sock.sendall(_HEADER.pack(len(data)) + data)
+    else:  # no copy of a large one
+        sock.sendall(_HEADER.pack(len(data)))
+        sock.sendall(data)
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytearray:
+    buffer = bytearray(size)
+    view, got = memoryview(buffer), 0
+    while got < size:
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            raise EOFError("the other end closed the connection")
+        got += n
+    return buffer
+
+
+def _recv(sock: socket.socket):
+    (size,) = _HEADER.unpack(_recv_exactly(sock, _HEADER.size))
+    return pickle.loads(_recv_exactly(sock, size))
+
+
+async def _recv_async(loop: asyncio.AbstractEventLoop, sock: socket.socket):
+    first = await loop.sock_recv(sock, _CHUNK)
+    while len(first) < _HEADER.size:
+        more = await loop.sock_recv(sock, _CHUNK)
+        if not more:
+            raise EOFError("the query worker closed the connection")
+        first += more
+    (size,) = _HEADER.unpack_from(first)
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = len(first) - _HEADER.size
+    view[:got] = first[_HEADER.size:]
+    while got < size:
+        n = await loop.sock_recv_into(sock, view[got:])
+        if n == 0:
+            raise EOFError("the query worker closed the connection")
+        got += n
+    return pickle.loads(buffer)
+
+
+def _worker_main(sock: socket.socket, path: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     store = _INHERITED if path is None else ox.Store.read_only(path)
+    sock.setblocking(True)
     while True:
         try:
-            job = conn.recv()
+            job = _recv(sock)
         except (EOFError, OSError):
             break
         try:
-            conn.send(run_job(store, job))
-        except (BrokenPipeError, OSError):
+            _send(sock, run_job(store, job))
+        except OSError:
             break
     os._exit(0)
 
@@ -131,7 +185,7 @@ def _worker_main(conn: Connection, path: str | None) -> None:
 @dataclass
 class _Worker:
     process: mp.process.BaseProcess
-    conn: Connection
+    sock: socket.socket
     generation: int = 0
     """The data version the worker was started on (see WorkerPool.invalidate)."""
 
@@ -155,13 +209,14 @@ class WorkerPool:
 
     def _spawn(self) -> _Worker:
         global _INHERITED
-        parent, child = self._ctx.Pipe()
+        parent, child = socket.socketpair()
         if self._path is None:
             _INHERITED = self._store
         process = self._ctx.Process(target=_worker_main, args=(child, self._path), daemon=True)
         with self._fork_lock if self._fork_lock is not None else nullcontext():
             process.start()
         child.close()
+        parent.setblocking(False)
         worker = _Worker(process, parent, self.generation)
         self._workers.append(worker)
         return worker
@@ -187,7 +242,8 @@ class WorkerPool:
                 renewal.add_done_callback(self._give_back)
                 raise
         try:
-            outcome = await asyncio.wait_for(self._roundtrip(worker, job), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                outcome = await self._roundtrip(worker, job)
         except TimeoutError:
             self._retire(worker)
             worker = await asyncio.get_running_loop().run_in_executor(None, self._spawn)
@@ -211,21 +267,15 @@ class WorkerPool:
 
     async def _roundtrip(self, worker: _Worker, job: QueryJob) -> Outcome:
         loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        fd = worker.conn.fileno()
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
-        try:
-            worker.conn.send(job)
-            await ready
-        finally:
-            loop.remove_reader(fd)
-        return worker.conn.recv()
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        await loop.sock_sendall(worker.sock, _HEADER.pack(len(data)) + data)
+        return await _recv_async(loop, worker.sock)
 
     def _retire(self, worker: _Worker) -> None:
         with contextlib.suppress(ProcessLookupError, ValueError):
             worker.process.kill()
         worker.process.join(timeout=5)
-        worker.conn.close()
+        worker.sock.close()
         if worker in self._workers:
             self._workers.remove(worker)
 

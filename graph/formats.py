@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -65,10 +66,12 @@ class NotAcceptable(ValueError):
     """No format the client accepts fits the result."""
 
 
+@functools.lru_cache(maxsize=512)
 def negotiate(accept: str | None, form: str, requested: str | None = None) -> Format:
     """The format for a query form (SELECT, ASK, CONSTRUCT, DESCRIBE) from `format=` or Accept.
 
     The first format of each kind is the default for `*/*` and for an absent Accept header.
+    Clients send the same few Accept headers again and again: the choices are cached.
     """
     graph = form in ("CONSTRUCT", "DESCRIBE")
     candidates = GRAPH_FORMATS if graph else RESULT_FORMATS

@@ -10,14 +10,14 @@ from __future__ import annotations
 import io
 import itertools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
-from graph.sparql_text import first_open_brace
+from graph.sparql_text import bind_values
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 CHUNK = 5_000
@@ -40,20 +40,6 @@ class RemoteError(RuntimeError):
 
 class Truncated(RemoteError):
     """The remote store answered 200 with a body that does not parse (a cut-off result)."""
-
-
-def inline_bindings(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
-    """Bind variables for a store without substitution: a VALUES block opening the WHERE group.
-
-    The terms are written by pyoxigraph in N-Triples syntax (escaped), never pasted as raw text,
-    and the VALUES block joins the group before its filters, so parameters behave as bound.
-    """
-    if not bindings:
-        return sparql
-    at = first_open_brace(sparql)
-    names = " ".join(f"?{name}" for name in bindings)
-    row = " ".join(str(term) for term in bindings.values())
-    return f"{sparql[:at + 1]} VALUES ({names}) {{ ({row}) }} {sparql[at + 1:]}"
 
 
 def parse_response(content_type: str, body: bytes, lazy: bool = False):
@@ -89,7 +75,7 @@ class RemoteStore:
     # --- reading ---------------------------------------------------------------------------
 
     def query(self, sparql: str, bindings=None, *, default_graph=None, named_graphs=None):
-        params: list[tuple[str, str]] = [("query", inline_bindings(sparql, bindings or {}))]
+        params: list[tuple[str, str]] = [("query", bind_values(sparql, bindings or {}))]
         params += [("default-graph-uri", g) for g in default_graph or ()]
         params += [("named-graph-uri", g) for g in named_graphs or ()]
         try:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
+from graph.sparql_text import bind_values
+
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
     "nt": ox.RdfFormat.N_TRIPLES,
@@ -87,7 +89,7 @@ class Store:
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run a SPARQL query; `bindings` substitutes variables by RDF terms (never by text)."""
+        """Run a SPARQL query; `bindings` binds variables to RDF terms (VALUES, never raw text)."""
         kwargs: dict = {}
         if default_graph is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
@@ -95,9 +97,7 @@ class Store:
             kwargs["use_default_graph_as_union"] = True
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        if bindings:
-            kwargs["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
-        return self._store.query(sparql, **kwargs)
+        return self._store.query(bind_values(sparql, bindings or {}), **kwargs)
 
     def quads_for_pattern(self, subject=None, predicate=None, object=None, graph=None):
         """The quads matching a pattern (None is a wildcard; graph None means every graph)."""

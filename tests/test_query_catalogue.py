@@ -22,7 +22,8 @@ def test_query_is_documented_and_its_params_are_projected(name):
     query = QUERIES[name]
     assert query.summary
     if query.form == "SELECT":
-        # Parameters are bound by substitution, which needs the variable in the projection.
+        # Every row says which value it answers for (and clients that write the value into
+        # the text, as the benchmark does, rely on it).
         head = query.text.split("WHERE")[0]
         for param in query.params:
             assert f"?{param.name}" in head, f"{name}: ?{param.name} is not projected"

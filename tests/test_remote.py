@@ -1,7 +1,7 @@
 """The remote backend: our server in front of a real `oxigraph serve`, and its answer handling.
 
 The protocol tests (test_protocol.py) run against this backend too; here is what is particular to
-it: loading the data on the first start only, binding parameters in the query text, and reading
+it: loading the data on the first start only, named-query parameters reaching it, and reading
 the remote store's answers (cut off by its timeout, larger than we read, or missing).
 """
 
@@ -17,7 +17,6 @@ from live import LiveServer, citydip_server, free_port, remote_env
 
 from graph.backend import RemoteBackend
 from graph.execution import QueryJob, QueryTimeout
-from graph.remote import inline_bindings
 from graph.settings import Settings
 from graph.store import Store
 
@@ -73,40 +72,6 @@ def test_named_query_parameters_reach_the_remote_store(remote_server: LiveServer
                       for b in response.json()["results"]["bindings"])
 
     assert rows(remote) == rows(local) and rows(remote)
-
-
-# --- binding parameters in the query text ---------------------------------------------------------
-
-QUERIES = [
-    "SELECT ?actor ?p ?o WHERE { ?actor ?p ?o }",
-    "SELECT * { ?actor ?p ?o FILTER (?p != <urn:x>) }",
-    '# a comment with { braces }\nSELECT ?actor ?o WHERE { ?actor ?p ?o FILTER (?o != "}{") }',
-    "PREFIX construct: <urn:c> SELECT ?actor ?construct { ?actor ?construct ?o }",
-    "CONSTRUCT { ?actor <urn:said> ?o } WHERE { ?actor ?p ?o }",
-    'CONSTRUCT { ?actor <urn:said> "{" } WHERE { ?actor ?p ?o }',
-    "ASK { ?actor a ?type }",
-    "DESCRIBE ?actor WHERE { ?actor ?p ?o }",
-]
-
-
-@pytest.mark.parametrize("query", QUERIES)
-def test_inline_bindings_bind_like_substitution(store: Store, query: str) -> None:
-    bindings = {"actor": GDYNIA}
-    inlined = store.query(inline_bindings(query, bindings))
-    substituted = store.query(query, bindings)
-    if isinstance(inlined, ox.QueryBoolean):
-        assert bool(inlined) == bool(substituted) is True
-    elif isinstance(inlined, ox.QuerySolutions):
-        assert sorted(map(str, inlined)) == sorted(map(str, substituted)) != []
-    else:
-        assert sorted(map(str, inlined)) == sorted(map(str, substituted)) != []
-
-
-def test_inline_bindings_escape_the_terms(store: Store) -> None:
-    hostile = ox.Literal('x" } } ; DROP ALL ; SELECT * { "')
-    query = inline_bindings("SELECT ?text WHERE { BIND (?text AS ?copy) }", {"text": hostile})
-    (row,) = list(store.query(query))
-    assert row["text"] == hostile
 
 
 # --- reading answers ----------------------------------------------------------------------------
