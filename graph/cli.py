@@ -275,7 +275,8 @@ def serve(
               f"({settings.store_backend} store"
               + ("" if settings.store_backend == "remote" else f" at {settings.store_path}")
               + f"); serving on http://{host}:{port}/", highlight=False)
-    uvicorn.run(create_app(settings, backend), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, backend), host=host, port=port, log_level="info",
+                access_log=settings.access_log)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     """Most rows (or triples) a result may hold; larger results are cut and say so in a header."""
     query_workers: int = 2
     """Worker processes that run queries for the embedded store."""
+    access_log: bool = True
+    """Log every request (uvicorn's access log); off behind a proxy that logs them already."""
     service_allowlist: Annotated[list[str], NoDecode] = []
     """Hosts that SERVICE clauses may call; empty refuses every SERVICE."""
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
