@@ -113,7 +113,11 @@ class _TooManyRows(Exception):
 
 
 class _RowBudget(io.RawIOBase):
-    """A TSV sink that stops the writer once it holds more than `max_rows` rows."""
+    """A TSV sink that keeps the header and the first `max_rows` rows, then stops the writer.
+
+    TSV has one line per row (line breaks in values are escaped), so rows are counted by line
+    ends, whatever the chunks the writer hands over.
+    """
 
     def __init__(self, max_rows: int) -> None:
         self._lines_left = max_rows + 1  # the header line, then one line per row
@@ -124,17 +128,26 @@ class _RowBudget(io.RawIOBase):
 
     def write(self, chunk) -> int:
         data = bytes(chunk)
-        self._lines_left -= data.count(b"\n")
-        if self._lines_left < 0:
-            raise _TooManyRows
-        return self.buffer.write(data)
+        if not data:
+            return 0
+        newlines = data.count(b"\n")
+        if newlines < self._lines_left or (newlines == self._lines_left and data.endswith(b"\n")):
+            self._lines_left -= newlines
+            return self.buffer.write(data)
+        # The chunk ends the last line kept and starts one more row: keep up to that line's end.
+        end = -1
+        for _ in range(self._lines_left):
+            end = data.index(b"\n", end + 1)
+        self.buffer.write(data[:end + 1])
+        self._lines_left = 0
+        raise _TooManyRows
 
 
 def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serialized:
     """Serialize any pyoxigraph query result, cut to `max_rows` solutions or triples.
 
-    `rerun()` gives the same result again; it is needed only when a SELECT result is longer than
-    `max_rows` (the first pass is spent finding that out).
+    `rerun()` gives the same result again; it is needed only when a lazily parsed (remote) answer
+    turns out to be cut off, to serve the rows before the cut.
     """
     if isinstance(result, ox.QueryBoolean):
         body = result.serialize(format=fmt.results)
@@ -144,24 +157,25 @@ def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serializ
         truncated = len(triples) > max_rows
         body = ox.serialize(triples[:max_rows], format=fmt.rdf)
         return Serialized(body, _with_charset(fmt), truncated, min(len(triples), max_rows))
-    # Fast path, all in pyoxigraph: write TSV (one line per row, so rows can be counted as they
-    # are written) and convert it to the requested format; stop as soon as the limit is passed.
+    # All in pyoxigraph: write TSV (one line per row, so rows can be counted as they are
+    # written), stop one row past the limit keeping the rows before it, and convert that TSV to
+    # the requested format.
     sink = _RowBudget(max_rows)
+    truncated = False
     try:
         result.serialize(sink, format=ox.QueryResultsFormat.TSV)
-    except (_TooManyRows, SyntaxError) as exc:
-        # SyntaxError: a lazily parsed answer that was cut off; its first rows may still serve.
-        if rerun is None and isinstance(exc, SyntaxError):
-            raise
+    except _TooManyRows:
+        truncated = True
+    except SyntaxError:
+        # A lazily parsed answer that was cut off; its first rows may still serve.
         if rerun is None:
-            raise ValueError("the result is longer than the row limit and cannot be re-read") \
-                from None
+            raise
         return _serialize_cut(rerun(), fmt, max_rows)
     tsv = sink.buffer.getvalue()
     if fmt.results is ox.QueryResultsFormat.TSV:
-        return Serialized(tsv, _with_charset(fmt))
+        return Serialized(tsv, _with_charset(fmt), truncated)
     parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return Serialized(parsed.serialize(format=fmt.results), _with_charset(fmt))
+    return Serialized(parsed.serialize(format=fmt.results), _with_charset(fmt), truncated)
 
 
 def _serialize_cut(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Serialized:

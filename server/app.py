@@ -16,6 +16,7 @@ from graph.auth import WriteTokens
 from graph.backend import Backend, open_backend
 from graph.settings import Settings, get_settings
 from server import STATIC_DIR
+from server.responses import Refusal, refused
 from server.routes import (
     changes,
     entities,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         redoc_url=None,
     )
     app.state.settings = settings
+    app.add_exception_handler(Refusal, refused)
     app.state.write_tokens = WriteTokens.parse(settings.write_tokens)
     app.state.write_lock = asyncio.Lock()
     app.state.data_version = 0

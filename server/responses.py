@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 
 from graph.backend import Backend
@@ -12,6 +12,23 @@ from graph.execution import QueryJob, QueryTimeout
 def error(status: int, message: str) -> PlainTextResponse:
     """A plain-text error a person or a client can read; never a stack trace."""
     return PlainTextResponse(message.rstrip() + "\n", status_code=status)
+
+
+class Refusal(Exception):
+    """A request refused before any work: raised by a dependency, answered by `refused`."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+async def refused(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refusal)
+    response = error(exc.status, exc.message)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def run_query(backend: Backend, job: QueryJob) -> Response:

@@ -11,49 +11,49 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import Annotated
 
 import mimeparse
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from graph.auth import ENABLE_HINT, WriteTokens, bearer_token
 from graph.changes import ChangeError
 from graph.remote import RemoteError
 from graph.writer import Result, Writer
-from server.responses import error
+from server.responses import Refusal, error
 
 MAX_BODY_BYTES = 32 * 2**20
 
 
-def write_tokens(request: Request) -> WriteTokens:
-    return request.app.state.write_tokens
-
-
-def authorize(request: Request) -> str | Response:
-    """The writer's name, or the response that refuses the request (403 or 401)."""
-    tokens = write_tokens(request)
+async def writer_name(request: Request) -> str:
+    """Who is writing, from the bearer token; refused with 403 or 401 otherwise."""
+    tokens: WriteTokens = request.app.state.write_tokens
     if not tokens.configured:
-        return error(403, ENABLE_HINT)
+        raise Refusal(403, ENABLE_HINT)
     if request.app.state.backend.writer is None:
-        return error(403, "this store cannot be written: the remote backend needs "
-                          "CITYDIP_REMOTE_UPDATE_URL")
+        raise Refusal(403, "this store cannot be written: the remote backend needs "
+                           "CITYDIP_REMOTE_UPDATE_URL")
     presented = bearer_token(request.headers.get("authorization"))
     name = tokens.identify(presented)
     if name is None:
-        response = error(401, "send a write token: Authorization: Bearer <token>"
-                         if presented is None else "this token is not allowed to write")
-        response.headers["WWW-Authenticate"] = ('Bearer realm="citydiplomacy"' if presented is None
-                                                else 'Bearer realm="citydiplomacy", '
-                                                     'error="invalid_token"')
-        return response
+        raise Refusal(401, "send a write token: Authorization: Bearer <token>"
+                      if presented is None else "this token is not allowed to write",
+                      {"WWW-Authenticate": 'Bearer realm="citydiplomacy"' if presented is None
+                       else 'Bearer realm="citydiplomacy", error="invalid_token"'})
     return name
 
 
-async def read_body(request: Request) -> bytes | Response:
+async def write_body(request: Request) -> bytes:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        return error(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        raise Refusal(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
     return body
+
+
+WriterName = Annotated[str, Depends(writer_name)]
+"""The writer's name; a route that declares it first refuses anonymous writes before reading."""
+WriteBody = Annotated[bytes, Depends(write_body)]
 
 
 async def commit(request: Request, work: Callable[[Writer], Result],

@@ -38,3 +38,25 @@ def test_every_results_format_round_trips_through_pyoxigraph(rows_store, name):
     if fmt.results is not ox.QueryResultsFormat.CSV:  # CSV is lossy and has no parser
         parsed = list(ox.parse_query_results(out.body, format=fmt.results))
         assert len(parsed) == 10 and parsed[3]["label"].value == "line\nbreak 3"
+
+
+@pytest.fixture(scope="module")
+def many_rows_store() -> ox.Store:
+    """3,000 rows of uneven length (escapes, long values), many chunks of the writer's output."""
+    store = ox.Store()
+    for i in range(3000):
+        text = f"row {i}\ttab \"quote\" line\nbreak " + "長" * (i % 97)
+        store.add(ox.Quad(ox.NamedNode(f"urn:s{i:05}"), ox.NamedNode("urn:label"),
+                          ox.Literal(text, language="zh-Hant")))
+    return store
+
+
+@pytest.mark.parametrize("limit", [1, 100, 1234, 2999, 3000, 3001])
+@pytest.mark.parametrize("name", ["json", "xml", "tsv"])
+def test_a_long_select_keeps_exactly_its_first_rows(many_rows_store, limit, name):
+    fmt = BY_NAME[name]
+    full = list(many_rows_store.query(QUERY))
+    out = serialize_result(many_rows_store.query(QUERY), fmt, limit)
+    kept = list(ox.parse_query_results(out.body, format=fmt.results))
+    assert out.truncated == (limit < 3000)
+    assert [(s["s"], s["label"]) for s in kept] == [(s["s"], s["label"]) for s in full[:limit]]

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from graph.changes import ChangeError, parse_document
 from server.deps import BackendDep, SettingsDep
 from server.responses import error
-from server.writing import authorize, commit, read_body
+from server.writing import WriteBody, WriterName, commit
 
 router = APIRouter(tags=["editing"])
 MAX_LIST = 1000
@@ -21,17 +21,12 @@ def _history(backend):
 
 
 @router.post("/changes", summary="Submit a changeset: triples to add and remove, and a message")
-async def submit(request: Request, settings: SettingsDep) -> Response:
+async def submit(request: Request, who: WriterName, body: WriteBody,
+                 settings: SettingsDep) -> Response:
     """A JSON body `{"message": …, "add": …, "remove": …}`: `add` and `remove` are Turtle text (or
     `format`: n-triples, trig, json-ld) or JSON-LD objects; `graph` says where added triples go
     (default: the write graph) and restricts removals to it (default: every graph holding them).
     """
-    who = authorize(request)
-    if isinstance(who, Response):
-        return who
-    body = await read_body(request)
-    if isinstance(body, Response):
-        return body
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in ("application/json", ""):
         return error(415, "POST a changeset as application/json")
@@ -67,13 +62,8 @@ async def show_change(change_id: int, backend: BackendDep) -> Response:
 
 @router.post("/changes/{change_id}/revert",
              summary="Undo one change (as a new change, validated like any other)")
-async def revert(change_id: int, request: Request) -> Response:
-    who = authorize(request)
-    if isinstance(who, Response):
-        return who
-    body = await read_body(request)
-    if isinstance(body, Response):
-        return body
+async def revert(change_id: int, request: Request, who: WriterName,
+                 body: WriteBody) -> Response:
     message = None
     if body.strip():
         try:

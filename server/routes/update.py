@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 
 from server.responses import error
-from server.writing import authorize, commit, read_body
+from server.writing import WriteBody, WriterName, commit
 
 router = APIRouter(tags=["editing"])
 FORM = "application/x-www-form-urlencoded"
@@ -16,19 +16,13 @@ DIRECT = "application/sparql-update"
 
 @router.post("/update", name="update",
              summary="SPARQL 1.1 Update: validated against the shapes, committed atomically")
-async def update(request: Request) -> Response:
+async def update(request: Request, who: WriterName, body: WriteBody) -> Response:
     """POST `update=` as a form, or the update itself as `application/sparql-update`.
 
     `using-graph-uri` / `using-named-graph-uri` set the WHERE clauses' dataset; `message` (form
     or query string) is recorded in the history. Answers 200 with the change number, 422 with the
     validation report (the store unchanged), 403 for LOAD, SERVICE or a protected graph.
     """
-    who = authorize(request)
-    if isinstance(who, Response):
-        return who
-    body = await read_body(request)
-    if isinstance(body, Response):
-        return body
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         text = body.decode("utf-8")
