@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 
 import httpx
+import psutil
 import pyoxigraph as ox
 import pytest
-from live import LiveServer, citydip_server, free_port, remote_env
+from live import LiveServer, citydip_server, free_port, oxigraph_server, remote_env
 
 from graph.backend import RemoteBackend
 from graph.execution import QueryJob, QueryTimeout
@@ -58,6 +61,16 @@ def test_a_second_server_does_not_load_again(remote_server: LiveServer,
             assert answer.json()["boolean"] is True
     finally:
         httpx.post(oxigraph.url + "/update", data={"update": f"DROP SILENT GRAPH <{MARKER}>"})
+
+
+def test_health_says_unavailable_once_the_remote_store_is_gone() -> None:
+    with oxigraph_server() as store, citydip_server(remote_env(store)) as server:
+        first = httpx.get(server.url + "/health", timeout=30)
+        assert first.status_code == 200 and first.json()["status"] == "ok"
+        os.kill(store.pid, signal.SIGKILL)
+        psutil.Process(store.pid).wait(timeout=10)
+        gone = httpx.get(server.url + "/health", timeout=30)
+        assert gone.status_code == 503 and gone.json()["status"] == "unavailable"
 
 
 def test_named_query_parameters_reach_the_remote_store(remote_server: LiveServer,

@@ -1,9 +1,12 @@
 """Health, and the VoID description at /.well-known/void."""
 
+import time
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from graph.execution import QueryJob
 from server.deps import BackendDep, SettingsDep
 from server.describe import void_description
 
@@ -11,12 +14,39 @@ router = APIRouter(tags=["service"])
 
 
 @router.get("/health", summary="Is the store reachable, and how many triples does it hold")
-async def health(backend: BackendDep, settings: SettingsDep) -> JSONResponse:
+async def health(request: Request, backend: BackendDep, settings: SettingsDep) -> JSONResponse:
     try:
-        triples = await run_in_threadpool(backend.store.count)
+        if settings.store_backend == "remote":  # reachable now, whatever the cached count says
+            probe = await backend.execute(QueryJob("ASK {}", format="json"))
+            if probe.status != 200:
+                raise RuntimeError(probe.message or f"the store answered {probe.status}")
+        triples = await _triple_count(request, backend, settings)
     except Exception as exc:  # noqa: BLE001 - any failure of the store means unhealthy
         return JSONResponse({"status": "unavailable", "error": str(exc)[:300]}, status_code=503)
     return JSONResponse({"status": "ok", "backend": settings.store_backend, "triples": triples})
+
+
+REMOTE_COUNT_SECONDS = 10.0
+"""How long a remote store's triple count is reused: other replicas may write to it."""
+
+
+async def _triple_count(request: Request, backend, settings) -> int:
+    """The store's triple count, counted again only when the data changed.
+
+    Counting reads every quad (0.1 s at a million triples), too much for a health check that a
+    load balancer polls. This server's own writes bump `data_version`; a remote store's count is
+    also renewed after REMOTE_COUNT_SECONDS.
+    """
+    state = request.app.state
+    version = getattr(state, "data_version", 0)
+    cached = getattr(state, "triple_count", None)
+    now = time.monotonic()
+    if cached is not None and cached[0] == version and (
+            settings.store_backend != "remote" or now - cached[1] < REMOTE_COUNT_SECONDS):
+        return cached[2]
+    triples = await run_in_threadpool(backend.store.count)
+    state.triple_count = (version, now, triples)
+    return triples
 
 
 @router.get("/.well-known/void", summary="VoID description of the dataset")
