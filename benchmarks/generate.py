@@ -32,9 +32,15 @@ import sys
 import time
 from pathlib import Path
 
-CD = "https://w3id.org/citydiplomacy/ns#"
-ID = "https://w3id.org/citydiplomacy/id/"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from graph.namespaces import CD as CD_NS  # noqa: E402 - the project's own IRIs
+from graph.namespaces import GEO, ORG, PREFIXES  # noqa: E402
+from graph.namespaces import ID as ID_NS  # noqa: E402
+
+CD = str(CD_NS)
+ID = str(ID_NS)
 XSD = "http://www.w3.org/2001/XMLSchema#"
+PROV, SKOS, DCTERMS = PREFIXES["prov"], PREFIXES["skos"], PREFIXES["dcterms"]
 
 
 def _p(iri: str) -> str:
@@ -44,16 +50,16 @@ def _p(iri: str) -> str:
 # Predicates and classes, pre-formatted as N-Triples terms.
 RDF_TYPE = _p("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 LABEL = _p("http://www.w3.org/2000/01/rdf-schema#label")
-ALT_LABEL = _p("http://www.w3.org/2004/02/skos/core#altLabel")
-TITLE = _p("http://purl.org/dc/terms/title")
-LANGUAGE = _p("http://purl.org/dc/terms/language")
-DERIVED = _p("http://www.w3.org/ns/prov#wasDerivedFrom")
-QUOTED_FROM = _p("http://www.w3.org/ns/prov#wasQuotedFrom")
-ORG_MEMBER = _p("http://www.w3.org/ns/org#member")
-ORG_ROLE = _p("http://www.w3.org/ns/org#role")
-ORG_ORGANIZATION = _p("http://www.w3.org/ns/org#organization")
-GEO_LAT = _p("http://www.w3.org/2003/01/geo/wgs84_pos#lat")
-GEO_LONG = _p("http://www.w3.org/2003/01/geo/wgs84_pos#long")
+ALT_LABEL = _p(SKOS + "altLabel")
+TITLE = _p(DCTERMS + "title")
+LANGUAGE = _p(DCTERMS + "language")
+DERIVED = _p(PROV + "wasDerivedFrom")
+QUOTED_FROM = _p(PROV + "wasQuotedFrom")
+ORG_MEMBER = _p(ORG.member)
+ORG_ROLE = _p(ORG.role)
+ORG_ORGANIZATION = _p(ORG.organization)
+GEO_LAT = _p(GEO.lat)
+GEO_LONG = _p(GEO.long)
 
 
 def cd(name: str) -> str:

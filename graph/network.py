@@ -161,21 +161,28 @@ def partner_network(data: NetworkData, partnerships: list[Partnership]) -> nx.Gr
         for a in p.parties:
             if a not in g:
                 g.add_node(a, **_actor_attrs(data.actors.get(a), a))
-        for a, b in itertools.combinations(p.parties, 2):
-            e = edges.get((a, b))
-            if e is None:
-                e = edges[(a, b)] = {"weight": 0, "partnerships": [], "kinds": set(),
-                                     "years": set(), "undated": 0}
-            e["weight"] += 1
-            e["partnerships"].append(p.id)
-            e["kinds"].update(p.kinds)
-            if p.year is None:
-                e["undated"] += 1
-            else:
-                e["years"].add(p.year)
+        for pair in itertools.combinations(p.parties, 2):
+            _add_tie(edges, pair, p)
+    _add_edges(g, edges)
+    return g
+
+
+def _add_tie(edges: dict[tuple[str, str], dict], pair: tuple[str, str], p: Partnership) -> None:
+    """Count one more partnership on the edge of a pair (weight, ids, kinds, years, undated)."""
+    e = edges.setdefault(pair, {"weight": 0, "partnerships": [], "kinds": set(), "years": set(),
+                                "undated": 0})
+    e["weight"] += 1
+    e["partnerships"].append(p.id)
+    e["kinds"].update(p.kinds)
+    if p.year is None:
+        e["undated"] += 1
+    else:
+        e["years"].add(p.year)
+
+
+def _add_edges(g: nx.Graph, edges: dict[tuple[str, str], dict]) -> None:
     g.add_edges_from((a, b, {**e, "kinds": sorted(e["kinds"]), "years": sorted(e["years"])})
                      for (a, b), e in edges.items())
-    return g
 
 
 def bipartite_network(data: NetworkData, partnerships: list[Partnership]) -> nx.Graph:
@@ -223,20 +230,11 @@ def country_network(data: NetworkData, partnerships: list[Partnership]) -> nx.Gr
                 actors_by_country[data.actors[a].country].add(a)
         if len(countries) == 1:
             g.nodes[countries[0]]["domestic"] += 1
-        for a, b in itertools.combinations(countries, 2):
-            e = edges.setdefault((a, b), {"weight": 0, "partnerships": [], "kinds": set(),
-                                          "years": set(), "undated": 0})
-            e["weight"] += 1
-            e["partnerships"].append(p.id)
-            e["kinds"].update(p.kinds)
-            if p.year is None:
-                e["undated"] += 1
-            else:
-                e["years"].add(p.year)
+        for pair in itertools.combinations(countries, 2):
+            _add_tie(edges, pair, p)
     for c, members in actors_by_country.items():
         g.nodes[c]["actors"] = len(members)
-    g.add_edges_from((a, b, {**e, "kinds": sorted(e["kinds"]), "years": sorted(e["years"])})
-                     for (a, b), e in edges.items())
+    _add_edges(g, edges)
     return g
 
 

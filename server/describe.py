@@ -12,6 +12,7 @@ from graph.backend import Backend
 from graph.formats import GRAPH_FORMATS, NotAcceptable, negotiate
 from graph.queries import parse_query_file
 from graph.settings import Settings
+from server.cache import per_data_version
 from server.responses import error
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -29,27 +30,23 @@ async def _meta(backend: Backend, settings: Settings, name: str, **values: str) 
 
 async def dataset_statistics(request: Request) -> dict:
     """Counts for the descriptions, computed once per data version and kept on the app."""
-    state = request.app.state
-    version = getattr(state, "data_version", 0)
-    cached = getattr(state, "statistics", None)
-    if cached is not None and cached["version"] == version:
-        return cached
-    backend, settings = state.backend, state.settings
-    totals = (await _meta(backend, settings, "void-totals"))[0]
-    entities = await _meta(backend, settings, "void-entities", base=settings.resource_base)
-    stats = {
-        "version": version,
-        "triples": int(totals["triples"].value),
-        "classes": int(totals["classes"].value),
-        "properties": int(totals["properties"].value),
-        "entities": int(entities[0]["entities"].value) if entities else 0,
-        "graphs": {r["graph"].value: int(r["triples"].value)
-                   for r in await _meta(backend, settings, "void-graphs")},
-        "examples": [r["resource"].value
-                     for r in await _meta(backend, settings, "void-examples")],
-    }
-    state.statistics = stats
-    return stats
+    backend, settings = request.app.state.backend, request.app.state.settings
+
+    async def compute() -> dict:
+        totals = (await _meta(backend, settings, "void-totals"))[0]
+        entities = await _meta(backend, settings, "void-entities", base=settings.resource_base)
+        return {
+            "triples": int(totals["triples"].value),
+            "classes": int(totals["classes"].value),
+            "properties": int(totals["properties"].value),
+            "entities": int(entities[0]["entities"].value) if entities else 0,
+            "graphs": {r["graph"].value: int(r["triples"].value)
+                       for r in await _meta(backend, settings, "void-graphs")},
+            "examples": [r["resource"].value
+                         for r in await _meta(backend, settings, "void-examples")],
+        }
+
+    return await per_data_version(request, "statistics", compute)
 
 
 def _send(graph: Graph, request: Request) -> Response:

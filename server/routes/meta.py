@@ -1,12 +1,11 @@
 """Health, and the VoID description at /.well-known/void."""
 
-import time
-
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from graph.execution import QueryJob
+from server.cache import per_data_version
 from server.deps import BackendDep, SettingsDep
 from server.describe import void_description
 
@@ -37,16 +36,9 @@ async def _triple_count(request: Request, backend, settings) -> int:
     load balancer polls. This server's own writes bump `data_version`; a remote store's count is
     also renewed after REMOTE_COUNT_SECONDS.
     """
-    state = request.app.state
-    version = getattr(state, "data_version", 0)
-    cached = getattr(state, "triple_count", None)
-    now = time.monotonic()
-    if cached is not None and cached[0] == version and (
-            settings.store_backend != "remote" or now - cached[1] < REMOTE_COUNT_SECONDS):
-        return cached[2]
-    triples = await run_in_threadpool(backend.store.count)
-    state.triple_count = (version, now, triples)
-    return triples
+    return await per_data_version(
+        request, "triple_count", lambda: run_in_threadpool(backend.store.count),
+        max_age=REMOTE_COUNT_SECONDS if settings.store_backend == "remote" else None)
 
 
 @router.get("/.well-known/void", summary="VoID description of the dataset")
