@@ -461,6 +461,8 @@ def test_every_triple_of_the_reference_graph_has_a_source(reference):
 def test_the_reference_graph_adds_only_what_the_report_does_not_state(report, reference):
     for s, p, o in reference:
         assert (s, p, o) not in report, (s, p, o)
+        # Changesets name every node (`citydip validate --changes`): no blank nodes.
+        assert not isinstance(s, rdflib.BNode) and not isinstance(o, rdflib.BNode), (s, p, o)
 
 
 # --- 4 -------------------------------------------------------------------------------------------
