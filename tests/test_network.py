@@ -66,7 +66,7 @@ def test_kinds_dates_and_topics_of_partnerships(data):
     assert (gdynia.date, gdynia.year, gdynia.kinds) == ("2025-09", 2025, ("sister-city-agreement",))
     busan = data.partnerships["relation/kaohsiung-busan-sister-city"]
     assert busan.relation and busan.kinds == ("sister-city-relation",) and busan.year is None
-    assert data.partnerships[SIX_PARTY].topics == ("semiconductors", "talent")
+    assert data.partnerships[SIX_PARTY].topics == ("semiconductors", "silicon-photonics", "talent")
     assert sum(1 for p in data.partnerships.values() if p.year is None) == 19
 
 
