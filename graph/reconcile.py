@@ -32,6 +32,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -52,14 +53,23 @@ _ADMIN_WORDS = r"(prefecture|state|county|province|region|district|municipality|
 
 # --- names ---------------------------------------------------------------------------------------
 
+_STRIP = {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
+_STRIP.update({ord(c): None for c in "’'`ʻʼ‘"})
+_PUNCT = re.compile(r"[\s.\-_/,;:()\[\]\"]+")
+_SAINT = re.compile(r"\b(saint|sankt|st|ste|sainte)\b")
+
+
 def fold(text: str) -> str:
-    """Casefolded, without diacritics or punctuation, single-spaced: the form names compare in."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.casefold().replace("ß", "ss").replace("ł", "l").replace("ø", "o")
-    text = re.sub(r"[’'`ʻʼ‘]", "", text)
-    text = re.sub(r"[\s.\-_/,;:()\[\]\"]+", " ", text)
-    text = re.sub(r"\b(saint|sankt|st|ste|sainte)\b", "st", text)
+    """Casefolded, without diacritics or punctuation, single-spaced: the form names compare in.
+    Written for speed: the gazetteer folds about a million names per import."""
+    if text.isascii():
+        text = text.casefold().translate(_STRIP)
+    else:
+        text = unicodedata.normalize("NFKD", text).translate(_STRIP)
+        text = text.casefold().replace("ß", "ss").replace("ł", "l").replace("ø", "o")
+    text = _PUNCT.sub(" ", text)
+    if "s" in text:
+        text = _SAINT.sub("st", text)
     return " ".join(text.split())
 
 
