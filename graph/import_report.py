@@ -73,7 +73,8 @@ def summary(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
         "triples": triples,
         "cleaning": {kind: problems.get(kind, 0) for kind in (
             "bad-row", "bad-coordinates", "self-loop", "duplicate", "reversed",
-            "coordinate-conflict", "no-name", "country-variant", "same-name-far")},
+            "coordinate-conflict", "no-name", "country-variant", "same-name-far",
+            "same-place")},
         "problems": [p.to_dict() for p in pairs.problems],
         "countries": {
             "resolved_areas": sum(1 for e in entries.values() if e.country),
