@@ -129,20 +129,20 @@ class Target:
 
     iri: str
     names: set[str] = field(default_factory=set)
-    labels: dict[str, str] = field(default_factory=dict)
-    """Its rdfs:label in each language ("" for a label without a language tag)."""
     country: str = ""
     lat: float | None = None
     lon: float | None = None
     qid: str = ""
-    gid: str = ""
-    """GeoNames ID (owl:sameAs https://sws.geonames.org/ID/), when known."""
-    extra_keys: frozenset[str] = frozenset()
-    """Names it matches by besides its own: the gazetteer's names of its place (folded)."""
     origins: set[str] = field(default_factory=set)
     """Named graphs that describe it (`kaohsiung-report`, `world-wikipedia`…)."""
     partners: set[str] = field(default_factory=set)
     """IRIs of its partners."""
+    gid: str = ""
+    """GeoNames ID (owl:sameAs https://sws.geonames.org/ID/), when known."""
+    extra_keys: frozenset[str] = frozenset()
+    """Names it matches by besides its own: the gazetteer's names of its place (folded)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Its rdfs:label in each language ("" for a label without a language tag)."""
 
     @property
     def label(self) -> str:
