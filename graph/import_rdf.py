@@ -22,6 +22,8 @@ import pyoxigraph as ox
 import rdflib
 
 from graph.countries import country_name
+from graph.gazetteer import LICENSE as GEONAMES_LICENSE
+from graph.gazetteer import SITE as GEONAMES_SITE
 from graph.gazetteer import geonames_iri
 from graph.import_pairs import PairList
 from graph.import_spec import (
@@ -53,6 +55,8 @@ from graph.reconcile import Entry, Reconciliation, Target
 from graph.settings import Settings
 from graph.store import Store
 from graph.validate import Report, parse_dir, validate
+
+PROV = "http://www.w3.org/ns/prov#"
 
 
 def tie_iri(a: str, b: str) -> str:
@@ -87,11 +91,13 @@ def tie_labels(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str]]:
 def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
              result: Reconciliation, targets: dict[str, Target], countries: dict[str, dict],
              located: dict[str, str] | None = None,
-             report_ties: dict[tuple[str, str], list[str]] | None = None
+             report_ties: dict[tuple[str, str], list[str]] | None = None,
+             gazetteer: str = ""
              ) -> tuple[list[ox.Triple], dict[str, str], dict[str, str]]:
     """The list as triples; returns them, the IRI of each area, and the countries minted.
     `located`: areas of the graph the gazetteer placed now (IRI → GeoNames ID), which get their
-    owl:sameAs here; `report_ties`: the report's relations and agreements by their parties."""
+    owl:sameAs here; `report_ties`: the report's relations and agreements by their parties;
+    `gazetteer`: its attribution when the import used it (the list's provenance says so)."""
     label = _p(RDFS, "label")
     alt = _p(SKOS, "altLabel")
     area_cls, country_cls = _nn(str(CD.AdministrativeArea)), _nn(str(CD.Country))
@@ -127,6 +133,15 @@ def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
         kind = {4: "gYear", 7: "gYearMonth"}.get(len(spec.retrieved), "date")
         add(ox.Triple(source, _p(PAV, "retrievedOn"),
                       ox.Literal(spec.retrieved, datatype=_p(XSD, kind))))
+    if gazetteer:
+        geonames = _nn(GEONAMES_SITE)
+        add(ox.Triple(source, _p(PROV, "wasInfluencedBy"), geonames))
+        add(ox.Triple(geonames, RDF_TYPE, _nn(str(CD.Source))))
+        add(ox.Triple(geonames, label, ox.Literal("GeoNames", language="en")))
+        add(ox.Triple(geonames, _p(RDFS, "comment"), ox.Literal(
+            f"The gazetteer behind the reconciliation of this list: {gazetteer}. Areas it "
+            "locates surely carry owl:sameAs their GeoNames IRI.", language="en")))
+        add(ox.Triple(geonames, _p(DCT, "license"), _nn(GEONAMES_LICENSE)))
     for path in filter(None, (spec.file, spec.names)):
         add(ox.Triple(source, _nn(str(CD.sourceFile)), ox.Literal(_relpath(path))))
         add(ox.Triple(source, _p(DCT, "identifier"), ox.Literal(f"sha256:{sha256(path)}")))

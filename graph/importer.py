@@ -172,7 +172,8 @@ def import_list(spec: SourceSpec, settings: Settings, out_dir: Path | None = Non
     report_ties = _report_ties(store, settings)
 
     triples, iris, new_countries = triples_of(spec, pairs, entries, result, targets, countries,
-                                              located_targets, report_ties)
+                                              located_targets, report_ties,
+                                              ATTRIBUTION if gaz else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     rdf_path = out_dir / f"{spec.stem}.nt"
     triples = list(dict.fromkeys(triples))  # one line per triple (see load.sync_datasets)
