@@ -229,3 +229,29 @@ def test_the_report_of_matches_is_written_beside_the_rdf(world):
         assert r.report_path.exists() and r.summary["validation"]["conforms"]
     assert results["wikidata-2016"].summary["reconciliation"]["ambiguous"] > 0
     assert Path(results["wikipedia"].rdf_path).name == "world-wikipedia.nt"
+
+
+def test_the_bundled_lists_make_posen_and_the_reports_poznan_one_node(world):
+    _, graphs = world
+    poznan = ID["city/poznan"]
+    assert (poznan, OWL.sameAs, WD.Q268) in graphs["wikidata-2016"]
+    assert (poznan, OWL.sameAs, rdflib.URIRef("https://sws.geonames.org/3088171/")) in \
+        graphs["wikipedia"]
+    assert not list(graphs["wikidata-2016"].subjects(RDF.type, CD.AdministrativeArea)) == [] \
+        and ID["area/posen-q268"] not in set(graphs["wikidata-2016"].subjects())
+
+
+def test_a_pair_of_both_bundled_lists_is_one_tie_with_two_sources(world):
+    _, graphs = world
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    ties = {name: set(g.subjects(RDF.type, CD.TwinningRelation)) for name, g in graphs.items()}
+    both = ties["wikipedia"] & ties["wikidata-2016"]
+    assert len(both) > 5000  # Weimar – Siena among them
+    weimar_siena = {r for r in both if "weimar" in str(r) and "siena" in str(r)}
+    assert len(weimar_siena) == 1
+    (tie,) = weimar_siena
+    lists = {o for g in graphs.values() for o in g.objects(tie, prov.wasDerivedFrom)
+             if (o, RDF.type, CD.PairList) in g}
+    rows = {o for g in graphs.values() for o in g.objects(tie, prov.wasDerivedFrom)
+            if (o, RDF.type, CD.PairListRow) in g}
+    assert len(lists) == 2 and len(rows) == 2
