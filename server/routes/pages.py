@@ -247,7 +247,7 @@ async def home(request: Request) -> Response:
     groups = [{"key": key, "title": title, "count": totals.get(key, 0),
                "browse": f"{root_path(request)}/browse?class={cls}",
                "classes": breakdown.get(key, [])}
-              for key, title, cls in GROUPS]
+              for key, title, cls in GROUPS if key != "rows" or totals.get(key)]
     graphs = [{"iri": iri, "name": compact(iri), "triples": n}
               for iri, n in sorted(stats["graphs"].items())]
     return render(request, "home.html", groups=groups, triples=stats["triples"], graphs=graphs,
