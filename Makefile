@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 # committed), again whenever a list or the importer changes.
 WORLD_INPUTS := graph/data/sources/world/sources.yaml $(wildcard graph/data/sources/world/*/*.csv \
 	graph/data/sources/world/*/*.tsv) graph/importer.py graph/import_pairs.py graph/reconcile.py \
-	graph/countries.py
+	graph/countries.py graph/gazetteer.py graph/import_rdf.py
 WORLD_STAMP  := graph/data/world/.imported
 
 $(WORLD_STAMP): $(STAMP) $(WORLD_INPUTS)

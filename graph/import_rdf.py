@@ -1,8 +1,17 @@
 """The RDF of an imported pair list, and its validation against the pair-list profile.
 
 Areas the graph already has keep their IRI and get only what cannot contradict it (the list's
-spelling as skos:altLabel, a Wikidata IRI, a country or coordinates when they have none); new
-areas are `id/area/{name}-{country code or QID}`; relations `id/relation/{source}-l{line}`.
+spelling as skos:altLabel, a Wikidata or GeoNames IRI, a country or coordinates when they have
+none); new areas are `id/area/{name}-{country code or QID}`.
+
+A pair is one tie whichever lists state it: its IRI is made of its two parties' IRIs
+(`id/relation/{party}--{party}`), so a second list, or the same list imported again, writes the
+same node rather than another. What differs per list is the record of its rows
+(`id/pair-row/{source}-l{line}`, a cd:PairListRow with every line that states the pair and the
+list), which the tie is derived from; so "in how many lists" is a count of the tie's lists, and
+re-importing a list replaces its rows and nothing else. The tie's labels are built from its
+parties' labels in each language they have, so a tie between two areas named only without a
+language tag is the one label without a tag.
 """
 
 from __future__ import annotations
@@ -13,6 +22,9 @@ import pyoxigraph as ox
 import rdflib
 
 from graph.countries import country_name
+from graph.gazetteer import LICENSE as GEONAMES_LICENSE
+from graph.gazetteer import SITE as GEONAMES_SITE
+from graph.gazetteer import geonames_iri
 from graph.import_pairs import PairList
 from graph.import_spec import (
     CHUNK,
@@ -44,11 +56,48 @@ from graph.settings import Settings
 from graph.store import Store
 from graph.validate import Report, parse_dir, validate
 
+PROV = "http://www.w3.org/ns/prov#"
+
+
+def tie_iri(a: str, b: str) -> str:
+    """The one IRI of the tie between two areas, whichever lists state it:
+    `id/relation/{kind}-{slug}--{kind}-{slug}` of the two parties in IRI order."""
+    first, second = sorted((a, b))
+    tail = [iri.removeprefix(str(ID)).replace("/", "-") if iri.startswith(str(ID))
+            else slug(iri) for iri in (first, second)]
+    return f"{ID}relation/{tail[0]}--{tail[1]}"
+
+
+def row_iri(source: str, line: int) -> str:
+    """The record of the rows of one list that state a pair (named by the first)."""
+    return f"{ID}pair-row/{source}-l{line}"
+
+
+def _pick(labels: dict[str, str], lang: str) -> str:
+    for key in (lang, "en", ""):
+        if labels.get(key):
+            return labels[key]
+    return labels[min(labels)]
+
+
+def tie_labels(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str]]:
+    """A tie's labels from its parties' labels: one per language either party has a label in
+    (the other's label in that language, else in English, else without a tag), and one without
+    a language tag only when neither has a tagged label."""
+    langs = sorted({lang for lang in (*a, *b) if lang}) or [""]
+    return [(lang, f"{_pick(a, lang)} – {_pick(b, lang)}") for lang in langs]
+
 
 def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
-             result: Reconciliation, targets: dict[str, Target], countries: dict[str, dict]
+             result: Reconciliation, targets: dict[str, Target], countries: dict[str, dict],
+             located: dict[str, str] | None = None,
+             report_ties: dict[tuple[str, str], list[str]] | None = None,
+             gazetteer: str = ""
              ) -> tuple[list[ox.Triple], dict[str, str], dict[str, str]]:
-    """The list as triples; returns them, the IRI of each area, and the countries minted."""
+    """The list as triples; returns them, the IRI of each area, and the countries minted.
+    `located`: areas of the graph the gazetteer placed now (IRI → GeoNames ID), which get their
+    owl:sameAs here; `report_ties`: the report's relations and agreements by their parties;
+    `gazetteer`: its attribution when the import used it (the list's provenance says so)."""
     label = _p(RDFS, "label")
     alt = _p(SKOS, "altLabel")
     area_cls, country_cls = _nn(str(CD.AdministrativeArea)), _nn(str(CD.Country))
@@ -84,6 +133,15 @@ def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
         kind = {4: "gYear", 7: "gYearMonth"}.get(len(spec.retrieved), "date")
         add(ox.Triple(source, _p(PAV, "retrievedOn"),
                       ox.Literal(spec.retrieved, datatype=_p(XSD, kind))))
+    if gazetteer:
+        geonames = _nn(GEONAMES_SITE)
+        add(ox.Triple(source, _p(PROV, "wasInfluencedBy"), geonames))
+        add(ox.Triple(geonames, RDF_TYPE, _nn(str(CD.Source))))
+        add(ox.Triple(geonames, label, ox.Literal("GeoNames", language="en")))
+        add(ox.Triple(geonames, _p(RDFS, "comment"), ox.Literal(
+            f"The gazetteer behind the reconciliation of this list: {gazetteer}. Areas it "
+            "locates surely carry owl:sameAs their GeoNames IRI.", language="en")))
+        add(ox.Triple(geonames, _p(DCT, "license"), _nn(GEONAMES_LICENSE)))
     for path in filter(None, (spec.file, spec.names)):
         add(ox.Triple(source, _nn(str(CD.sourceFile)), ox.Literal(_relpath(path))))
         add(ox.Triple(source, _p(DCT, "identifier"), ox.Literal(f"sha256:{sha256(path)}")))
@@ -110,9 +168,14 @@ def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
         add(ox.Triple(node, _nn(str(CD.iso3166Alpha2)), ox.Literal(code)))
         add(ox.Triple(node, country_p, node))
 
+    # Areas of the graph the gazetteer placed (the report's cities among them).
+    for iri, gid in sorted((located or {}).items()):
+        add(ox.Triple(_nn(iri), OWL_SAME_AS, _nn(geonames_iri(gid))))
+
     # Areas: the target's IRI when matched, else a new one.
     taken = set(targets)
     iris: dict[str, str] = {}
+    labels_of: dict[str, dict[str, str]] = {}
     for key in sorted(entries):
         e, node = entries[key], pairs.nodes[key]
         decision = result.decisions[key]
@@ -125,6 +188,9 @@ def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
                 add(ox.Triple(subject, alt, text(e.name)))
             if e.qid and not t.qid:
                 add(ox.Triple(subject, OWL_SAME_AS, _nn(f"{WIKIDATA}{e.qid}")))
+            if e.gid and not t.gid:
+                add(ox.Triple(subject, OWL_SAME_AS, _nn(geonames_iri(e.gid))))
+            labels_of[iri] = dict(t.labels) or {lang or "": e.name}
             if e.country and not t.country:
                 add(ox.Triple(subject, country_p, _nn(country_iri[e.country])))
             if e.lat is not None and t.lat is None:
@@ -141,6 +207,9 @@ def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
             add(ox.Triple(subject, label, text(e.name)))
             if e.qid:
                 add(ox.Triple(subject, OWL_SAME_AS, _nn(f"{WIKIDATA}{e.qid}")))
+            if e.gid:
+                add(ox.Triple(subject, OWL_SAME_AS, _nn(geonames_iri(e.gid))))
+            labels_of[iri] = {lang or "": e.name}
             if e.country:
                 add(ox.Triple(subject, country_p, _nn(country_iri[e.country])))
             if e.lat is not None:
@@ -150,20 +219,34 @@ def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
         iris[key] = iri
         add(ox.Triple(subject, line_p, _line(node.line)))
 
-    # Relations: one per distinct pair, named by the first line that states it.
+    # Ties: one per pair of areas, the same IRI in every list that states it; each list's rows
+    # are a record of their own (the lines, the list) that the tie is derived from.
     relation_cls, party = _nn(str(CD.TwinningRelation)), _nn(str(CD.party))
-    kind_p = _nn(str(CD.relationKind))
+    row_cls, kind_p = _nn(str(CD.PairListRow)), _nn(str(CD.relationKind))
+    see_also = _p(RDFS, "seeAlso")
     for pair in sorted(pairs.pairs.values(), key=lambda p: p.lines[0]):
-        r = _nn(f"{ID}relation/{spec.source}-l{pair.lines[0]}")
-        a, b = pairs.nodes[pair.a], pairs.nodes[pair.b]
+        a, b = iris[pair.a], iris[pair.b]
+        r = _nn(tie_iri(a, b))
+        row = _nn(row_iri(spec.source, pair.lines[0]))
         add(ox.Triple(r, RDF_TYPE, relation_cls))
         add(ox.Triple(r, kind_p, PARTNER_CITY))
-        add(ox.Triple(r, party, _nn(iris[pair.a])))
-        add(ox.Triple(r, party, _nn(iris[pair.b])))
-        add(ox.Triple(r, label, text(f"{a.name} – {b.name}")))
+        add(ox.Triple(r, party, _nn(a)))
+        add(ox.Triple(r, party, _nn(b)))
+        first, second = sorted((a, b))
+        for tag, value in tie_labels(labels_of[first], labels_of[second]):
+            add(ox.Triple(r, label, ox.Literal(value, language=tag) if tag
+                          else ox.Literal(value)))
+        add(ox.Triple(r, PROV_DERIVED, row))
         add(ox.Triple(r, PROV_DERIVED, source))
+        for other in (report_ties or {}).get((first, second), ()):
+            add(ox.Triple(r, see_also, _nn(other)))
+        add(ox.Triple(row, RDF_TYPE, row_cls))
+        add(ox.Triple(row, label, ox.Literal(
+            f"{spec.source}, line{'s' if len(pair.lines) > 1 else ''} "
+            + ", ".join(map(str, pair.lines)), language="en")))
+        add(ox.Triple(row, PROV_DERIVED, source))
         for n in pair.lines:
-            add(ox.Triple(r, line_p, _line(n)))
+            add(ox.Triple(row, line_p, _line(n)))
     return triples, iris, minted_countries
 
 
@@ -216,6 +299,8 @@ def _neighbourhood(raw: ox.Store, relations: list[str], spec: SourceSpec) -> byt
     party, country = _nn(str(CD.party)), _nn(str(CD.country))
     for r in relations:
         subjects.add(r)
+        for q in raw.quads_for_pattern(_nn(r), PROV_DERIVED, None, None):
+            subjects.add(q.object.value)
         for q in raw.quads_for_pattern(_nn(r), party, None, None):
             subjects.add(q.object.value)
             for c in raw.quads_for_pattern(q.object, country, None, None):

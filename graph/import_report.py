@@ -73,7 +73,8 @@ def summary(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
         "triples": triples,
         "cleaning": {kind: problems.get(kind, 0) for kind in (
             "bad-row", "bad-coordinates", "self-loop", "duplicate", "reversed",
-            "coordinate-conflict", "no-name", "country-variant", "same-name-far")},
+            "coordinate-conflict", "no-name", "country-variant", "same-name-far",
+            "same-place")},
         "problems": [p.to_dict() for p in pairs.problems],
         "countries": {
             "resolved_areas": sum(1 for e in entries.values() if e.country),
@@ -132,7 +133,45 @@ def summary_lines(s: dict) -> list[str]:
         + ("conforms" if s["validation"]["conforms"] else
            f"{s['validation']['violations']} violations"),
     ]
+    gz = s.get("gazetteer") or {}
+    if gz.get("used"):
+        lines.insert(-2, gazetteer_line(gz))
     return lines
+
+
+def gazetteer_line(gz: dict) -> str:
+    return (f"gazetteer ({gz['package']}, GeoNames cities of {gz['min_population']}+): "
+            f"{gz['located']} areas located, {gz['ambiguous']} ambiguous (reported, no ID), "
+            f"{gz['not_found']} not found, {gz['no_evidence']} without country or coordinates; "
+            f"{gz['merged_in_list']} areas of the list merged as one place, "
+            f"{gz['matched_by_geonames_id']} matched to the graph by GeoNames ID, "
+            f"{gz['graph_areas_located']} areas of the graph located")
+
+
+def gazetteer_section(gz: dict, limit: int) -> list[str]:
+    """The gazetteer's part of the Markdown report."""
+    if not gz.get("used"):
+        return ["", "## Gazetteer", "", "Not used (CITYDIP_GAZETTEER_MIN_POPULATION=0)."]
+    out = ["", "## Gazetteer", "",
+           f"{gz['source']}; licence <{gz['license']}>.", "",
+           f"- located (owl:sameAs a GeoNames place): **{gz['located']}** ("
+           + ", ".join(f"{v} by {h}" for h, v in gz["located_by"].items()) + ")",
+           f"- ambiguous (several places, population does not decide; reported, no ID): "
+           f"**{gz['ambiguous']}**",
+           f"- no place of this name: {gz['not_found']}",
+           f"- neither country nor coordinates (located only through the area they match): "
+           f"{gz['no_evidence']}",
+           f"- areas of the list merged because they are one place: {gz['merged_in_list']}",
+           f"- areas matched to the graph by GeoNames ID: {gz['matched_by_geonames_id']}",
+           f"- areas of the graph (the report's cities among them) located: "
+           f"{gz['graph_areas_located']}", "",
+           f"### Ambiguous in the gazetteer ({gz['ambiguous']}; first "
+           f"{min(limit, gz['ambiguous'])})", ""]
+    for d in gz["ambiguous_areas"][:limit]:
+        cands = "; ".join(f"{c['name']} ({c['country']}, {c['population']} people, "
+                          f"GeoNames {c['geonames']})" for c in d["candidates"][:4])
+        out.append(f"- {d['name']} ({d['country'] or '?'}): {d['how']}: {cands}")
+    return out
 
 
 def render_report(s: dict, limit: int = 60) -> str:
@@ -199,6 +238,7 @@ def render_report(s: dict, limit: int = 60) -> str:
     out += ["", f"### Suggestions ({len(r['suggestions'])})", ""]
     out += [f"- {x['name']} → `{x['iri'].removeprefix(str(ID))}` {x['label']} ({x['km']} km): "
             f"{x['reason']}" for x in r["suggestions"][:limit]]
+    out += gazetteer_section(s.get("gazetteer") or {}, limit)
     v = s["validation"]
     out += ["", "## Validation", "",
             f"pyshacl against `{v['profile']}` on {v['relations_checked']} relations (every "

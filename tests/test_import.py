@@ -61,8 +61,14 @@ def test_provenance_node_and_line_of_each_fact(imported):
     assert (GRAPH["world-fixture"], DCT.source, source) in g
     kaohsiung_busan = next(r for r in g.subjects(CD.party, KAOHSIUNG)
                            if (r, CD.party, ID["city/busan"]) in g)
-    assert sorted(int(n) for n in g.objects(kaohsiung_busan, CD.sourceLine)) == [2, 4, 5]
     assert (kaohsiung_busan, PROV.wasDerivedFrom, source) in g
+    # The lines are on the record of this list's rows, which the tie is derived from.
+    rows = [o for o in g.objects(kaohsiung_busan, PROV.wasDerivedFrom)
+            if (o, RDF.type, CD.PairListRow) in g]
+    assert len(rows) == 1
+    assert sorted(int(n) for n in g.objects(rows[0], CD.sourceLine)) == [2, 4, 5]
+    assert (rows[0], PROV.wasDerivedFrom, source) in g
+    assert not list(g.objects(kaohsiung_busan, CD.sourceLine))
 
 
 def test_the_reports_cities_keep_their_iris_and_get_nothing_that_breaks_them(imported):

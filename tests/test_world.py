@@ -146,4 +146,5 @@ def test_the_pair_lists_query_gives_one_row_per_list(data_dir, settings):
     rows = list(store.query(text))
     assert len(rows) == 1
     assert rows[0]["relations"].value == "8" and rows[0]["graph"].value == WORLD_GRAPH
+    assert rows[0]["rows"].value == "10"  # the 8 ties' lines, the duplicate and reversed rows
     assert rows[0]["license"].value == "https://opensource.org/licenses/MIT"

@@ -59,6 +59,7 @@ GROUPS = (
     ("relations", "Twinning relations", "TwinningRelation"),
     ("events", "Events", "Event"),
     ("passages", "Source passages", "Passage"),
+    ("rows", "Rows of pair lists", "PairListRow"),
 )
 """The front page's groups: key (as in queries/pages/overview.rq), heading, class to browse."""
 
@@ -232,7 +233,7 @@ async def class_breakdown(request: Request) -> dict[str, list[dict]]:
             "iri": iri,
             "label": value(row, "classLabel") or compact(iri),
             "count": int(row["count"].value),
-            "href": browse_path(request, iri),
+            "href": browse_path(request, iri) or local_path(request, iri),
         })
     return groups
 
@@ -246,7 +247,7 @@ async def home(request: Request) -> Response:
     groups = [{"key": key, "title": title, "count": totals.get(key, 0),
                "browse": f"{root_path(request)}/browse?class={cls}",
                "classes": breakdown.get(key, [])}
-              for key, title, cls in GROUPS]
+              for key, title, cls in GROUPS if key != "rows" or totals.get(key)]
     graphs = [{"iri": iri, "name": compact(iri), "triples": n}
               for iri, n in sorted(stats["graphs"].items())]
     return render(request, "home.html", groups=groups, triples=stats["triples"], graphs=graphs,

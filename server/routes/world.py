@@ -64,7 +64,8 @@ async def world_page(request: Request) -> Response:
                    "origin": r["origin"].value if r.get("origin") else None,
                    "license": r["license"].value if r.get("license") else None,
                    "retrieved": r["retrieved"].value if r.get("retrieved") else None,
-                   "relations": int(r["relations"].value)} for r in lists]
+                   "relations": int(r["relations"].value),
+                   "rows": int(r["rows"].value) if r.get("rows") else 0} for r in lists]
     figures = [name for name in FIGURES if (FIGURES_DIR / name).is_file()]
     return render(request, "world.html", title="The world web of twinned cities",
                   pair_lists=pair_lists, problem=problem, table=_table(_stats(FIGURES_DIR)),
