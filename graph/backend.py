@@ -20,12 +20,15 @@ from graph.load import build_store, sync_datasets
 from graph.remote import (
     RemoteError,
     RemoteStore,
+    Stopped,
     Truncated,
+    check_answer,
+    normalize_answer,
     parse_response,
     query_request,
 )
 from graph.settings import Settings
-from graph.sparql_text import bind_values
+from graph.sparql_text import bind_values, query_form
 from graph.store import Store
 
 Progress = Callable[[Path, int, int], None]
@@ -111,6 +114,7 @@ class RemoteBackend(Backend):
             raise ValueError("the remote backend needs CITYDIP_REMOTE_QUERY_URL")
         self.settings = settings
         self.store = RemoteStore(settings.remote_query_url, settings.remote_update_url)
+        self.store.check_engine()
         if self.store.count() == 0 and settings.remote_update_url:
             build_store(settings, store=self.store, progress=progress)
         if settings.remote_update_url:
@@ -140,6 +144,10 @@ class RemoteBackend(Backend):
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except httpx.HTTPError as exc:
             return Outcome(502, message=f"the remote store cannot be reached: {exc}")
+        try:
+            check_answer(response.status_code, response.headers, body)
+        except Stopped as exc:
+            raise QueryTimeout(str(exc)) from None
         if response.status_code == 400:
             return Outcome(400, message=body[:2000].decode("utf-8", "replace"))
         if response.status_code != 200:
@@ -147,6 +155,7 @@ class RemoteBackend(Backend):
         return await asyncio.to_thread(self._reserialize, job, response.headers, body, complete)
 
     def _reserialize(self, job: QueryJob, headers, body: bytes, complete: bool) -> Outcome:
+        body = normalize_answer(headers, body, query_form(job.sparql), complete)
         try:
             result = parse_response(headers.get("content-type", ""), body, lazy=True)
             form = ("ASK" if isinstance(result, ox.QueryBoolean) else

@@ -3,7 +3,7 @@
 The W3C protocol tests (https://www.w3.org/2009/sparql/docs/tests/data-sparql11/protocol/) name
 external graphs (http://kasei.us/2009/09/sparql/data/data1.rdf …); here they are the named graphs
 of our store, which is never asked to fetch a URL. Each test runs against the embedded backend and
-against the remote backend (our server in front of a real `oxigraph serve`).
+against the remote backend (our server in front of a real `oxigraph serve`, then Virtuoso).
 """
 
 from __future__ import annotations
@@ -466,12 +466,12 @@ def test_cors(http: httpx.Client) -> None:
 # --- result size cap ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
+@pytest.fixture(scope="module", params=["embedded", "oxigraph", "virtuoso"])
 def capped(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """A server with CITYDIP_MAX_ROWS=5 (the remote one shares the session's oxigraph)."""
+    """A server with CITYDIP_MAX_ROWS=5 (a remote one shares the session's store)."""
     env = {"CITYDIP_MAX_ROWS": "5"}
-    if request.param == "remote":
-        env = remote_env(request.getfixturevalue("oxigraph"), **env)
+    if request.param != "embedded":
+        env = remote_env(request.getfixturevalue(request.param), **env)
     with citydip_server(env) as server:
         yield server
 
