@@ -18,6 +18,7 @@ from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
 from graph.load import build_store, sync_datasets
 from graph.remote import (
+    EMPTY_GRAPH,
     RemoteError,
     RemoteStore,
     Stopped,
@@ -27,8 +28,9 @@ from graph.remote import (
     parse_response,
     query_request,
 )
+from graph.remote_guard import vet_query
 from graph.settings import Settings
-from graph.sparql_text import bind_values, query_form
+from graph.sparql_text import bind_values, has_dataset_clause, query_form
 from graph.store import Store
 
 Progress = Callable[[Path, int, int], None]
@@ -131,9 +133,22 @@ class RemoteBackend(Backend):
         read timeout); leaving it closes the connection, which stops the query remotely.
         """
         assert self._client is not None, "start() the backend first"
-        params: list[tuple[str, str]] = [("query", bind_values(job.sparql, job.bindings))]
-        params += [("default-graph-uri", g) for g in job.default_graph or ()]
-        params += [("named-graph-uri", g) for g in job.named_graphs or ()]
+        text = bind_values(job.sparql, job.bindings)
+        refusal = await asyncio.to_thread(vet_query, text, job.base_iri)
+        if refusal:
+            return Outcome(400, message=refusal)
+        if job.base_iri:  # relative IRIs resolve against our endpoint, not the store's
+            text = f"BASE <{job.base_iri}>\n{text}"
+        params: list[tuple[str, str]] = [("query", text)]
+        if job.default_graph is not None or job.named_graphs is not None:
+            if self.store.engine == "virtuoso" and has_dataset_clause(job.sparql):
+                return Outcome(400, message="this store cannot let a request's default-graph-uri"
+                               " or named-graph-uri override the query's own FROM: use one or "
+                               "the other")
+            # A dataset in the request is all of it; an engine that widens a missing half to
+            # every graph (Virtuoso) is given an empty graph for it instead.
+            params += [("default-graph-uri", g) for g in job.default_graph or (EMPTY_GRAPH,)]
+            params += [("named-graph-uri", g) for g in job.named_graphs or (EMPTY_GRAPH,)]
         timeout = self.settings.query_timeout
         try:
             async with asyncio.timeout(timeout):

@@ -44,8 +44,15 @@ CHUNK = 5_000
 MIN_CHUNK = 50
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 CANONICAL_BOOLEAN = {"1": "true", "0": "false"}
+EMPTY_GRAPH = "urn:citydiplomacy:empty"
+"""A graph that never holds a triple: the half of a request's dataset that the request left empty."""
 SYSTEM_GRAPH = "http://www.openlinksw.com/schemas/virtrdf#"
 """Virtuoso's own graph: seen by our queries only when the store is not set up as documented."""
+SYSTEM_GRAPHS = frozenset({SYSTEM_GRAPH, "http://www.w3.org/ns/ldp#",
+                           "http://localuriqaserver/sparql"})
+"""Virtuoso's graphs of a fresh database. Private as documented, they still come back from
+`SELECT DISTINCT ?g { GRAPH ?g {…} }`, which Virtuoso answers from its graph index; rows naming
+them are dropped from its answers."""
 
 
 def query_request(params: list[tuple[str, str]]) -> dict:
@@ -110,7 +117,12 @@ def normalize_answer(headers, body: bytes, form: str | None, complete: bool = Tr
             rows = answer.get("results", {}).get("bindings", [])
             value = rows[0].get("__ASK_RETVAL", {}).get("value", "0") if rows else "0"
             return json.dumps({"head": {}, "boolean": value not in ("0", "false")}).encode()
-        for row in answer.get("results", {}).get("bindings", []):
+        rows = [row for row in answer.get("results", {}).get("bindings", [])
+                if not any(t.get("type") == "uri" and t.get("value") in SYSTEM_GRAPHS
+                           for t in row.values())]
+        if "results" in answer:
+            answer["results"]["bindings"] = rows
+        for row in rows:
             for term in row.values():
                 if term.get("datatype") == XSD_BOOLEAN and term.get("value") in CANONICAL_BOOLEAN:
                     term["value"] = CANONICAL_BOOLEAN[term["value"]]
@@ -162,14 +174,17 @@ class RemoteStore:
         self.update_url = update_url
         self._client = httpx.Client(timeout=timeout)
         self.lock = threading.RLock()
+        self.engine = "sparql"
+        """"virtuoso" once check_engine() saw its Server header; "sparql" for any other."""
 
     # --- reading ---------------------------------------------------------------------------
 
     def query(self, sparql: str, bindings=None, *, default_graph=None, named_graphs=None):
         text = bind_values(sparql, bindings or {})
         params: list[tuple[str, str]] = [("query", text)]
-        params += [("default-graph-uri", g) for g in default_graph or ()]
-        params += [("named-graph-uri", g) for g in named_graphs or ()]
+        if default_graph is not None or named_graphs is not None:
+            params += [("default-graph-uri", g) for g in default_graph or (EMPTY_GRAPH,)]
+            params += [("named-graph-uri", g) for g in named_graphs or (EMPTY_GRAPH,)]
         try:
             response = self._client.post(self.query_url, **query_request(params))
         except httpx.HTTPError as exc:
@@ -188,7 +203,13 @@ class RemoteStore:
         return sorted(r["g"].value for r in rows)
 
     def check_engine(self) -> None:
-        """Refuse a store whose own system graphs our queries would read as data."""
+        """Tell the engine; refuse a store whose own system graphs our queries would read."""
+        try:
+            probe = self._client.get(self.query_url, params={"query": "ASK {}"})
+            if probe.headers.get("server", "").startswith("Virtuoso"):
+                self.engine = "virtuoso"
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"cannot reach the remote store at {self.query_url}: {exc}") from exc
         if self.query(f"ASK {{ GRAPH <{SYSTEM_GRAPH}> {{ ?s ?p ?o }} }}"):
             raise RemoteError(
                 "the remote store shows Virtuoso's system graphs to the SPARQL user, so they "

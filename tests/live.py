@@ -222,11 +222,12 @@ Virtuoso's own graphs are private, so that the union default graph holds our dat
 
 
 @contextmanager
-def virtuoso_server(max_seconds: int = 0) -> Iterator[SparqlStore]:
+def virtuoso_server(max_seconds: int = 5) -> Iterator[SparqlStore]:
     """`virtuoso-t` in the foreground on a fresh database, set up as a deployment would be.
 
-    `max_seconds` is MaxQueryExecutionTime (0: no limit): Virtuoso answers a query that runs out
-    of it with the results so far and an X-SQL-State header.
+    `max_seconds` is MaxQueryExecutionTime: Virtuoso answers a query that runs out of it with
+    the results so far and an X-SQL-State header. Below our server's own timeout, as README asks,
+    so that a runaway query stops in Virtuoso too, not only in our server.
     """
     if VIRTUOSO is None or ISQL is None:
         raise RuntimeError("Virtuoso is missing: apt-get install virtuoso-opensource-7-bin")
