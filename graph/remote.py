@@ -45,7 +45,7 @@ MIN_CHUNK = 50
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 CANONICAL_BOOLEAN = {"1": "true", "0": "false"}
 EMPTY_GRAPH = "urn:citydiplomacy:empty"
-"""A graph that never holds a triple: the half of a request's dataset that the request left empty."""
+"""A graph that never holds a triple: the half of a request's dataset the request left empty."""
 SYSTEM_GRAPH = "http://www.openlinksw.com/schemas/virtrdf#"
 """Virtuoso's own graph: seen by our queries only when the store is not set up as documented."""
 SYSTEM_GRAPHS = frozenset({SYSTEM_GRAPH, "http://www.w3.org/ns/ldp#",

@@ -1,4 +1,4 @@
-"""Live servers for the HTTP tests: `citydip serve`, `oxigraph serve` and Virtuoso as real processes.
+"""Live servers for the HTTP tests: `citydip serve`, `oxigraph serve`, Virtuoso: real processes.
 
 Every process is started on a free loopback port and stopped when its context ends: terminated,
 killed if it lingers, and checked with psutil that none of its children (the query workers)
@@ -373,3 +373,16 @@ def kill_hard(server: LiveServer) -> None:
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(children, timeout=10)
+
+
+def restore(target: SparqlStore, source) -> None:
+    """Put a shared store back to the data of `source` (a graph.store.Store): after a test wrote."""
+    import pyoxigraph as ox
+
+    from graph.remote import RemoteStore
+
+    remote = RemoteStore(target.query_url, target.update_url)
+    remote.clear()
+    for graph in source.graphs():
+        remote.insert(graph, [ox.Triple(q.subject, q.predicate, q.object)
+                              for q in source.quads_for_pattern(graph=ox.NamedNode(graph))])

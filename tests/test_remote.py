@@ -1,8 +1,9 @@
-"""The remote backend: our server in front of a real `oxigraph serve`, and its answer handling.
+"""The remote backend: our server in front of a real `oxigraph serve` or Virtuoso, and its answers.
 
 The protocol tests (test_protocol.py) run against this backend too; here is what is particular to
-it: loading the data on the first start only, named-query parameters reaching it, and reading
-the remote store's answers (cut off by its timeout, larger than we read, or missing).
+it: loading the data on the first start only, named-query parameters reaching it, replicas
+sharing one store, what is never forwarded to the store, and reading the remote store's answers
+(cut off by its timeout, larger than we read, or missing).
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ import httpx
 import psutil
 import pyoxigraph as ox
 import pytest
-from live import LiveServer, citydip_server, free_port, oxigraph_server, remote_env
+from live import (
+    LiveServer,
+    SparqlStore,
+    bearer,
+    citydip_server,
+    free_port,
+    oxigraph_server,
+    remote_env,
+    restore,
+    virtuoso_server,
+    write_env,
+)
 
 from graph.backend import RemoteBackend
 from graph.execution import QueryJob, QueryTimeout
@@ -33,38 +45,44 @@ JSON_TYPE = {"content-type": "application/sparql-results+json"}
 NT_TYPE = {"content-type": "application/n-triples"}
 
 
-def ask_oxigraph(oxigraph: LiveServer, query: str) -> list[dict[str, str]]:
-    response = httpx.post(oxigraph.url + "/query", data={"query": query}, timeout=30,
+def ask_store(target: SparqlStore, query: str) -> list[dict[str, str]]:
+    """Rows of a SELECT sent to the store itself, not through our server."""
+    response = httpx.post(target.query_url, data={"query": query}, timeout=30,
                           headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 200, response.text
     return [{k: v["value"] for k, v in b.items()} for b in response.json()["results"]["bindings"]]
 
 
-def test_first_start_loads_the_data(remote_server: LiveServer, oxigraph: LiveServer,
-                                    store: Store) -> None:
-    counts = ask_oxigraph(oxigraph, "SELECT ?g (COUNT(*) AS ?n) "
-                                    "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+def update_store(target: SparqlStore, update: str) -> None:
+    response = httpx.post(target.update_url, data={"update": update}, timeout=30)
+    assert response.status_code in (200, 204), response.text
+
+
+def test_first_start_loads_the_data(remote_server: LiveServer, store: Store) -> None:
+    counts = ask_store(remote_server.store, "SELECT ?g (COUNT(*) AS ?n) "
+                                            "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     assert {r["g"]: int(r["n"]) for r in counts} == {g: store.count(g) for g in store.graphs()}
     health = httpx.get(remote_server.url + "/health", timeout=30).json()
     assert health == {"status": "ok", "backend": "remote", "triples": len(store.raw)}
 
 
-def test_a_second_server_does_not_load_again(remote_server: LiveServer,
-                                             oxigraph: LiveServer) -> None:
+def test_a_second_server_does_not_load_again(remote_server: LiveServer) -> None:
     """Replicas share the store: a server finding it filled leaves it alone (no DROP ALL)."""
-    update = f"INSERT DATA {{ GRAPH <{MARKER}> {{ <{MARKER}> <{MARKER}> 1 }} }}"
-    assert httpx.post(oxigraph.url + "/update", data={"update": update}).status_code == 204
+    target = remote_server.store
+    update_store(target, f"INSERT DATA {{ GRAPH <{MARKER}> {{ <{MARKER}> <{MARKER}> 1 }} }}")
     try:
-        with citydip_server(remote_env(oxigraph)) as replica:
+        with citydip_server(remote_env(target)) as replica:
             answer = httpx.get(replica.url + "/sparql", timeout=30, params={
                 "query": f"ASK {{ GRAPH <{MARKER}> {{ ?s ?p ?o }} }}"})
             assert answer.json()["boolean"] is True
     finally:
-        httpx.post(oxigraph.url + "/update", data={"update": f"DROP SILENT GRAPH <{MARKER}>"})
+        update_store(target, f"DROP SILENT GRAPH <{MARKER}>")
 
 
-def test_health_says_unavailable_once_the_remote_store_is_gone() -> None:
-    with oxigraph_server() as store, citydip_server(remote_env(store)) as server:
+@pytest.mark.parametrize("engine", ["oxigraph", "virtuoso"])
+def test_health_says_unavailable_once_the_remote_store_is_gone(engine: str) -> None:
+    start = oxigraph_server if engine == "oxigraph" else virtuoso_server
+    with start() as store, citydip_server(remote_env(store)) as server:
         first = httpx.get(server.url + "/health", timeout=30)
         assert first.status_code == 200 and first.json()["status"] == "ok"
         os.kill(store.pid, signal.SIGKILL)
@@ -85,6 +103,65 @@ def test_named_query_parameters_reach_the_remote_store(remote_server: LiveServer
                       for b in response.json()["results"]["bindings"])
 
     assert rows(remote) == rows(local) and rows(remote)
+
+
+# --- replicas over one Virtuoso ------------------------------------------------------------------
+
+CD = "https://w3id.org/citydiplomacy/ns#"
+REPORT = ID + "report/kaohsiung-administration-international-affairs-2026"
+
+
+def test_two_replicas_over_one_virtuoso(virtuoso: SparqlStore, virtuoso_remote: LiveServer,
+                                        store: Store, tmp_path) -> None:
+    """Stateless replicas: a write through one (with a token) is read through the other."""
+    node = f"{ID}passage/replica-test"
+    ask = {"query": f"ASK {{ <{node}> ?p ?o }}"}
+    change = {"message": "replica test", "add": f"""
+        @prefix cd: <{CD}> . @prefix prov: <http://www.w3.org/ns/prov#> .
+        <{node}> a cd:Passage ; cd:quote "複本"@zh-Hant ; cd:lineStart 1 ; cd:lineEnd 2 ;
+            prov:wasQuotedFrom <{REPORT}> ."""}
+    try:
+        with citydip_server({**remote_env(virtuoso), **write_env(tmp_path / "a.jsonl")}) as a, \
+                citydip_server({**remote_env(virtuoso), **write_env(tmp_path / "b.jsonl")}) as b:
+            assert httpx.get(b.url + "/sparql", params=ask, timeout=30).json()["boolean"] is False
+            refused = httpx.post(a.url + "/changes", json=change, timeout=60)
+            assert refused.status_code == 401
+            written = httpx.post(a.url + "/changes", json=change, headers=bearer("bob"),
+                                 timeout=60)
+            assert written.status_code in (200, 201), written.text
+            for replica in (b, virtuoso_remote):
+                seen = httpx.get(replica.url + "/sparql", params=ask, timeout=30)
+                assert seen.json()["boolean"] is True
+            quote = httpx.get(b.url + "/sparql", timeout=30, params={
+                "query": f"SELECT ?q WHERE {{ <{node}> <{CD}quote> ?q }}"}).json()
+            assert [r["q"]["value"] for r in quote["results"]["bindings"]] == ["複本"]
+    finally:
+        restore(virtuoso, store)
+
+
+# --- what is never forwarded ------------------------------------------------------------------
+
+
+REFUSED = [
+    "INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }",
+    "SELECT (bif:http_get('http://127.0.0.1:9/') AS ?x) {}",
+    "PREFIX b: <bif:> SELECT (b:sys_stat('st_dbms_name') AS ?x) {}",
+    "BASE <bif:> SELECT (<sys_stat>('st_dbms_name') AS ?x) {}",
+    "SELECT (<\\u0062if:sys_stat>('st_dbms_name') AS ?x) {}",
+    "DEFINE get:soft \"replace\" SELECT * FROM <http://example.org/> { ?s ?p ?o }",
+]
+
+
+@pytest.mark.parametrize("query", REFUSED)
+def test_engine_extensions_and_updates_never_reach_the_store(remote_server: LiveServer,
+                                                             store: Store, query: str) -> None:
+    """Virtuoso runs updates sent as queries and its `bif:` built-ins (http_get reaches any
+    host): the backend forwards standard SPARQL 1.1 queries only."""
+    response = httpx.post(remote_server.url + "/sparql", data={"query": query}, timeout=30)
+    assert response.status_code == 400, response.text
+    assert "Virtuoso" not in response.text and "OpenLink" not in response.text
+    count = ask_store(remote_server.store, "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
+    assert int(count[0]["n"]) == len(store.raw)
 
 
 # --- reading answers ----------------------------------------------------------------------------
