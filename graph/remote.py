@@ -92,10 +92,12 @@ def check_answer(status: int, headers, body: bytes) -> None:
         note = headers.get("x-sql-message", "")
         raise Stopped(f"the remote store stopped the query at its time limit and returned "
                       f"incomplete results (X-SQL-State {state}: {note[:200]})")
-    if status == 500 and (b"estimated execution time" in body[:2000]
-                          or b"S1T00" in body[:2000]):
+    if status == 500 and b"S1T00" in body[:2000]:
+        raise Stopped("the remote store stopped the query at its time limit ("
+                      + body[:200].decode("utf-8", "replace").strip() + ")")
+    if status == 500 and b"estimated execution time" in body[:2000]:
         raise Stopped("the remote store refused the query: it would run past its time limit ("
-                      + body[:300].decode("utf-8", "replace").strip() + ")")
+                      + body[:200].decode("utf-8", "replace").strip() + ")")
 
 
 def normalize_answer(headers, body: bytes, form: str | None, complete: bool = True) -> bytes:

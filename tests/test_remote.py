@@ -32,6 +32,7 @@ from live import (
 
 from graph.backend import RemoteBackend
 from graph.execution import QueryJob, QueryTimeout
+from graph.remote import SYSTEM_GRAPH, XSD_BOOLEAN, Stopped, check_answer, normalize_answer
 from graph.settings import Settings
 from graph.store import Store
 
@@ -237,3 +238,40 @@ def test_an_unreachable_store_is_502() -> None:
             await remote._client.aclose()
 
     assert asyncio.run(run()) == 502
+
+
+def test_an_answer_with_an_sql_state_is_a_timeout() -> None:
+    """Virtuoso's anytime queries answer 200 with the rows found so far and X-SQL-State: never
+    served as a result. Its time limit as a 500 (S1T00), or a refusal for the estimated time, is
+    a timeout too, and other 500s stay 502."""
+    partial = {"x-sql-state": "S1TAT", "x-sql-message": "RC...: Returning incomplete results"}
+    with pytest.raises(Stopped, match="incomplete"):
+        check_answer(200, partial, json.dumps(SOLUTIONS).encode())
+    with pytest.raises(Stopped, match="time limit"):
+        check_answer(500, {}, b"Virtuoso S1T00 Error SR171: Transaction timed out")
+    with pytest.raises(Stopped, match="would run past"):
+        check_answer(500, {}, b"Virtuoso 42000 Error The estimated execution time 773 (sec) "
+                              b"exceeds the limit of 400 (sec).")
+    check_answer(500, {}, b"Virtuoso 22023 Error SR601: something else")
+    check_answer(200, JSON_TYPE, json.dumps(SOLUTIONS).encode())
+
+
+def test_virtuoso_answers_are_made_standard() -> None:
+    """An ASK as a one-row table becomes a boolean; booleans written 1/0 become true/false;
+    rows naming Virtuoso's own graphs go; other engines' answers are left alone."""
+    virtuoso = {"server": "Virtuoso/07.20.3229 (Linux)", **JSON_TYPE}
+    ask = {"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": [{"__ASK_RETVAL": {
+        "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#integer",
+        "value": "1"}}]}}
+    assert json.loads(normalize_answer(virtuoso, json.dumps(ask).encode(), "ASK")) == {
+        "head": {}, "boolean": True}
+    flag = {"type": "typed-literal", "datatype": XSD_BOOLEAN, "value": "0"}
+    table = {"head": {"vars": ["x"]}, "results": {"bindings": [
+        {"x": flag}, {"x": {"type": "uri", "value": SYSTEM_GRAPH}}]}}
+    fixed = json.loads(normalize_answer(virtuoso, json.dumps(table).encode(), "SELECT"))
+    assert fixed["results"]["bindings"] == [{"x": {**flag, "value": "false"}}]
+    assert normalize_answer(JSON_TYPE, json.dumps(table).encode(), "SELECT") == json.dumps(
+        table).encode()
+    triples = f'<urn:s> <urn:p> "1"^^<{XSD_BOOLEAN}> .\n'.encode()
+    fixed = normalize_answer({"server": "Virtuoso/7", **NT_TYPE}, triples, "CONSTRUCT")
+    assert list(ox.parse(fixed, format=ox.RdfFormat.N_TRIPLES))[0].object.value == "true"
