@@ -197,7 +197,7 @@ MaxClientConnections = 10
 ServerThreads = 10
 
 [SPARQL]
-ResultSetMaxRows = 100000
+ResultSetMaxRows = {max_rows}
 MaxQueryExecutionTime = {max_seconds}
 MaxQueryCostEstimationTime = 0
 """
@@ -222,12 +222,14 @@ Virtuoso's own graphs are private, so that the union default graph holds our dat
 
 
 @contextmanager
-def virtuoso_server(max_seconds: int = 5) -> Iterator[SparqlStore]:
+def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000,
+                    setup: bool = True) -> Iterator[SparqlStore]:
     """`virtuoso-t` in the foreground on a fresh database, set up as a deployment would be.
 
     `max_seconds` is MaxQueryExecutionTime: Virtuoso answers a query that runs out of it with
     the results so far and an X-SQL-State header. Below our server's own timeout, as README asks,
-    so that a runaway query stops in Virtuoso too, not only in our server.
+    so that a runaway query stops in Virtuoso too, not only in our server. `max_rows` is
+    ResultSetMaxRows; `setup` False leaves the database as Virtuoso creates it.
     """
     if VIRTUOSO is None or ISQL is None:
         raise RuntimeError("Virtuoso is missing: apt-get install virtuoso-opensource-7-bin")
@@ -235,7 +237,7 @@ def virtuoso_server(max_seconds: int = 5) -> Iterator[SparqlStore]:
     with tempfile.TemporaryDirectory(prefix="citydip-virtuoso-") as tmp:
         ini = Path(tmp) / "virtuoso.ini"
         ini.write_text(VIRTUOSO_INI.format(db=tmp, sql_port=sql_port, http_port=http_port,
-                                           max_seconds=max_seconds))
+                                           max_seconds=max_seconds, max_rows=max_rows))
         log = Path(tmp) / "virtuoso.out"
         with log.open("wb") as out:
             process = subprocess.Popen([VIRTUOSO, "-f", "-c", str(ini)], cwd=tmp, stdout=out,
@@ -244,10 +246,10 @@ def virtuoso_server(max_seconds: int = 5) -> Iterator[SparqlStore]:
         server = SparqlStore(url, process.pid, log, "virtuoso", url + "/sparql", url + "/sparql")
         try:
             _wait_until_up(url + "/sparql?query=ASK%7B%7D", process, log, "virtuoso-t")
-            setup = Path(tmp) / "setup.sql"
-            setup.write_text(VIRTUOSO_SETUP)
+            script = Path(tmp) / "setup.sql"
+            script.write_text(VIRTUOSO_SETUP if setup else "SELECT 1;\n")
             for _attempt in range(50):  # the SQL port opens just after the HTTP one
-                done = subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", str(setup)],
+                done = subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", str(script)],
                                       capture_output=True, text=True, timeout=60,
                                       stdin=subprocess.DEVNULL)
                 if done.returncode == 0:

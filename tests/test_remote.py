@@ -32,7 +32,15 @@ from live import (
 
 from graph.backend import RemoteBackend
 from graph.execution import QueryJob, QueryTimeout
-from graph.remote import SYSTEM_GRAPH, XSD_BOOLEAN, Stopped, check_answer, normalize_answer
+from graph.remote import (
+    SYSTEM_GRAPH,
+    XSD_BOOLEAN,
+    RemoteError,
+    RemoteStore,
+    Stopped,
+    check_answer,
+    normalize_answer,
+)
 from graph.settings import Settings
 from graph.store import Store
 
@@ -138,6 +146,30 @@ def test_two_replicas_over_one_virtuoso(virtuoso: SparqlStore, virtuoso_remote: 
             assert [r["q"]["value"] for r in quote["results"]["bindings"]] == ["複本"]
     finally:
         restore(virtuoso, store)
+
+
+# --- Virtuoso set up wrongly ------------------------------------------------------------------
+
+
+def test_a_virtuoso_showing_its_system_graphs_is_refused() -> None:
+    """Without the set-up of README, Virtuoso's own graphs would be part of our data."""
+    with virtuoso_server(setup=False) as bare:
+        remote = RemoteStore(bare.query_url, bare.update_url)
+        with pytest.raises(RemoteError, match="system graphs"):
+            remote.check_engine()
+        assert remote.engine == "virtuoso"
+
+
+def test_a_result_cap_below_the_data_fails_loudly(store: Store) -> None:
+    """ResultSetMaxRows below the data: whole-data reads fail rather than lose triples."""
+    with virtuoso_server(max_rows=1000) as capped:
+        restore(capped, store)
+        remote = RemoteStore(capped.query_url, capped.update_url)
+        assert remote.count() == len(store.raw)
+        with pytest.raises(RemoteError, match="ResultSetMaxRows"):
+            remote.quads()
+        with pytest.raises(RemoteError, match="ResultSetMaxRows"):
+            remote.dump(ox.RdfFormat.N_TRIPLES)
 
 
 # --- what is never forwarded ------------------------------------------------------------------
