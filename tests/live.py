@@ -222,19 +222,24 @@ Virtuoso's own graphs are private, so that the union default graph holds our dat
 
 
 @contextmanager
-def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000,
-                    setup: bool = True) -> Iterator[SparqlStore]:
+def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool = True,
+                    directory: Path | None = None) -> Iterator[SparqlStore]:
     """`virtuoso-t` in the foreground on a fresh database, set up as a deployment would be.
 
     `max_seconds` is MaxQueryExecutionTime: Virtuoso answers a query that runs out of it with
     the results so far and an X-SQL-State header. Below our server's own timeout, as README asks,
     so that a runaway query stops in Virtuoso too, not only in our server. `max_rows` is
-    ResultSetMaxRows; `setup` False leaves the database as Virtuoso creates it.
+    ResultSetMaxRows; `setup` False leaves the database as Virtuoso creates it. With `directory`,
+    the database lives there and outlives the process (set up on its creation only).
     """
     if VIRTUOSO is None or ISQL is None:
         raise RuntimeError("Virtuoso is missing: apt-get install virtuoso-opensource-7-bin")
     sql_port, http_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory(prefix="citydip-virtuoso-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="citydip-virtuoso-") as scratch:
+        tmp = str(directory or scratch)
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        if (Path(tmp) / "virtuoso.db").exists():
+            setup = False
         ini = Path(tmp) / "virtuoso.ini"
         ini.write_text(VIRTUOSO_INI.format(db=tmp, sql_port=sql_port, http_port=http_port,
                                            max_seconds=max_seconds, max_rows=max_rows))

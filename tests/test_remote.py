@@ -23,6 +23,7 @@ from live import (
     bearer,
     citydip_server,
     free_port,
+    kill_hard,
     oxigraph_server,
     remote_env,
     restore,
@@ -170,6 +171,41 @@ def test_a_result_cap_below_the_data_fails_loudly(store: Store) -> None:
             remote.quads()
         with pytest.raises(RemoteError, match="ResultSetMaxRows"):
             remote.dump(ox.RdfFormat.N_TRIPLES)
+
+
+# --- durability: Virtuoso killed --------------------------------------------------------------
+
+
+def test_acknowledged_writes_survive_a_virtuoso_crash(tmp_path) -> None:
+    """Every write acknowledged before Virtuoso is SIGKILLed is there after its restart (its
+    transaction log), and our server then starts over the same database without reloading."""
+    database, history = tmp_path / "virtuoso", tmp_path / "history.jsonl"
+    nodes = [f"{ID}passage/crash-virtuoso-{i}" for i in range(5)]
+
+    def change(node: str) -> dict:
+        return {"message": f"crash {node}", "add": f"""
+            @prefix cd: <{CD}> . @prefix prov: <http://www.w3.org/ns/prov#> .
+            <{node}> a cd:Passage ; cd:quote "測試"@zh-Hant ; cd:lineStart 1 ; cd:lineEnd 2 ;
+                prov:wasQuotedFrom <{REPORT}> ."""}
+
+    def present(server: LiveServer) -> list[bool]:
+        return [httpx.get(server.url + "/sparql", timeout=30, params={
+            "query": f"ASK {{ <{node}> ?p ?o }}"}).json()["boolean"] for node in nodes]
+
+    with virtuoso_server(directory=database) as first, citydip_server(
+            {**remote_env(first), **write_env(history)}) as server:
+        for node in nodes:
+            written = httpx.post(server.url + "/changes", json=change(node),
+                                 headers=bearer("alice"), timeout=60)
+            assert written.status_code in (200, 201), written.text
+        before = httpx.get(server.url + "/health", timeout=30).json()["triples"]
+        kill_hard(first)
+        gone = httpx.get(server.url + "/health", timeout=30)
+        assert gone.status_code == 503
+    with virtuoso_server(directory=database) as second, citydip_server(
+            {**remote_env(second), **write_env(history)}) as server:
+        assert present(server) == [True] * len(nodes)
+        assert httpx.get(server.url + "/health", timeout=30).json()["triples"] == before
 
 
 # --- what is never forwarded ------------------------------------------------------------------
