@@ -138,7 +138,10 @@ class RemoteBackend(Backend):
         if refusal:
             return Outcome(400, message=refusal)
         if job.base_iri:  # relative IRIs resolve against our endpoint, not the store's
+            # The base comes from the request's Host: what is sent is vetted again as a whole.
             text = f"BASE <{job.base_iri}>\n{text}"
+            if await asyncio.to_thread(vet_query, text):
+                return Outcome(400, message="the request's URL is not a valid base IRI")
         params: list[tuple[str, str]] = [("query", text)]
         if job.default_graph is not None or job.named_graphs is not None:
             if self.store.engine == "virtuoso" and has_dataset_clause(job.sparql):

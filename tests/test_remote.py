@@ -233,6 +233,16 @@ def test_engine_extensions_and_updates_never_reach_the_store(remote_server: Live
     assert int(count[0]["n"]) == len(store.raw)
 
 
+def test_a_base_iri_from_the_host_header_cannot_smuggle_text(remote_server: LiveServer) -> None:
+    """Relative IRIs resolve against our endpoint's URL, which the Host header shapes: the text
+    sent with that base is vetted as a whole (the server may also clean the Host up first)."""
+    host = "x> SELECT (<bif:sys_stat>('st_dbms_name') AS ?v) {} #"
+    response = httpx.post(remote_server.url + "/sparql", data={"query": "SELECT * {}"},
+                          headers={"Host": host}, timeout=30)
+    assert response.status_code in (200, 400), response.text
+    assert "OpenLink" not in response.text and "?v" not in response.text
+
+
 # --- reading answers ----------------------------------------------------------------------------
 
 
