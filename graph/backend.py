@@ -115,7 +115,7 @@ class RemoteBackend(Backend):
         if not settings.remote_query_url:
             raise ValueError("the remote backend needs CITYDIP_REMOTE_QUERY_URL")
         self.settings = settings
-        self.store = RemoteStore(settings.remote_query_url, settings.remote_update_url)
+        self.store = RemoteStore.from_settings(settings)
         self.store.check_engine()
         if self.store.count() == 0 and settings.remote_update_url:
             build_store(settings, store=self.store, progress=progress)

@@ -168,12 +168,31 @@ def parse_response(content_type: str, body: bytes, lazy: bool = False):
         raise Truncated(f"the remote store's answer was cut off or malformed: {exc}", 503) from exc
 
 
+def update_auth(settings) -> httpx.Auth | None:
+    """Credentials for the update endpoint from the settings (CITYDIP_REMOTE_UPDATE_USER …)."""
+    if not settings.remote_update_user:
+        return None
+    user, password = settings.remote_update_user, settings.remote_update_password or ""
+    if settings.remote_update_auth == "basic":
+        return httpx.BasicAuth(user, password)
+    return httpx.DigestAuth(user, password)
+
+
 class RemoteStore:
     """The synchronous store interface (as graph.store.Store) over a SPARQL endpoint pair."""
 
-    def __init__(self, query_url: str, update_url: str | None, timeout: float = 60.0) -> None:
+    @classmethod
+    def from_settings(cls, settings) -> RemoteStore:
+        if not settings.remote_query_url:
+            raise ValueError("the remote backend needs CITYDIP_REMOTE_QUERY_URL")
+        return cls(settings.remote_query_url, settings.remote_update_url,
+                   update_auth=update_auth(settings))
+
+    def __init__(self, query_url: str, update_url: str | None, timeout: float = 60.0,
+                 update_auth: httpx.Auth | None = None) -> None:
         self.query_url = query_url
         self.update_url = update_url
+        self.update_auth = update_auth
         self._client = httpx.Client(timeout=timeout)
         self.lock = threading.RLock()
         self.engine = "sparql"
@@ -267,7 +286,8 @@ class RemoteStore:
         if not self.update_url:
             raise RemoteError("no update endpoint is configured (CITYDIP_REMOTE_UPDATE_URL)")
         try:
-            response = self._client.post(self.update_url, data={"update": sparql})
+            response = self._client.post(self.update_url, data={"update": sparql},
+                                         auth=self.update_auth or httpx.USE_CLIENT_DEFAULT)
         except httpx.HTTPError as exc:
             raise RemoteError(f"cannot reach the remote store at {self.update_url}: {exc}") from exc
         if response.status_code not in (200, 204):

@@ -220,16 +220,36 @@ DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);
 """What a deployment does once (README, "Over Virtuoso"): the SPARQL user may update, and
 Virtuoso's own graphs are private, so that the union default graph holds our data only."""
 
+VIRTUOSO_WRITER = ("citydip", "citydip-writer-secret")
+VIRTUOSO_SETUP_AUTHENTICATED = """\
+DB.DBA.USER_CREATE ('{user}', '{password}');
+GRANT SPARQL_UPDATE TO "{user}";
+DB.DBA.RDF_GRAPH_GROUP_CREATE ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs', 1);
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://www.openlinksw.com/schemas/virtrdf#');
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://www.w3.org/ns/ldp#');
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://localuriqaserver/sparql');
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 1);
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{user}', 0, 1);
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{user}', 3);
+""".format(user=VIRTUOSO_WRITER[0], password=VIRTUOSO_WRITER[1])
+"""The stricter set-up: anonymous SPARQL reads only; a user of our own writes through the
+authenticated endpoint /sparql-auth (HTTP digest)."""
+
 
 @contextmanager
-def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool = True,
+def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool | str = True,
                     directory: Path | None = None) -> Iterator[SparqlStore]:
     """`virtuoso-t` in the foreground on a fresh database, set up as a deployment would be.
 
     `max_seconds` is MaxQueryExecutionTime: Virtuoso answers a query that runs out of it with
     the results so far and an X-SQL-State header. Below our server's own timeout, as README asks,
     so that a runaway query stops in Virtuoso too, not only in our server. `max_rows` is
-    ResultSetMaxRows; `setup` False leaves the database as Virtuoso creates it. With `directory`,
+    ResultSetMaxRows; `setup` False leaves the database as Virtuoso creates it, a text is run
+    instead of VIRTUOSO_SETUP. With `directory`,
     the database lives there and outlives the process (set up on its creation only).
     """
     if VIRTUOSO is None or ISQL is None:
@@ -252,7 +272,8 @@ def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool =
         try:
             _wait_until_up(url + "/sparql?query=ASK%7B%7D", process, log, "virtuoso-t")
             script = Path(tmp) / "setup.sql"
-            script.write_text(VIRTUOSO_SETUP if setup else "SELECT 1;\n")
+            script.write_text(setup if isinstance(setup, str) else
+                              VIRTUOSO_SETUP if setup else "SELECT 1;\n")
             for _attempt in range(50):  # the SQL port opens just after the HTTP one
                 done = subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", str(script)],
                                       capture_output=True, text=True, timeout=60,
