@@ -78,6 +78,20 @@ def test_first_start_loads_the_data(remote_server: LiveServer, store: Store) -> 
     assert health == {"status": "ok", "backend": "remote", "triples": len(store.raw)}
 
 
+def test_the_store_gives_the_data_back_as_loaded(remote_server: LiveServer,
+                                                  store: Store) -> None:
+    """Every quad read back from the store is the quad loaded, literal for literal: datatypes,
+    language tags, booleans (Virtuoso stores `true` as 1) and blank-node-free terms alike."""
+    def key(quad: ox.Quad):
+        terms = (quad.subject, quad.predicate, quad.object, quad.graph_name)
+        return tuple("_:" if isinstance(t, ox.BlankNode) else str(t) for t in terms)
+
+    remote = RemoteStore(remote_server.store.query_url, None)
+    back = sorted(map(key, remote.quads()))
+    loaded = sorted(map(key, store.quads_for_pattern()))
+    assert back == loaded
+
+
 def test_a_second_server_does_not_load_again(remote_server: LiveServer) -> None:
     """Replicas share the store: a server finding it filled leaves it alone (no DROP ALL)."""
     target = remote_server.store
