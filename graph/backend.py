@@ -18,14 +18,19 @@ from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
 from graph.load import build_store, sync_datasets
 from graph.remote import (
+    EMPTY_GRAPH,
     RemoteError,
     RemoteStore,
+    Stopped,
     Truncated,
+    check_answer,
+    normalize_answer,
     parse_response,
     query_request,
 )
+from graph.remote_guard import vet_query
 from graph.settings import Settings
-from graph.sparql_text import bind_values
+from graph.sparql_text import bind_values, has_dataset_clause, query_form
 from graph.store import Store
 
 Progress = Callable[[Path, int, int], None]
@@ -110,7 +115,8 @@ class RemoteBackend(Backend):
         if not settings.remote_query_url:
             raise ValueError("the remote backend needs CITYDIP_REMOTE_QUERY_URL")
         self.settings = settings
-        self.store = RemoteStore(settings.remote_query_url, settings.remote_update_url)
+        self.store = RemoteStore.from_settings(settings)
+        self.store.check_engine()
         if self.store.count() == 0 and settings.remote_update_url:
             build_store(settings, store=self.store, progress=progress)
         if settings.remote_update_url:
@@ -127,9 +133,25 @@ class RemoteBackend(Backend):
         read timeout); leaving it closes the connection, which stops the query remotely.
         """
         assert self._client is not None, "start() the backend first"
-        params: list[tuple[str, str]] = [("query", bind_values(job.sparql, job.bindings))]
-        params += [("default-graph-uri", g) for g in job.default_graph or ()]
-        params += [("named-graph-uri", g) for g in job.named_graphs or ()]
+        text = bind_values(job.sparql, job.bindings)
+        refusal = await asyncio.to_thread(vet_query, text, job.base_iri)
+        if refusal:
+            return Outcome(400, message=refusal)
+        if job.base_iri:  # relative IRIs resolve against our endpoint, not the store's
+            # The base comes from the request's Host: what is sent is vetted again as a whole.
+            text = f"BASE <{job.base_iri}>\n{text}"
+            if await asyncio.to_thread(vet_query, text):
+                return Outcome(400, message="the request's URL is not a valid base IRI")
+        params: list[tuple[str, str]] = [("query", text)]
+        if job.default_graph is not None or job.named_graphs is not None:
+            if self.store.engine == "virtuoso" and has_dataset_clause(job.sparql):
+                return Outcome(400, message="this store cannot let a request's default-graph-uri"
+                               " or named-graph-uri override the query's own FROM: use one or "
+                               "the other")
+            # A dataset in the request is all of it; an engine that widens a missing half to
+            # every graph (Virtuoso) is given an empty graph for it instead.
+            params += [("default-graph-uri", g) for g in job.default_graph or (EMPTY_GRAPH,)]
+            params += [("named-graph-uri", g) for g in job.named_graphs or (EMPTY_GRAPH,)]
         timeout = self.settings.query_timeout
         try:
             async with asyncio.timeout(timeout):
@@ -140,6 +162,10 @@ class RemoteBackend(Backend):
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except httpx.HTTPError as exc:
             return Outcome(502, message=f"the remote store cannot be reached: {exc}")
+        try:
+            check_answer(response.status_code, response.headers, body)
+        except Stopped as exc:
+            raise QueryTimeout(str(exc)) from None
         if response.status_code == 400:
             return Outcome(400, message=body[:2000].decode("utf-8", "replace"))
         if response.status_code != 200:
@@ -147,6 +173,7 @@ class RemoteBackend(Backend):
         return await asyncio.to_thread(self._reserialize, job, response.headers, body, complete)
 
     def _reserialize(self, job: QueryJob, headers, body: bytes, complete: bool) -> Outcome:
+        body = normalize_answer(headers, body, query_form(job.sparql), complete)
         try:
             result = parse_response(headers.get("content-type", ""), body, lazy=True)
             form = ("ASK" if isinstance(result, ox.QueryBoolean) else

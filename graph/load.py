@@ -99,9 +99,7 @@ def open_store(settings: Settings):
     if settings.store_backend == "remote":
         from graph.remote import RemoteStore
 
-        if not settings.remote_query_url:
-            raise ValueError("the remote backend needs CITYDIP_REMOTE_QUERY_URL")
-        return RemoteStore(settings.remote_query_url, settings.remote_update_url)
+        return RemoteStore.from_settings(settings)
     return Store(None if settings.in_memory else Path(settings.store_path))
 
 

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     """SPARQL query endpoint of the remote store (remote backend)."""
     remote_update_url: str | None = None
     """SPARQL update endpoint of the remote store (remote backend)."""
+    remote_update_user: str | None = None
+    """User for the remote update endpoint (e.g. Virtuoso's /sparql-auth); none: no credentials."""
+    remote_update_password: str | None = None
+    """Password of `remote_update_user`."""
+    remote_update_auth: Literal["digest", "basic"] = "digest"
+    """HTTP authentication scheme of the remote update endpoint (Virtuoso: digest)."""
 
     query_timeout: float = 10.0
     """Seconds a query may run before the client gets 503 and the query is stopped."""

@@ -82,3 +82,13 @@ def bind_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) 
     names = " ".join(f"?{name}" for name in bindings)
     row = " ".join(str(term) for term in bindings.values())
     return f"{sparql[:at + 1]} VALUES ({names}) {{ ({row}) }} {sparql[at + 1:]}"
+
+
+_FORM_WORD = re.compile(r"(?<![?$\w:.-])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:.-])", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a query (None if none is written)."""
+    found = _FORM_WORD.search(_prologue_and_head(text))
+    return found.group(1).upper() if found else None

@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from live import LiveServer, citydip_server, oxigraph_server, remote_env, write_env
+from live import (
+    LiveServer,
+    SparqlStore,
+    citydip_server,
+    oxigraph_server,
+    remote_env,
+    virtuoso_server,
+    write_env,
+)
 
 from graph.load import build_store
 from graph.settings import Settings
@@ -54,16 +62,44 @@ def oxigraph() -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def remote_server(oxigraph: LiveServer) -> Iterator[LiveServer]:
-    """Our server over the remote backend; on its first start it loads the data into oxigraph."""
-    with citydip_server(remote_env(oxigraph)) as server:
+def virtuoso() -> Iterator[SparqlStore]:
+    """One Virtuoso process for the session (fresh database, set up as README says)."""
+    with virtuoso_server() as server:
         yield server
 
 
-@pytest.fixture(scope="session", params=["embedded", "remote"])
+ENGINES = ["oxigraph", "virtuoso"]
+"""The real SPARQL stores the remote backend is tested against."""
+
+
+@pytest.fixture(scope="session")
+def oxigraph_remote(oxigraph: SparqlStore) -> Iterator[LiveServer]:
+    """Our server over oxigraph; on its first start it loads the data into it."""
+    with citydip_server(remote_env(oxigraph)) as server:
+        server.store = oxigraph  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_remote(virtuoso: SparqlStore) -> Iterator[LiveServer]:
+    """Our server over Virtuoso; on its first start it loads the data into it."""
+    with citydip_server(remote_env(virtuoso)) as server:
+        server.store = virtuoso  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def remote_server(request: pytest.FixtureRequest) -> LiveServer:
+    """Our server over the remote backend, over each engine in turn (its store: `.store`)."""
+    return request.getfixturevalue(f"{request.param}_remote")
+
+
+@pytest.fixture(scope="session", params=["embedded", *ENGINES])
 def server(request: pytest.FixtureRequest) -> LiveServer:
-    """Each of the two servers in turn, for what both backends must do alike."""
-    return request.getfixturevalue(f"{'live' if request.param == 'embedded' else 'remote'}_server")
+    """Each server in turn (embedded, remote over each engine): what all must do alike."""
+    if request.param == "embedded":
+        return request.getfixturevalue("live_server")
+    return request.getfixturevalue(f"{request.param}_remote")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Live servers for the HTTP tests: `citydip serve` and `oxigraph serve` as real processes.
+"""Live servers for the HTTP tests: `citydip serve`, `oxigraph serve`, Virtuoso: real processes.
 
 Every process is started on a free loopback port and stopped when its context ends: terminated,
 killed if it lingers, and checked with psutil that none of its children (the query workers)
@@ -25,6 +25,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
     "oxigraph")
+VIRTUOSO = shutil.which("virtuoso-t")
+ISQL = shutil.which("isql-vt") or shutil.which("isql")
 STARTUP_SECONDS = 90
 
 
@@ -146,7 +148,8 @@ def oxigraph_server(timeout_s: int | None = None) -> Iterator[LiveServer]:
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL)
-        server = LiveServer(f"http://127.0.0.1:{port}", process.pid, log)
+        server = SparqlStore(f"http://127.0.0.1:{port}", process.pid, log, "oxigraph",
+                             f"http://127.0.0.1:{port}/query", f"http://127.0.0.1:{port}/update")
         try:
             _wait_until_up(server.url + "/query?query=ASK%7B%7D", process, log, "oxigraph serve")
             yield server
@@ -154,12 +157,143 @@ def oxigraph_server(timeout_s: int | None = None) -> Iterator[LiveServer]:
             _stop(process, "oxigraph serve")
 
 
-def remote_env(oxigraph: LiveServer, **extra: str) -> dict[str, str]:
-    """Settings for a citydip server in front of an oxigraph process."""
+@dataclass
+class SparqlStore(LiveServer):
+    """A running SPARQL store: which engine, and its query and update endpoints."""
+
+    engine: str = "oxigraph"
+    query_url: str = ""
+    update_url: str = ""
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {db}/virtuoso.db
+ErrorLogFile = {db}/virtuoso.log
+LockFile = {db}/virtuoso.lck
+TransactionFile = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+FileExtend = 200
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {db}/virtuoso-temp.db
+TransactionFile = {db}/virtuoso-temp.trx
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ServerThreads = 10
+CheckpointInterval = 60
+DirsAllowed = {db}
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {db}
+MaxClientConnections = 10
+ServerThreads = 10
+
+[SPARQL]
+ResultSetMaxRows = {max_rows}
+MaxQueryExecutionTime = {max_seconds}
+MaxQueryCostEstimationTime = 0
+"""
+"""A Virtuoso configuration for the tests: a temporary database, loopback ports only, a result
+cap above the bundled data's size, and no refusal of queries by estimated cost (so that a
+runaway query runs into MaxQueryExecutionTime, as a slow one would in production)."""
+
+VIRTUOSO_SETUP = """\
+GRANT SPARQL_UPDATE TO "SPARQL";
+DB.DBA.RDF_GRAPH_GROUP_CREATE ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs', 1);
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://www.openlinksw.com/schemas/virtrdf#');
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://www.w3.org/ns/ldp#');
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://localuriqaserver/sparql');
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);
+"""
+"""What a deployment does once (README, "Over Virtuoso"): the SPARQL user may update, and
+Virtuoso's own graphs are private, so that the union default graph holds our data only."""
+
+VIRTUOSO_WRITER = ("citydip", "citydip-writer-secret")
+VIRTUOSO_SETUP_AUTHENTICATED = """\
+DB.DBA.USER_CREATE ('{user}', '{password}');
+GRANT SPARQL_UPDATE TO "{user}";
+DB.DBA.RDF_GRAPH_GROUP_CREATE ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs', 1);
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://www.openlinksw.com/schemas/virtrdf#');
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://www.w3.org/ns/ldp#');
+DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs',
+    'http://localuriqaserver/sparql');
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 1);
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{user}', 0, 1);
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{user}', 3);
+""".format(user=VIRTUOSO_WRITER[0], password=VIRTUOSO_WRITER[1])
+"""The stricter set-up: anonymous SPARQL reads only; a user of our own writes through the
+authenticated endpoint /sparql-auth (HTTP digest)."""
+
+
+@contextmanager
+def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool | str = True,
+                    directory: Path | None = None) -> Iterator[SparqlStore]:
+    """`virtuoso-t` in the foreground on a fresh database, set up as a deployment would be.
+
+    `max_seconds` is MaxQueryExecutionTime: Virtuoso answers a query that runs out of it with
+    the results so far and an X-SQL-State header. Below our server's own timeout, as README asks,
+    so that a runaway query stops in Virtuoso too, not only in our server. `max_rows` is
+    ResultSetMaxRows; `setup` False leaves the database as Virtuoso creates it, a text is run
+    instead of VIRTUOSO_SETUP. With `directory`,
+    the database lives there and outlives the process (set up on its creation only).
+    """
+    if VIRTUOSO is None or ISQL is None:
+        raise RuntimeError("Virtuoso is missing: apt-get install virtuoso-opensource-7-bin")
+    sql_port, http_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="citydip-virtuoso-") as scratch:
+        tmp = str(directory or scratch)
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        if (Path(tmp) / "virtuoso.db").exists():
+            setup = False
+        ini = Path(tmp) / "virtuoso.ini"
+        ini.write_text(VIRTUOSO_INI.format(db=tmp, sql_port=sql_port, http_port=http_port,
+                                           max_seconds=max_seconds, max_rows=max_rows))
+        log = Path(tmp) / "virtuoso.out"
+        with log.open("wb") as out:
+            process = subprocess.Popen([VIRTUOSO, "-f", "-c", str(ini)], cwd=tmp, stdout=out,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{http_port}"
+        server = SparqlStore(url, process.pid, log, "virtuoso", url + "/sparql", url + "/sparql")
+        try:
+            _wait_until_up(url + "/sparql?query=ASK%7B%7D", process, log, "virtuoso-t")
+            script = Path(tmp) / "setup.sql"
+            script.write_text(setup if isinstance(setup, str) else
+                              VIRTUOSO_SETUP if setup else "SELECT 1;\n")
+            for _attempt in range(50):  # the SQL port opens just after the HTTP one
+                done = subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", str(script)],
+                                      capture_output=True, text=True, timeout=60,
+                                      stdin=subprocess.DEVNULL)
+                if done.returncode == 0:
+                    break
+                time.sleep(0.2)
+            if done.returncode != 0 or "Error" in done.stdout + done.stderr:
+                raise RuntimeError(f"Virtuoso set-up failed:\n{done.stdout}\n{done.stderr}")
+            yield server
+        finally:
+            _stop(process, "virtuoso-t")
+
+
+def remote_env(store: LiveServer, **extra: str) -> dict[str, str]:
+    """Settings for a citydip server in front of a SPARQL store process (oxigraph, Virtuoso)."""
     return {
         "CITYDIP_STORE_BACKEND": "remote",
-        "CITYDIP_REMOTE_QUERY_URL": oxigraph.url + "/query",
-        "CITYDIP_REMOTE_UPDATE_URL": oxigraph.url + "/update",
+        "CITYDIP_REMOTE_QUERY_URL": getattr(store, "query_url", "") or store.url + "/query",
+        "CITYDIP_REMOTE_UPDATE_URL": getattr(store, "update_url", "") or store.url + "/update",
         **extra,
     }
 
@@ -267,3 +401,16 @@ def kill_hard(server: LiveServer) -> None:
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(children, timeout=10)
+
+
+def restore(target: SparqlStore, source) -> None:
+    """Put a shared store back to the data of `source` (a graph.store.Store): after a test wrote."""
+    import pyoxigraph as ox
+
+    from graph.remote import RemoteStore
+
+    remote = RemoteStore(target.query_url, target.update_url)
+    remote.clear()
+    for graph in source.graphs():
+        remote.insert(graph, [ox.Triple(q.subject, q.predicate, q.object)
+                              for q in source.quads_for_pattern(graph=ox.NamedNode(graph))])

@@ -11,7 +11,7 @@ import httpx
 import psutil
 import pyoxigraph as ox
 import pytest
-from live import LiveServer, citydip_server, oxigraph_server, remote_env
+from live import LiveServer, citydip_server, oxigraph_server, remote_env, virtuoso_server
 
 TIMEOUT = 2
 WORKERS = 2
@@ -188,4 +188,55 @@ def test_remote_runaway_is_503_never_200(remote_slow: LiveServer,
         assert "cut" in response.text and "Traceback" not in response.text
         assert runaway.elapsed <= 30 + MARGIN
         settles(lambda: [remote_oxigraph.process(), *tree(remote_slow)])
+        assert count(http) == expected
+
+
+# --- the remote backend: Virtuoso with MaxQueryExecutionTime = 1 --------------------------------
+
+
+@pytest.fixture(scope="module")
+def virtuoso_1s() -> Iterator[LiveServer]:
+    with virtuoso_server(max_seconds=1) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def virtuoso_slow(virtuoso_1s: LiveServer) -> Iterator[LiveServer]:
+    """Our server in front of it, with a longer timeout of its own: Virtuoso stops the query."""
+    with citydip_server(remote_env(virtuoso_1s, CITYDIP_QUERY_TIMEOUT="30")) as server:
+        yield server
+
+
+RUNAWAY_ROWS = ("SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+                "FILTER (STRLEN(STR(?c)) + STRLEN(STR(?f)) + STRLEN(STR(?i)) < 0) }")
+"""A runaway without an aggregate."""
+
+
+def test_virtuoso_stops_a_runaway_at_its_time_limit(virtuoso_slow: LiveServer,
+                                                    virtuoso_1s: LiveServer) -> None:
+    """The premise: MaxQueryExecutionTime ends a runaway with HTTP 500 and SQL state S1T00
+    (answers cut short with 200 and X-SQL-State are covered in test_remote.py)."""
+    for query in (RUNAWAY, RUNAWAY_ROWS):
+        response = httpx.post(virtuoso_1s.query_url, data={"query": query}, timeout=60,
+                              headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 500 and "S1T00" in response.text, response.text
+
+
+def test_virtuoso_runaway_is_503_never_500(virtuoso_slow: LiveServer,
+                                                     virtuoso_1s: LiveServer) -> None:
+    with httpx.Client(base_url=virtuoso_slow.url, timeout=30) as http:
+        expected = count(http)
+        runaways = [Call(virtuoso_slow.url, RUNAWAY_ROWS), Call(virtuoso_slow.url, RUNAWAY)]
+        for runaway in runaways:
+            runaway.start()
+        time.sleep(0.2)
+        assert http.get("/health").json()["status"] == "ok"
+        assert count(http) == expected
+        for runaway in runaways:
+            runaway.join(30 + MARGIN)
+            response = runaway.response
+            assert response is not None and response.status_code == 503, response
+            assert "time limit" in response.text and "Traceback" not in response.text
+            assert "x-sql-state" not in response.headers
+            assert runaway.elapsed <= 1 + MARGIN
         assert count(http) == expected
