@@ -35,6 +35,9 @@ def check_query(text: str, allowed_hosts: tuple[str, ...] = ()) -> None:
 def _check_parsed(text: str, allowed_hosts: tuple[str, ...]) -> None:
     try:
         tree = parseQuery(text)
+    except RecursionError:
+        raise UnsafeQuery("the query nests too deeply to be checked for SERVICE clauses; "
+                          "write it with fewer nested groups or brackets") from None
     except ParseBaseException:
         # Either a syntax error (the engine reports it with its position) or syntax our parser
         # does not know: as a SERVICE cannot be ruled out, refuse rather than guess.
@@ -72,6 +75,6 @@ def is_update(text: str) -> bool:
     """True when the text parses as a SPARQL Update (sent to the query endpoint by mistake)."""
     try:
         parseUpdate(text)
-    except ParseBaseException:
+    except (ParseBaseException, RecursionError):
         return False
     return True
