@@ -36,6 +36,8 @@ def test_generated_queries_never_answer_5xx(fuzz_server, client, baseline) -> No
         accept = data.draw(st.sampled_from([None, "text/csv", "application/sparql-results+xml",
                                             "text/turtle", "application/ld+json", "*/*"]))
         headers = {"Accept": accept} if accept else {}
+        if how == "get" and len(query) > 6000:
+            how = "form"  # a URL that long is refused by the client library before it is sent
         if how == "get":
             response = client.get("/sparql", params={"query": query}, headers=headers)
         elif how == "form":
