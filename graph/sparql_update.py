@@ -72,7 +72,7 @@ def parse(text: str, base: str | None = None, bounds: Bounds | None = None):
                 # parser also fails on some SERVICE clauses next to IRIs with a '#').
                 raise Refused(SERVICE_REFUSED) from None
             raise ChangeError(f"update syntax error: {exc}") from None
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - rdflib raises bare Exception (unknown prefix)
             if isinstance(exc, ChangeError):
                 raise
             raise ChangeError(f"the update cannot be read: {exc}") from None
