@@ -38,17 +38,19 @@ CD = "https://w3id.org/citydiplomacy/"
 FUZZ_GRAPH = "https://example.org/fuzz/graph"
 
 TALLY: Counter = Counter()
+REPORT = Path(os.environ["CITYDIP_FUZZ_REPORT"]) if os.environ.get("CITYDIP_FUZZ_REPORT") else None
+_EARLIER: dict[str, int] = json.loads(REPORT.read_text()) if REPORT and REPORT.exists() else {}
+"""Counts of earlier runs in the same report file, added to (runs accumulate)."""
 
 
 def _write_report() -> None:
-    target = os.environ.get("CITYDIP_FUZZ_REPORT")
-    if not target or not TALLY:
+    """Write the counts so far (also every 500 requests: a long run stopped early keeps them)."""
+    if REPORT is None or not TALLY:
         return
-    path = Path(target)
-    previous = json.loads(path.read_text()) if path.exists() else {}
+    merged = dict(_EARLIER)
     for key, count in TALLY.items():
-        previous[key] = previous.get(key, 0) + count
-    path.write_text(json.dumps(previous, indent=1, sort_keys=True))
+        merged[key] = merged.get(key, 0) + count
+    REPORT.write_text(json.dumps(merged, indent=1, sort_keys=True))
 
 
 atexit.register(_write_report)
@@ -69,6 +71,8 @@ def check_answer(response: httpx.Response, route: str) -> None:
     status = response.status_code
     timeout = status == 503 and "time" in response.text.lower()
     TALLY[f"{route} {'503-timeout' if timeout else status}"] += 1
+    if REPORT is not None and sum(TALLY.values()) % 500 == 0:
+        _write_report()
     assert status < 500 or timeout, (
         f"{route}: {status} {response.text[:500]!r} for {response.request.method} "
         f"{str(response.request.url)[:300]} {response.request.content[:300]!r}")
@@ -82,6 +86,8 @@ class State:
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
+        self.last: tuple[str, str] | None = None
+        """The state after the previous write (only writes change it): one snapshot a write."""
 
     def snapshot(self) -> tuple[str, str]:
         changes = self.client.get("/changes", params={"limit": 1})
@@ -93,11 +99,12 @@ class State:
 
     def write(self, route: str, method: str, url: str, **kwargs) -> httpx.Response:
         """Send a write; if it is refused, check that it changed nothing."""
-        before = self.snapshot()
+        before = self.last or self.snapshot()
         response = self.client.request(method, url, **kwargs)
         check_answer(response, route)
+        self.last = self.snapshot()
         if response.status_code >= 400:
-            assert self.snapshot() == before, f"{route}: a refused write changed the store"
+            assert self.last == before, f"{route}: a refused write changed the store"
         return response
 
 
@@ -362,7 +369,8 @@ CONTENT_TYPES = st.sampled_from([
     "application/json; charset=latin-1", "text/plain; charset=utf-16", "garbage/", ";"])
 AUTHORIZATIONS = st.sampled_from([
     None, f"Bearer {WRITE_TOKENS['alice']}", "Bearer wrong", "Bearer", "Basic YWxpY2U6eA==",
-    "Bearer " + "x" * 900, "bearer  " + WRITE_TOKENS["bob"], "Bearer \u00e9".encode(), b"Bearer \xff\xfe"])
+    "Bearer " + "x" * 900, "bearer  " + WRITE_TOKENS["bob"], "Bearer \u00e9".encode(),
+    b"Bearer \xff\xfe"])
 
 
 @st.composite
