@@ -28,11 +28,22 @@ def check_query(text: str, allowed_hosts: tuple[str, ...] = ()) -> None:
     # expanded, so a query without them is let through without the cost of a full parse.
     if "service" not in expand_escapes(text).lower():
         return
-    _check_parsed(text, allowed_hosts)
+    if len(text) > CACHED_TEXT_CHARS:
+        _check_parse(text, allowed_hosts)  # not kept: 2048 large queries would pin gigabytes
+    else:
+        _check_parsed(text, allowed_hosts)
+
+
+CACHED_TEXT_CHARS = 20_000
+"""Queries up to this length have their verdict cached (most are a few hundred characters)."""
 
 
 @lru_cache(maxsize=2048)
 def _check_parsed(text: str, allowed_hosts: tuple[str, ...]) -> None:
+    _check_parse(text, allowed_hosts)
+
+
+def _check_parse(text: str, allowed_hosts: tuple[str, ...]) -> None:
     try:
         tree = parseQuery(text)
     except RecursionError:
