@@ -329,11 +329,11 @@ def parse_document(doc: object, write_graph: str, bounds: Bounds | None = None) 
     return Document(message.strip(), add, remove)
 
 
-def read_document_file(path: Path, write_graph: str) -> Document:
+def read_document_file(path: Path, write_graph: str, bounds: Bounds | None = None) -> Document:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except RecursionError:
         raise ChangeError(f"{path}: the JSON nests too deeply") from None
     except json.JSONDecodeError as exc:
         raise ChangeError(f"{path}: not JSON: {exc}") from None
-    return parse_document(doc, write_graph)
+    return parse_document(doc, write_graph, bounds)
