@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.limits import Bounds, LimitExceeded, MemoryBudget
 from graph.namespaces import GRAPH, ONTOLOGY_GRAPH, SHORTCUTS_GRAPH
 
 META_GRAPH = ox.NamedNode(str(GRAPH["meta"]))
@@ -131,12 +132,32 @@ def rdf_format(name: str | None, default: ox.RdfFormat | None = None) -> ox.RdfF
 
 
 def parse_rdf(data: bytes | str, fmt: ox.RdfFormat, graph: ox.NamedNode | ox.DefaultGraph,
-              base_iri: str | None = None) -> list[ox.Quad]:
-    """Parse a payload; its default-graph triples go to `graph`, blank nodes become skolem IRIs."""
+              base_iri: str | None = None, bounds: Bounds | None = None) -> list[ox.Quad]:
+    """Parse a payload; its default-graph triples go to `graph`, blank nodes become skolem IRIs.
+
+    Bounded (graph.limits): nesting and entity declarations are checked before the parser runs,
+    then the payload is read as a stream, stopped past the triples and the memory it may take.
+    """
+    bounds = bounds or Bounds()
+    what = f"the {fmt.name} payload"
+    quads: list[ox.Quad] = []
     try:
-        quads = list(ox.parse(data, format=fmt, base_iri=base_iri))
+        bounds.check_rdf(data, fmt)
+        budget = MemoryBudget(bounds.memory_mb, what)
+        for quad in ox.parse(data, format=fmt, base_iri=base_iri):
+            quads.append(quad)
+            if len(quads) % 4096 == 0:
+                if len(quads) > bounds.max_triples:
+                    raise bounds.too_many(what)
+                budget.check()
+        if len(quads) > bounds.max_triples:
+            raise bounds.too_many(what)
+    except LimitExceeded as exc:
+        raise ChangeError(str(exc), exc.status) from None
     except SyntaxError as exc:
-        raise ChangeError(f"the {fmt.name} payload does not parse: {exc}") from None
+        raise ChangeError(f"{what} does not parse: {exc}") from None
+    except (ValueError, MemoryError, RecursionError) as exc:
+        raise ChangeError(f"{what} cannot be read: {exc}") from None
     placed = [q if not isinstance(q.graph_name, ox.DefaultGraph)
               else ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
     return [canonical(q) for q in skolemize(placed)]
@@ -262,7 +283,7 @@ class Document:
     remove: list[ox.Quad] = field(default_factory=list)
 
 
-def parse_document(doc: object, write_graph: str) -> Document:
+def parse_document(doc: object, write_graph: str, bounds: Bounds | None = None) -> Document:
     """Read a changeset document (already decoded from JSON).
 
     `add` and `remove` are RDF text in `format` (default Turtle) or, as JSON objects or arrays,
@@ -294,21 +315,25 @@ def parse_document(doc: object, write_graph: str) -> Document:
         if value is None or value == "":
             return []
         if isinstance(value, dict | list):
-            return parse_rdf(json.dumps(value), ox.RdfFormat.JSON_LD, into, base)
+            return parse_rdf(json.dumps(value), ox.RdfFormat.JSON_LD, into, base, bounds)
         if not isinstance(value, str):
             raise ChangeError(f"{key} must be RDF text or a JSON-LD object")
-        return parse_rdf(value, rdf_format(fmt_name, ox.RdfFormat.TURTLE), into, base)
+        return parse_rdf(value, rdf_format(fmt_name, ox.RdfFormat.TURTLE), into, base, bounds)
 
     add = read("add", target)
     remove = read("remove", target if graph else ox.DefaultGraph())
+    if bounds is not None and len(add) + len(remove) > bounds.max_triples:
+        raise ChangeError(str(bounds.too_many("the changeset")), 413)
     if not add and not remove:
         raise ChangeError("the changeset adds and removes nothing")
     return Document(message.strip(), add, remove)
 
 
-def read_document_file(path: Path, write_graph: str) -> Document:
+def read_document_file(path: Path, write_graph: str, bounds: Bounds | None = None) -> Document:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ChangeError(f"{path}: the JSON nests too deeply") from None
     except json.JSONDecodeError as exc:
         raise ChangeError(f"{path}: not JSON: {exc}") from None
-    return parse_document(doc, write_graph)
+    return parse_document(doc, write_graph, bounds)

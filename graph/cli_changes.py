@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from graph.changes import ChangeError, Document, parse_rdf, read_document_file, replace_graph
+from graph.limits import Bounds
 from graph.load import DATA_SUFFIXES, build_store, materialise_shortcuts, open_store
 from graph.namespaces import graph_for
 from graph.settings import Settings, get_settings
@@ -40,11 +41,12 @@ def changeset_source(path: Path, settings: Settings):
     if not path.exists():
         fail(f"{path}: no such file")
     if path.suffix == ".json":
-        return read_document_file(path, settings.write_graph)
+        return read_document_file(path, settings.write_graph, Bounds.of(settings))
     if path.suffix in DATA_SUFFIXES:
         graph = ox.NamedNode(str(graph_for(path.stem)))
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
-        return graph, parse_rdf(path.read_bytes(), fmt, graph)  # as `citydip load` reads it
+        return graph, parse_rdf(path.read_bytes(), fmt, graph,  # as `citydip load` reads it
+                                bounds=Bounds.of(settings))
     fail(f"{path}: a changeset file is .json (a changeset document) or an RDF data file")
 
 

@@ -28,13 +28,27 @@ def check_query(text: str, allowed_hosts: tuple[str, ...] = ()) -> None:
     # expanded, so a query without them is let through without the cost of a full parse.
     if "service" not in expand_escapes(text).lower():
         return
-    _check_parsed(text, allowed_hosts)
+    if len(text) > CACHED_TEXT_CHARS:
+        _check_parse(text, allowed_hosts)  # not kept: 2048 large queries would pin gigabytes
+    else:
+        _check_parsed(text, allowed_hosts)
+
+
+CACHED_TEXT_CHARS = 20_000
+"""Queries up to this length have their verdict cached (most are a few hundred characters)."""
 
 
 @lru_cache(maxsize=2048)
 def _check_parsed(text: str, allowed_hosts: tuple[str, ...]) -> None:
+    _check_parse(text, allowed_hosts)
+
+
+def _check_parse(text: str, allowed_hosts: tuple[str, ...]) -> None:
     try:
         tree = parseQuery(text)
+    except RecursionError:
+        raise UnsafeQuery("the query nests too deeply to be checked for SERVICE clauses; "
+                          "write it with fewer nested groups or brackets") from None
     except ParseBaseException:
         # Either a syntax error (the engine reports it with its position) or syntax our parser
         # does not know: as a SERVICE cannot be ruled out, refuse rather than guess.
@@ -72,6 +86,6 @@ def is_update(text: str) -> bool:
     """True when the text parses as a SPARQL Update (sent to the query endpoint by mistake)."""
     try:
         parseUpdate(text)
-    except ParseBaseException:
+    except (ParseBaseException, RecursionError):
         return False
     return True

@@ -74,6 +74,19 @@ class Settings(BaseSettings):
     gazetteer_cache: str = "var/cache"
     """Folder of the gazetteer's name index (an SQLite file built by the first import);
     empty builds it in memory for every import."""
+    max_body_bytes: int = 32 * 2**20
+    """Largest write body (`/store`, `/changes`, `/update`) in bytes; larger ones get 413."""
+    max_query_bytes: int = 1_000_000
+    """Largest SPARQL query text at /sparql in bytes; larger ones get 413."""
+    max_nesting: int = 32
+    """Deepest nesting of `{ ( [` in a query or update, of arrays and objects in JSON(-LD), of
+    elements in RDF/XML, of `[ ( ` in Turtle; deeper input gets 400 before any parser sees it."""
+    max_write_triples: int = 100_000
+    """Most triples one write may parse, add or remove (an update's WHERE clause may match at
+    most as many solutions); more gets 413."""
+    request_memory_mb: int = 512
+    """Most memory (MB of resident size) parsing one write's payload may add to the server
+    process; past it the request gets 413. 0 turns the check off."""
 
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"

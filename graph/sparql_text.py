@@ -61,10 +61,17 @@ def _prologue_and_head(text: str) -> str:
     return re.sub(r"'[^']*'|\"[^\"]*\"", " ", head)
 
 
-@functools.lru_cache(maxsize=1024)
 def has_dataset_clause(text: str) -> bool:
     """True when the query names its own dataset (FROM / FROM NAMED before its WHERE clause)."""
+    # Cached for the usual short queries only: 1024 large ones would pin gigabytes.
+    return _has_dataset_clause(text) if len(text) <= 20_000 else _dataset_clause(text)
+
+
+def _dataset_clause(text: str) -> bool:
     return bool(_WORD_FROM.search(_prologue_and_head(text)))
+
+
+_has_dataset_clause = functools.lru_cache(maxsize=1024)(_dataset_clause)
 
 
 def bind_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:

@@ -34,6 +34,7 @@ from rdflib.store import Store as RdflibStore
 
 from graph.changes import ChangeError, Changeset, refuse_forbidden, skolem_iri
 from graph.guard import _services, expand_escapes
+from graph.limits import Bounds, LimitExceeded, check_nesting
 from graph.staging import Staged
 
 _PARSE_LOCK = threading.Lock()
@@ -48,8 +49,12 @@ class Refused(ChangeError):
         super().__init__(message, 403)
 
 
-def parse(text: str, base: str | None = None):
+def parse(text: str, base: str | None = None, bounds: Bounds | None = None):
     """Parse and translate an update, keeping literals exactly as written ("01"^^xsd:integer)."""
+    try:
+        check_nesting(expand_escapes(text), (bounds or Bounds()).max_nesting, "update")
+    except LimitExceeded as exc:
+        raise ChangeError(str(exc), exc.status) from None
     with _PARSE_LOCK:
         saved = rdflib.NORMALIZE_LITERALS
         rdflib.NORMALIZE_LITERALS = False
@@ -58,13 +63,16 @@ def parse(text: str, base: str | None = None):
             if _services(tree):
                 raise Refused(SERVICE_REFUSED)
             return translateUpdate(tree, base)
+        except RecursionError:
+            raise ChangeError("the update nests too deeply to be read; write it with fewer "
+                              "nested groups or brackets") from None
         except ParseBaseException as exc:
             if "service" in expand_escapes(text).lower():
                 # As graph.guard does: a SERVICE that cannot be ruled out is refused (rdflib's
                 # parser also fails on some SERVICE clauses next to IRIs with a '#').
                 raise Refused(SERVICE_REFUSED) from None
             raise ChangeError(f"update syntax error: {exc}") from None
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - rdflib raises bare Exception (unknown prefix)
             if isinstance(exc, ChangeError):
                 raise
             raise ChangeError(f"the update cannot be read: {exc}") from None
@@ -183,7 +191,8 @@ class UpdateEvaluator:
     """Stages one update request on `staged`, operation after operation."""
 
     def __init__(self, staged: Staged, graphs: Callable[[], Iterable[str]], write_graph: str,
-                 protected: frozenset[str]) -> None:
+                 protected: frozenset[str], bounds: Bounds | None = None) -> None:
+        self.bounds = bounds or Bounds()
         self.staged = staged
         self._stored_graphs = graphs
         self.write_graph = ox.NamedNode(write_graph)
@@ -228,6 +237,16 @@ class UpdateEvaluator:
         if op.withClause is not None:
             return [str(op.withClause)], None
         return None, None
+
+    def _solutions(self, solutions: Iterable) -> list:
+        """The WHERE clause's solutions, refused (413) past the triples a request may write."""
+        kept = []
+        for solution in solutions:
+            kept.append(solution)
+            if len(kept) > self.bounds.max_triples:
+                raise ChangeError(str(self.bounds.too_many("the update's WHERE clause (in "
+                                                           "solutions)")), 413)
+        return kept
 
     def _context(self, default: list[str] | None, named: list[str] | None, prologue):
         view = _View(self.staged, self.graphs, self.bnodes, default, named)
@@ -318,7 +337,7 @@ class UpdateEvaluator:
         for graph_term, triples in (op.quads or {}).items():
             where = Join(where, GraphPattern(graph_term, BGP(triples=triples)))
         ctx = self._context(*self._dataset(op, using, using_named), op.prologue)
-        solutions = list(evalPart(ctx, where))
+        solutions = self._solutions(evalPart(ctx, where))
         for solution in solutions:
             quads = self._quads(op.triples or [], ox.DefaultGraph(), solution)
             for graph_term, triples in (op.quads or {}).items():
@@ -330,7 +349,7 @@ class UpdateEvaluator:
 
     def _Modify(self, op, using=None, using_named=None) -> None:  # noqa: N802
         ctx = self._context(*self._dataset(op, using, using_named), op.prologue)
-        solutions = list(evalPart(ctx, op.where))
+        solutions = self._solutions(evalPart(ctx, op.where))
         with_graph = self._named(op.withClause) if op.withClause is not None else None
         deletes, inserts = [], []
         for solution in solutions:
@@ -381,13 +400,14 @@ class UpdateEvaluator:
 
 def update_changeset(source, text: str, graphs: Callable[[], Iterable[str]], write_graph: str,
                      protected: frozenset[str], using: list[str] | None = None,
-                     using_named: list[str] | None = None, base: str | None = None) -> Changeset:
+                     using_named: list[str] | None = None, base: str | None = None,
+                     bounds: Bounds | None = None) -> Changeset:
     """The effective changeset of a SPARQL Update request against `source`."""
-    update = parse(text, base)
+    update = parse(text, base, bounds)
     staged = Staged(source)
     try:
-        return UpdateEvaluator(staged, graphs, write_graph, protected).run(update, using,
-                                                                          using_named)
+        return UpdateEvaluator(staged, graphs, write_graph, protected, bounds).run(
+            update, using, using_named)
     except ChangeError:
         raise
     except (SPARQLError, NotImplementedError, ValueError, TypeError, KeyError) as exc:

@@ -45,6 +45,7 @@ from graph.changes import (
 from graph.derived import load_rules, refresh_shortcuts
 from graph.history import Entry, History, data_digest, update_text
 from graph.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict
+from graph.limits import Bounds
 from graph.settings import Settings
 from graph.sparql_update import update_changeset
 from graph.staging import Staged
@@ -100,6 +101,9 @@ class Writer:
     def stage(self, change: Changeset) -> Result:
         """Validate a change against the current store without writing it."""
         started = time.perf_counter()
+        bounds = Bounds.of(self.settings)
+        if len(change.added) + len(change.removed) > bounds.max_triples:
+            raise ChangeError(str(bounds.too_many("the change")), 413)
         refuse_forbidden(change, self.protected)
         if any(isinstance(q.graph_name, ox.DefaultGraph) for q in change.quads()):
             raise ChangeError("a change must name its graphs: the default graph is the union of "
@@ -221,7 +225,7 @@ class Writer:
         def build() -> Changeset:
             return update_changeset(self.store, text, self.store.graphs,
                                     self.settings.write_graph, self.protected, using,
-                                    using_named, base)
+                                    using_named, base, Bounds.of(self.settings))
         return self.write(build, author, message)
 
     def put_graph(self, graph: str, quads: list[ox.Quad], author: str, message: str) -> Result:

@@ -16,6 +16,7 @@ from graph.auth import WriteTokens
 from graph.backend import Backend, open_backend
 from graph.settings import Settings, get_settings
 from server import STATIC_DIR
+from server.errors import ErrorContract
 from server.responses import Refusal, refused
 from server.routes import (
     changes,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         expose_headers=["X-Result-Truncated", "X-Max-Rows", "X-Change-Id", "Location",
                         "X-Total-Count"],
     )
+    app.add_middleware(ErrorContract)  # outermost: sees whatever the routes did not answer
     app.include_router(sparql.router)
     app.include_router(queries.router)
     app.include_router(meta.router)

@@ -45,10 +45,25 @@ async def writer_name(request: Request) -> str:
 
 
 async def write_body(request: Request) -> bytes:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise Refusal(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    """The body of a write, read up to the size limit (refused with 413 past it, unread)."""
+    limit = getattr(request.app.state.settings, "max_body_bytes", MAX_BODY_BYTES)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, _too_large(limit))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refusal(413, _too_large(limit))
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # read once: later readers of the body get the same bytes
     return body
+
+
+def _too_large(limit: int) -> str:
+    return (f"the request body is larger than {limit} bytes, the limit "
+            "(CITYDIP_MAX_BODY_BYTES): send the data in several requests")
 
 
 WriterName = Annotated[str, Depends(writer_name)]

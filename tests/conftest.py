@@ -109,3 +109,13 @@ def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     with citydip_server(write_env(history)) as server:
         server.history = history  # type: ignore[attr-defined]
         yield server
+
+
+@pytest.fixture(scope="session")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The server the fuzz suites (tests/test_fuzz_*.py) hammer: writes enabled, in memory."""
+    from fuzzing import fuzz_env
+
+    history = tmp_path_factory.mktemp("fuzz") / "history.jsonl"
+    with citydip_server(fuzz_env(history)) as server:
+        yield server

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph.changes import ChangeError, parse_document
+from graph.limits import Bounds, LimitExceeded, check_json
 from server.deps import BackendDep, SettingsDep
 from server.responses import error
 from server.writing import WriteBody, WriterName, commit
@@ -30,9 +31,13 @@ async def submit(request: Request, who: WriterName, body: WriteBody,
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in ("application/json", ""):
         return error(415, "POST a changeset as application/json")
+    bounds = Bounds.of(settings)
     try:
-        doc = parse_document(json.loads(body or b"null"), settings.write_graph)
-    except json.JSONDecodeError as exc:
+        check_json(body, settings.max_nesting, "changeset")
+        doc = parse_document(json.loads(body or b"null"), settings.write_graph, bounds)
+    except LimitExceeded as exc:
+        return error(exc.status, str(exc))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return error(400, f"the changeset is not JSON: {exc}")
     except ChangeError as exc:
         return error(exc.status, str(exc))
@@ -67,8 +72,11 @@ async def revert(change_id: int, request: Request, who: WriterName,
     message = None
     if body.strip():
         try:
+            check_json(body, request.app.state.settings.max_nesting, "body")
             doc = json.loads(body)
-        except json.JSONDecodeError as exc:
+        except LimitExceeded as exc:
+            return error(exc.status, str(exc))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return error(400, f"the body is not JSON: {exc}")
         if not isinstance(doc, dict) or not isinstance(doc.get("message", ""), str):
             return error(400, 'send {"message": "…"} or nothing')

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import mimeparse
 import pyoxigraph as ox
@@ -74,7 +75,7 @@ def choose_format(request: Request) -> Format | None:
 
 
 def alternates(request: Request, kind: str, slug: str) -> list[dict]:
-    path = f"{root_path(request)}/id/{kind}/{slug}"
+    path = f"{root_path(request)}/id/{quote(kind, safe='')}/{quote(slug, safe='')}"
     return [{"href": f"{path}?format={name}", "type": BY_NAME[name].media_type,
              "name": {"ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples"}[name]}
             for name in ALTERNATES]

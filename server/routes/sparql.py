@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from graph.execution import QueryJob
-from graph.guard import UnsafeQuery, check_query, is_update
+from graph.guard import UnsafeQuery, check_query, expand_escapes, is_update
+from graph.limits import LimitExceeded, check_nesting
 from server.describe import service_description
 from server.responses import error, run_query
 
@@ -42,8 +43,10 @@ async def sparql_post(request: Request) -> Response:
     if charset not in (None, "utf-8", "utf8"):
         return error(415, f"the request body must be UTF-8, not {charset}")
     body = await request.body()
-    if len(body) > MAX_QUERY_BYTES:
-        return error(413, f"the query is larger than {MAX_QUERY_BYTES} bytes")
+    limit = getattr(settings, "max_query_bytes", MAX_QUERY_BYTES)
+    if len(body) > limit:
+        return error(413, f"the query is larger than {limit} bytes, the limit "
+                          "(CITYDIP_MAX_QUERY_BYTES)")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -79,8 +82,10 @@ async def _answer(request: Request, params: list[tuple[str, str]], backend, sett
     if not query.strip():
         return error(400, "the query is empty")
     try:
+        # Before any parser: a recursive parser fed deep nesting fails or brings its process down.
+        check_nesting(expand_escapes(query), settings.max_nesting)
         check_query(query, tuple(settings.service_allowlist))
-    except UnsafeQuery as exc:
+    except (UnsafeQuery, LimitExceeded) as exc:
         return error(400, str(exc))
     default = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]

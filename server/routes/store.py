@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from graph.changes import ChangeError, parse_rdf, rdf_format
 from graph.execution import QueryJob
+from graph.limits import Bounds
 from server.deps import BackendDep, SettingsDep
 from server.responses import Refusal, run_query
 from server.writing import WriteBody, WriterName, commit
@@ -68,7 +69,8 @@ async def read_graph(request: Request, target: Target, backend: BackendDep,
 def _payload(request: Request, body: bytes, graph: str) -> list[ox.Quad]:
     try:
         fmt = rdf_format(request.headers.get("content-type"))
-        quads = parse_rdf(body, fmt, ox.NamedNode(graph), base_iri=graph)
+        quads = parse_rdf(body, fmt, ox.NamedNode(graph), base_iri=graph,
+                          bounds=Bounds.of(request.app.state.settings))
     except ChangeError as exc:
         raise Refusal(exc.status, str(exc)) from None
     stray = sorted({q.graph_name.value for q in quads if q.graph_name.value != graph})
