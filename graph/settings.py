@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     in memory for an in-memory store."""
     write_graph: str = "https://w3id.org/citydiplomacy/graph/edits"
     """The named graph that receives triples written without one (`INSERT DATA { … }`)."""
+    dump_dir: str = "var/dumps"
+    """Where the data dumps of /dump are written, one folder per content of the store."""
 
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"

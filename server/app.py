@@ -19,6 +19,7 @@ from server import STATIC_DIR
 from server.responses import Refusal, refused
 from server.routes import (
     changes,
+    dumps,
     entities,
     meta,
     network,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(update.router)
     app.include_router(store.router)
     app.include_router(changes.router)
+    app.include_router(dumps.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 

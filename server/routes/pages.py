@@ -25,6 +25,7 @@ from graph.queries import NamedQuery, QueryError, catalogue, parse_query_file
 from server import TEMPLATES_DIR
 from server.deps import SettingsDep
 from server.describe import dataset_statistics
+from server.dump_links import announced_dumps
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,9 @@ async def home(request: Request) -> Response:
               for key, title, cls in GROUPS]
     graphs = [{"iri": iri, "name": compact(iri), "triples": n}
               for iri, n in sorted(stats["graphs"].items())]
-    return render(request, "home.html", groups=groups, triples=stats["triples"], graphs=graphs,
+    dumps = await announced_dumps(request, list(stats["graphs"]))
+    return render(request, "home.html", dumps=dumps,
+                  groups=groups, triples=stats["triples"], graphs=graphs,
                   title="City diplomacy knowledge graph")
 
 
