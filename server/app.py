@@ -30,6 +30,7 @@ from server.routes import (
     update,
     viz,
     world,
+    yasgui,
 )
 
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(store.router)
     app.include_router(changes.router)
     app.include_router(dumps.router)
+    app.include_router(yasgui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 

@@ -334,8 +334,9 @@ def group_hits(request: Request, q: str, rows: list[dict]) -> list[dict]:
 # --- the query page ----------------------------------------------------------------------------
 
 
-@router.get("/query", name="query_page", response_class=HTMLResponse, include_in_schema=False)
-async def query_page(request: Request, settings: SettingsDep) -> Response:
+@router.get("/query/simple", name="query_simple", response_class=HTMLResponse,
+            include_in_schema=False)
+async def query_simple(request: Request, settings: SettingsDep) -> Response:
     try:
         named = catalogue(Path(settings.queries_dir)).values()
     except QueryError:
