@@ -29,6 +29,7 @@ from server.routes import (
     store,
     update,
     viz,
+    viz_map,
     world,
     yasgui,
 )
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(entities.router)
     app.include_router(network.router)
     app.include_router(viz.router)
+    app.include_router(viz_map.router)
     app.include_router(world.router)
     app.include_router(update.router)
     app.include_router(store.router)
