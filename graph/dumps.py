@@ -9,13 +9,16 @@ name and renamed when complete, so a reader never sees half a dump; older folder
 keeping the newest `KEEP`.
 
 The digest comes from the N-Quads serialization, which is needed anyway for the full dump, so
-checking whether the data changed costs one serialization, not two. The licence of each graph is
+checking whether the data changed costs one serialization, not two; the server does that once
+per data version. The Turtle files are streamed from the store graph by graph, never held as
+Python objects, under the embedded store's lock so that the digest and the files agree. The licence of each graph is
 the `dcterms:license` its own data states (the imported pair lists carry theirs); a graph that
 states none is under the dataset's licence.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -75,22 +78,26 @@ def _licence(store, graph: str) -> tuple[str, str]:
     return DATASET_LICENSE, DATASET_LICENSE_NAME
 
 
-def _nquads(store) -> bytes:
-    lock = getattr(store, "lock", None)
-    if lock is None:
-        return store.dump(ox.RdfFormat.N_QUADS)
-    with lock:  # as for the store's own reads: no worker is forked in the middle
-        return store.dump(ox.RdfFormat.N_QUADS)
+def _locked(store):
+    """The embedded store's lock (writes and worker forks wait while a dump reads), or none."""
+    return getattr(store, "lock", None) or contextlib.nullcontext()
 
 
 def current_dump(store, dump_dir: Path) -> tuple[Path, list[DumpFile]]:
     """The dump folder for the store's content now, written if it does not exist yet."""
-    nquads = _nquads(store)
-    digest = hashlib.sha256(nquads).hexdigest()[:16]
-    folder = dump_dir / digest
-    manifest = folder / MANIFEST
-    if manifest.is_file():
-        return folder, [DumpFile(**f) for f in json.loads(manifest.read_text("utf-8"))]
+    with _locked(store):  # one consistent reading: the digest and the files agree
+        nquads = store.dump(ox.RdfFormat.N_QUADS)
+        digest = hashlib.sha256(nquads).hexdigest()[:16]
+        folder = dump_dir / digest
+        manifest = folder / MANIFEST
+        if not manifest.is_file():
+            _write_folder(store, nquads, dump_dir, folder, digest)
+    _prune(dump_dir, keep=folder)
+    return folder, [DumpFile(**f) for f in json.loads(manifest.read_text("utf-8"))]
+
+
+def _write_folder(store, nquads: bytes, dump_dir: Path, folder: Path, digest: str) -> None:
+    """Write the files under a temporary name, then rename: readers never see half a dump."""
     dump_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=dump_dir))
     try:
@@ -99,35 +106,37 @@ def current_dump(store, dump_dir: Path) -> tuple[Path, list[DumpFile]]:
         try:
             os.rename(tmp, folder)
         except OSError:  # another process wrote the same dump first: use theirs
-            if not manifest.is_file():
+            if not (folder / MANIFEST).is_file():
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _prune(dump_dir, keep=folder)
-    return folder, [DumpFile(**f) for f in json.loads(manifest.read_text("utf-8"))]
 
 
 def _write(store, nquads: bytes, folder: Path) -> list[DumpFile]:
     (folder / "graphs").mkdir()
     with gzip.open(folder / FULL_DUMP, "wb", compresslevel=6) as out:
         out.write(nquads)
-    by_graph: dict[str, list[ox.Triple]] = {}
-    total = 0
-    for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
-        total += 1
-        if isinstance(quad.graph_name, ox.NamedNode):
-            by_graph.setdefault(quad.graph_name.value, []).append(quad.triple)
     files = [DumpFile(FULL_DUMP, None, "application/gzip", (folder / FULL_DUMP).stat().st_size,
-                      total, DATASET_LICENSE, DATASET_LICENSE_NAME)]
-    for graph in sorted(by_graph):
-        name = graph_file(graph)
-        ox.serialize(by_graph[graph], str(folder / name), format=ox.RdfFormat.TURTLE,
+                      nquads.count(b"\n"), DATASET_LICENSE, DATASET_LICENSE_NAME)]
+    for graph in store.graphs():
+        # Streamed from the store graph by graph: the dataset is never held as Python objects.
+        name, counted = graph_file(graph), [0]
+
+        def triples(graph: str = graph, counted: list[int] = counted):
+            for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+                counted[0] += 1
+                yield quad.triple
+
+        ox.serialize(triples(), str(folder / name), format=ox.RdfFormat.TURTLE,
                      prefixes=PREFIXES)
+        if counted[0] == 0:
+            (folder / name).unlink()
+            continue
         licence, words = _licence(store, graph)
         files.append(DumpFile(name, graph, "text/turtle", (folder / name).stat().st_size,
-                              len(by_graph[graph]), licence, words))
+                              counted[0], licence, words))
     return files
 
 
