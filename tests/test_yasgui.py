@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -136,6 +137,18 @@ def test_a_syntax_error_shows_the_servers_message(offline: Offline, base_url: st
                          timeout=30)
     assert message.status_code == 400
     expect(error).to_contain_text(message.text.strip().splitlines()[0])
+    assert offline.outside == [] and offline.errors == []
+
+
+def test_a_shared_link_runs_here_whatever_endpoint_it_names(offline: Offline,
+                                                           base_url: str) -> None:
+    page = offline.page
+    page.goto(base_url + "/query?" + urlencode({
+        "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/citydiplomacy/ns#City> }",
+        "endpoint": "http://example.org/sparql"}))
+    cell = active(page).locator(".yasr table tbody tr td").nth(1)
+    expect(cell).to_contain_text(re.compile(r"\d+"))
+    assert active(page).locator(".yasr .errorResult").count() == 0
     assert offline.outside == [] and offline.errors == []
 
 

@@ -29,6 +29,12 @@
 
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     persistenceId: null, // tabs come from the catalogue each time, not from an old visit
+    // A shared link (?query=…) fills and runs a tab, but always against this server: a link's
+    // `endpoint` is ignored (the page's Content-Security-Policy would block another host too).
+    populateFromUrl: function (tab) {
+      tab.requestConfig.endpoint = endpoint;
+      return tab;
+    },
     copyEndpointOnNewTab: true,
     tabName: "Query",
     requestConfig: { endpoint: endpoint, method: "POST" },
