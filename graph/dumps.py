@@ -11,9 +11,10 @@ keeping the newest `KEEP`.
 The digest comes from the N-Quads serialization, which is needed anyway for the full dump, so
 checking whether the data changed costs one serialization, not two; the server does that once
 per data version. The Turtle files are streamed from the store graph by graph, never held as
-Python objects, under the embedded store's lock so that the digest and the files agree. The licence of each graph is
-the `dcterms:license` its own data states (the imported pair lists carry theirs); a graph that
-states none is under the dataset's licence.
+Python objects, under the embedded store's lock so that the digest and the files agree.
+
+The licence of each graph is the `dcterms:license` its own data states (the imported pair lists
+carry theirs); a graph that states none is under the dataset's licence.
 """
 
 from __future__ import annotations

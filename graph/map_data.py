@@ -96,16 +96,6 @@ def map_data(view: View, coords: dict[str, tuple[float, float]], centre: str | N
             "partnerships": len(partnerships)}
 
 
-def has_placed_partners(view: View, coords: dict[str, tuple[float, float]], actor_id: str) -> bool:
-    """Whether the actor has a partner with coordinates (its page then links to the map)."""
-    actors = view.data.actors
-    for p in view.partnerships:
-        if actor_id in p.parties and any(o != actor_id and o in actors and actors[o].iri in coords
-                                         for o in p.parties):
-            return True
-    return False
-
-
 def _style(kind: str) -> tuple[str, str | None]:
     """Colour and SVG dash pattern of a kind, as the network pictures draw it."""
     colour, dashes = KIND_STYLES.get(kind, OTHER_KIND_STYLE)

@@ -9,8 +9,8 @@ are read once per data version.
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +22,6 @@ from server.routes.network import FilterDep, open_view
 from server.routes.pages import render
 from server.routes.viz import VizRoute
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/viz", tags=["pictures"], route_class=VizRoute)
 Actor = Annotated[str | None, Query(description="An actor: path (city/kaohsiung), IRI or "
                                     "label; without it, every partnership the filters keep")]
@@ -55,20 +54,16 @@ async def map_json(request: Request, filters: FilterDep, actor: Actor = None) ->
 
 
 async def map_path(request: Request, iri: str) -> str | None:
-    """`/viz/map?actor=…` for an actor with a partner that has coordinates, else None."""
-    from graph.map_data import has_placed_partners
+    """`/viz/map?actor=…` for an actor with a partner that has coordinates, else None.
+
+    One small query (queries/pages/placed-partner.rq), so that an entity page never waits for
+    the network to be built.
+    """
     from graph.namespaces import ID
-    from server.routes.network import FilterQuery
+    from server.routes.pages import page_rows
 
     if not iri.startswith(str(ID)):
         return None
-    actor_id = iri[len(str(ID)):]
-    try:
-        view = await open_view(request, FilterQuery())
-        coords = await placed(request)
-    except Exception:  # noqa: BLE001 - the page shows without the link rather than failing
-        log.warning("no map link for %s: the network could not be read", iri, exc_info=True)
+    if not await page_rows(request, "placed-partner", resource=iri):
         return None
-    if actor_id not in view.data.actors or not has_placed_partners(view, coords, actor_id):
-        return None
-    return f"/viz/map?actor={actor_id}"
+    return f"/viz/map?actor={quote(iri[len(str(ID)):], safe='/')}"
