@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: serve test validate lint clean world figures fuzz
+.PHONY: serve test validate lint clean world figures system-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +33,12 @@ figures: $(WORLD_STAMP)
 serve: $(STAMP) $(WORLD_STAMP)
 	CITYDIP_DATASETS=$${CITYDIP_DATASETS:-report,world} $(BIN)/citydip serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+# Chromium and the CJK fonts first: installed when root with apt-get, else one line saying what
+# to install, before anything else runs.
+system-deps:
+	@scripts/system-deps.sh
+
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q
 
 validate: $(STAMP)

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     in memory for an in-memory store."""
     write_graph: str = "https://w3id.org/citydiplomacy/graph/edits"
     """The named graph that receives triples written without one (`INSERT DATA { … }`)."""
+    dump_dir: str = "var/dumps"
+    """Where the data dumps of /dump are written, one folder per content of the store."""
 
     gazetteer_min_population: int = 500
     """The world import's gazetteer: GeoNames' cities of this many people or more (500, 1000,

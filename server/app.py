@@ -20,6 +20,7 @@ from server.errors import ErrorContract
 from server.responses import Refusal, refused
 from server.routes import (
     changes,
+    dumps,
     entities,
     meta,
     network,
@@ -29,7 +30,9 @@ from server.routes import (
     store,
     update,
     viz,
+    viz_map,
     world,
+    yasgui,
 )
 
 
@@ -76,10 +79,13 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(entities.router)
     app.include_router(network.router)
     app.include_router(viz.router)
+    app.include_router(viz_map.router)
     app.include_router(world.router)
     app.include_router(update.router)
     app.include_router(store.router)
     app.include_router(changes.router)
+    app.include_router(dumps.router)
+    app.include_router(yasgui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 

@@ -9,10 +9,12 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
 from graph.backend import Backend
+from graph.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
 from graph.formats import GRAPH_FORMATS, NotAcceptable, negotiate
 from graph.queries import parse_query_file
 from graph.settings import Settings
 from server.cache import per_data_version
+from server.dump_links import graph_licences
 from server.responses import error
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -118,6 +120,7 @@ def _partitions(g: Graph, dataset: URIRef, base: str, partitions: list[dict]) ->
 
 async def void_description(request: Request, backend: Backend, settings: Settings) -> Response:
     stats = await dataset_statistics(request)
+    licences = await graph_licences(request)
     base = str(request.base_url)
     dataset = URIRef(base + ".well-known/void#dataset")
     g = Graph(bind_namespaces="rdflib")
@@ -140,5 +143,8 @@ async def void_description(request: Request, backend: Backend, settings: Setting
         g.add((subset, RDF.type, VOID.Dataset))
         g.add((subset, SD.name, URIRef(iri)))
         g.add((subset, VOID.triples, Literal(triples, datatype=XSD.integer)))
+        g.add((subset, VOID.dataDump, URIRef(base + "dump/" + graph_file(iri))))
+        g.add((subset, DCTERMS.license, URIRef(licences.get(iri, (DATASET_LICENSE,))[0])))
+    g.add((dataset, VOID.dataDump, URIRef(base + "dump/" + FULL_DUMP)))
     _partitions(g, dataset, base, stats.get("partitions", []))
     return _send(g, request)

@@ -126,7 +126,7 @@ def test_front_page_shows_the_counts(watched: Watched, base_url: str, shots: Pat
 
 def test_query_page_runs_a_named_query(watched: Watched, base_url: str, shots: Path) -> None:
     page = watched.page
-    page.goto(base_url + "/query")
+    page.goto(base_url + "/query/simple")
     expect(page.locator("#editor")).to_have_value(re.compile("SELECT"))
     page.locator('button.example[data-name="partners-of"]').click()
     expect(page.locator("#editor")).to_have_value(re.compile(r"cd:party \?actor"))
@@ -147,7 +147,7 @@ def test_query_page_runs_a_named_query(watched: Watched, base_url: str, shots: P
 def test_query_page_runs_the_editor_and_downloads(watched: Watched, base_url: str,
                                                    tmp_path: Path) -> None:
     page = watched.page
-    page.goto(base_url + "/query")
+    page.goto(base_url + "/query/simple")
     page.locator("#editor").press("Control+Enter")
     expect(page.locator('table.results a[href="/id/city/gdynia"]')).to_be_visible()
     expect(page.locator("#truncated")).to_be_hidden()
@@ -175,7 +175,7 @@ def test_query_page_runs_the_editor_and_downloads(watched: Watched, base_url: st
 def test_query_page_shows_errors_cut_results_and_graphs(watched: Watched, base_url: str,
                                                         shots: Path) -> None:
     page = watched.page
-    page.goto(base_url + "/query")
+    page.goto(base_url + "/query/simple")
     editor = page.locator("#editor")
     editor.fill("SELECT * WHERE { ?s ?p }")
     editor.press("Control+Enter")
@@ -226,7 +226,7 @@ def test_hostile_labels_stay_text(watched: Watched, hostile_url: str, shots: Pat
     assert page.locator("main img, main script, main svg").count() == 0
     screenshot(page, shots / "entity-hostile.png", full_page=True)
 
-    page.goto(hostile_url + "/query")
+    page.goto(hostile_url + "/query/simple")
     page.locator('button.example[data-name="partners-of"]').click()
     page.locator("#param-actor").fill("city/gdynia")
     page.locator("#run-named").click()

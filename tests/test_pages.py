@@ -29,7 +29,7 @@ GDYNIA = rdflib.URIRef(ID + "city/gdynia")
 QUOTE = "與格丁尼亞科西奧雷克 Aleksandra Kosiorek 市長共同簽署姊妹市協定"
 PAGES = ["/", "/browse", "/browse?class=City", "/search?q=gdynia", "/search?q=", "/query",
          "/id/city/gdynia", "/id/city/kaohsiung", "/id/agreement/kaohsiung-gdynia-sister-city-2025",
-         "/id/passage/kaohsiung-report-l84", "/id/city/atlantis"]
+         "/id/passage/kaohsiung-report-l84", "/id/city/atlantis", "/query/simple"]
 
 
 HOSTILE_LABEL = "<img src=x onerror=alert(1)>"
@@ -274,7 +274,7 @@ def test_browse_lists_instances_of_a_class(client: httpx.Client) -> None:
 
 
 def test_query_page_carries_the_catalogue(client: httpx.Client) -> None:
-    html = html_of(client, "/query")
+    html = html_of(client, "/query/simple")
     assert re.search(r'<textarea id="editor"[^>]*>[^<]*SELECT', html)
     assert '<script src="/static/query.js"></script>' in html
     data = re.search(r'<script type="application/json" id="catalogue">(.*?)</script>', html, re.S)
@@ -286,13 +286,15 @@ def test_query_page_carries_the_catalogue(client: httpx.Client) -> None:
     assert examples["partners-of"]["params"][0]["name"] == "actor"
     for asset in ("/static/query.js", "/static/site.css"):
         assert client.get(asset).status_code == 200
-    preset = client.get("/query", params={"query": "ASK { ?s ?p ?o }"}).text
+    preset = client.get("/query/simple", params={"query": "ASK { ?s ?p ?o }"}).text
     assert "ASK { ?s ?p ?o }" in preset
+    yasgui = client.get("/query", params={"query": "ASK { ?s ?p ?o }"}).text
+    assert '"start": "ASK { ?s ?p ?o }"' in yasgui
 
 
 def test_sparql_redirects_browsers_to_the_query_page(client: httpx.Client) -> None:
     response = client.get("/sparql", headers={"Accept": "text/html"}, follow_redirects=True)
-    assert response.status_code == 200 and 'id="editor"' in response.text
+    assert response.status_code == 200 and 'id="yasgui"' in response.text
 
 
 # --- safety ------------------------------------------------------------------------------------
@@ -328,8 +330,11 @@ def test_labels_are_escaped_everywhere(hostile_url: str) -> None:
             assert 'href="javascript:' not in html, name
         assert "&lt;/blockquote&gt;&lt;script&gt;" in pages["entity"]
         assert "javascript:alert(3)" in pages["entity"]  # shown as text, not as a link
-        query_page = http.get("/query", params={"query": "</textarea><img src=x>"}).text
+        query_page = http.get("/query/simple", params={"query": "</textarea><img src=x>"}).text
         assert "&lt;/textarea&gt;&lt;img src=x&gt;" in query_page
+        yasgui = http.get("/query", params={"query": "</script><img src=x>"}).text
+        assert "<img src=x>" not in yasgui and "</script><img" not in yasgui
+        assert "\\u003c/script\\u003e\\u003cimg src=x\\u003e" in yasgui
 
 
 # --- failures ----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from server.routes.pages import (
     root_path,
     value,
 )
+from server.routes.viz_map import map_path
 
 router = APIRouter(tags=["Linked Data"], route_class=PageRoute)
 
@@ -148,6 +149,7 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     is_party = any(row["actor"].value == iri and (value(row, "part") or "party") == "party"
                    for row in partner_rows)
     view["ego_path"] = f"/viz/ego/{kind_slug(iri, settings)}" if is_party else None
+    view["map_path"] = await map_path(request, iri) if is_party else None
     view["passages"] = passages(request, iri, view["title"], source_rows, in_rows)
     return render(request, "entity.html", headers=headers, iri=iri, alternates=links,
                   **view)

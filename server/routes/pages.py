@@ -25,6 +25,7 @@ from graph.queries import NamedQuery, QueryError, catalogue, parse_query_file
 from server import TEMPLATES_DIR
 from server.deps import SettingsDep
 from server.describe import dataset_statistics
+from server.dump_links import announced_dumps
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +251,9 @@ async def home(request: Request) -> Response:
               for key, title, cls in GROUPS if key != "rows" or totals.get(key)]
     graphs = [{"iri": iri, "name": compact(iri), "triples": n}
               for iri, n in sorted(stats["graphs"].items())]
-    return render(request, "home.html", groups=groups, triples=stats["triples"], graphs=graphs,
+    dumps = await announced_dumps(request, list(stats["graphs"]))
+    return render(request, "home.html", dumps=dumps,
+                  groups=groups, triples=stats["triples"], graphs=graphs,
                   title="City diplomacy knowledge graph")
 
 
@@ -332,8 +335,9 @@ def group_hits(request: Request, q: str, rows: list[dict]) -> list[dict]:
 # --- the query page ----------------------------------------------------------------------------
 
 
-@router.get("/query", name="query_page", response_class=HTMLResponse, include_in_schema=False)
-async def query_page(request: Request, settings: SettingsDep) -> Response:
+@router.get("/query/simple", name="query_simple", response_class=HTMLResponse,
+            include_in_schema=False)
+async def query_simple(request: Request, settings: SettingsDep) -> Response:
     try:
         named = catalogue(Path(settings.queries_dir)).values()
     except QueryError:

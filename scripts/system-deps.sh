@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The system packages the test suite needs beyond Python: headless Chromium (the browser tests
+# drive /usr/bin/chromium) and a CJK font (the pages and screenshots show Traditional Chinese).
+# Run by `make test` before anything else, so that a fresh machine either gets them (root with
+# apt-get, as .ci/run does) or stops at once with one line saying what to install, instead of
+# failing half-way through the suite.
+set -euo pipefail
+
+missing=()
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || missing+=(chromium)
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh-tw family 2>/dev/null)" ]; then
+  missing+=(fonts-noto-cjk)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing ${missing[*]} with apt-get (needed by the browser tests)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+
+echo "make test needs ${missing[*]}: install with 'sudo apt-get install ${missing[*]}' (Debian/Ubuntu), then run make test again" >&2
+exit 1

@@ -1,0 +1,47 @@
+"""Where the dumps are announced (front page, VoID): their URLs and licences, without writing them.
+
+Announcing must not cost a dump: the file names come from the graph names (graph.dumps.graph_file)
+and the licences from one small query per data version, so the front page and VoID can list every
+file while the files themselves are written on the first download.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+
+from graph.dumps import DATASET_LICENSE, DATASET_LICENSE_NAME, FULL_DUMP, graph_file
+from graph.queries import parse_query_file
+from server.cache import per_data_version
+
+
+async def graph_licences(request: Request) -> dict[str, tuple[str, str]]:
+    """Per named graph, the licence its data states: (IRI, words); others use the dataset's."""
+    state = request.app.state
+
+    async def compute() -> dict[str, tuple[str, str]]:
+        query = parse_query_file(Path(state.settings.queries_dir) / "meta" / "graph-licences.rq")
+        found: dict[str, tuple[str, str]] = {}
+        for row in await state.backend.select(query.text):
+            rights = row.get("rights")
+            found.setdefault(row["graph"].value, (row["license"].value, rights.value
+                                                  if rights is not None else row["license"].value))
+        return found
+
+    return await per_data_version(request, "graph_licences", compute)
+
+
+async def announced_dumps(request: Request, graphs: list[str]) -> list[dict]:
+    """The dump files for these named graphs, first the whole dataset: path, graph, licence."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    licences = await graph_licences(request)
+    files = [{"path": f"{root}/dump/{FULL_DUMP}", "name": FULL_DUMP, "graph": None,
+              "format": "N-Quads, gzip", "license": DATASET_LICENSE,
+              "license_name": DATASET_LICENSE_NAME}]
+    for graph in sorted(graphs):
+        licence, words = licences.get(graph, (DATASET_LICENSE, DATASET_LICENSE_NAME))
+        files.append({"path": f"{root}/dump/{graph_file(graph)}", "name": graph_file(graph),
+                      "graph": graph, "format": "Turtle", "license": licence,
+                      "license_name": words})
+    return files

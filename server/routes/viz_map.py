@@ -1,0 +1,69 @@
+"""`/viz/map`: the partnerships of an actor, or of any filter, on a world map.
+
+The page is drawn in the browser by server/static/map.js with d3-geo and topojson-client over
+Natural Earth outlines (world-atlas), all vendored under server/static/vendor/ (see
+scripts/vendor-refresh.sh), so it works offline. This module gives the page its data as JSON
+(graph.map_data) inside the page, escaped, and also at /viz/map/data for scripts. Coordinates
+are read once per data version.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from graph.map_data import coordinates, map_data
+from server.cache import per_data_version
+from server.routes.network import FilterDep, open_view
+from server.routes.pages import render
+from server.routes.viz import VizRoute
+
+router = APIRouter(prefix="/viz", tags=["pictures"], route_class=VizRoute)
+Actor = Annotated[str | None, Query(description="An actor: path (city/kaohsiung), IRI or "
+                                    "label; without it, every partnership the filters keep")]
+
+
+async def placed(request: Request) -> dict[str, tuple[float, float]]:
+    """Coordinates by IRI, read from the store once per data version."""
+    store = request.app.state.backend.store
+    return await per_data_version(request, "map_coordinates",
+                                  lambda: run_in_threadpool(coordinates, store))
+
+
+async def _data(request: Request, filters: FilterDep, actor: str | None) -> dict:
+    view = await open_view(request, filters)
+    coords = await placed(request)
+    root = request.scope.get("root_path", "").rstrip("/")
+    return await run_in_threadpool(map_data, view, coords, actor or None, root + "/id/")
+
+
+@router.get("/map", response_class=HTMLResponse, summary="Map of partnerships")
+async def map_page(request: Request, filters: FilterDep, actor: Actor = None) -> Response:
+    data = await _data(request, filters, actor)
+    return render(request, "map.html", data=data, title=data["title"], actor=actor or "",
+                  raw=filters.raw)
+
+
+@router.get("/map/data", summary="The map's data: points, great-circle ties, unplaced actors")
+async def map_json(request: Request, filters: FilterDep, actor: Actor = None) -> Response:
+    return JSONResponse(await _data(request, filters, actor))
+
+
+async def map_path(request: Request, iri: str) -> str | None:
+    """`/viz/map?actor=…` for an actor with a partner that has coordinates, else None.
+
+    One small query (queries/pages/placed-partner.rq), so that an entity page never waits for
+    the network to be built.
+    """
+    from graph.namespaces import ID
+    from server.routes.pages import page_rows
+
+    if not iri.startswith(str(ID)):
+        return None
+    if not await page_rows(request, "placed-partner", resource=iri):
+        return None
+    return f"/viz/map?actor={quote(iri[len(str(ID)):], safe='/')}"
