@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
+from graph.labels import open_index
 from graph.load import build_store, sync_datasets
 from graph.remote import (
     RemoteError,
@@ -40,6 +41,8 @@ class Backend:
     settings: Settings
     writer = None
     """The write path (graph.writer.Writer); None when the store cannot be written."""
+    labels = None
+    """The label index behind search and browse (graph.labels.LabelIndex)."""
 
     async def start(self) -> None: ...
 
@@ -81,6 +84,7 @@ class EmbeddedBackend(Backend):
         else:  # a store filled before: add or drop imported pair lists as CITYDIP_DATASETS says
             sync_datasets(self.store, settings, progress)
         self.writer = _open_writer(self.store, settings)
+        self.labels = open_index(self.store, settings, self.writer)
         self.store.flush()
         self.pool = WorkerPool(
             self.store.raw if path is None else None,
@@ -115,6 +119,7 @@ class RemoteBackend(Backend):
             build_store(settings, store=self.store, progress=progress)
         if settings.remote_update_url:
             self.writer = _open_writer(self.store, settings)
+        self.labels = open_index(self.store, settings, self.writer)
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:

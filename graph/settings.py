@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     write_graph: str = "https://w3id.org/citydiplomacy/graph/edits"
     """The named graph that receives triples written without one (`INSERT DATA { … }`)."""
 
+    label_index_path: str | None = None
+    """The label index behind search and browse (SQLite). Default: beside an on-disk store
+    (`<store>.labels.sqlite`); in memory for an in-memory or remote store. `:memory:` forces
+    memory."""
+    page_size: int = 100
+    """Items per list on the HTML pages (an entity's statements and partnerships, a class
+    listing, a named query's rows); longer lists are paged."""
+    search_results: int = 50
+    """Most resources a search answers with (HTML and JSON)."""
+
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"
     )(classmethod(lambda cls, v: _split(v)))
