@@ -363,6 +363,33 @@ class LabelIndex:
                 f"SELECT iri, name FROM resources WHERE iri IN ({marks}) AND name IS NOT NULL",  # noqa: S608
                 wanted)}
 
+    def names(self, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """(name, its language, Chinese name) of each resource the index knows, by IRI."""
+        wanted = list(dict.fromkeys(iris))
+        found: dict[str, tuple] = {}
+        with self.lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for iri, name, lang, zh in self.db.execute(
+                        f"SELECT iri, name, name_lang, name_zh FROM resources "  # noqa: S608
+                        f"WHERE iri IN ({marks})", chunk):
+                    found[iri] = (name, lang, zh)
+        return found
+
+    def describe(self, iri: str) -> tuple[list[tuple[str, str, bool]], list[str]] | None:
+        """The labels (text, language, alternative) and types of a resource; None if unknown."""
+        with self.lock:
+            row = self.db.execute("SELECT id FROM resources WHERE iri=?", (iri,)).fetchone()
+            if row is None:
+                return None
+            labels = [(t, lang, bool(alt)) for t, lang, alt in self.db.execute(
+                "SELECT text, lang, alt FROM labels WHERE resource=? ORDER BY alt, lang, text",
+                (row[0],))]
+            types = [c for (c,) in self.db.execute(
+                "SELECT class FROM types WHERE resource=? ORDER BY class", (row[0],))]
+        return labels, types
+
     def members(self, cls: str, limit: int, offset: int = 0) -> list[dict]:
         """One page of the instances of a class (or of its subclasses), by name."""
         with self.lock:

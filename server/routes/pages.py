@@ -293,8 +293,8 @@ async def browse(request: Request) -> Response:
     names = index.class_labels([iri, *(t for item in found for t in item["types"])])
     items = [{
         "node": node(request, ox.NamedNode(item["iri"]),
-                     _literal(item["name"], item["name_lang"]),
-                     _literal(item["name_zh"], "zh-hant")),
+                     label_literal(item["name"], item["name_lang"]),
+                     label_literal(item["name_zh"], "zh-hant")),
         "types": ", ".join(names.get(t) or compact(t) for t in item["types"]),
     } for item in found[:size]]
     cls = {"iri": iri, "label": names.get(iri) or compact(iri), "compact": compact(iri)}
@@ -368,8 +368,8 @@ async def search(request: Request, settings: SettingsDep) -> Response:
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
     class_names = index.class_labels(c for h in hits for c in h.classes)
     results = [{
-        "node": node(request, ox.NamedNode(h.iri), _literal(h.name, h.name_lang),
-                     _literal(h.name_zh, "zh-hant")),
+        "node": node(request, ox.NamedNode(h.iri), label_literal(h.name, h.name_lang),
+                     label_literal(h.name_zh, "zh-hant")),
         "labels": [{"text": t, "lang": language_tag(lang)} for t, lang in h.labels],
         "classes": [class_names.get(c) or compact(c) for c in h.classes
                     if c.startswith(str(CD))],
@@ -378,7 +378,7 @@ async def search(request: Request, settings: SettingsDep) -> Response:
                   title=f"Search: {q}" if q else "Search")
 
 
-def _literal(text: str | None, lang: str | None) -> ox.Literal | None:
+def label_literal(text: str | None, lang: str | None) -> ox.Literal | None:
     if text is None:
         return None
     return ox.Literal(text, language=lang) if lang else ox.Literal(text)
