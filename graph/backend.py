@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
 from graph.labels import open_index
-from graph.load import build_store, sync_datasets
+from graph.load import build_store, prepare_store_folder, sync_datasets
 from graph.remote import (
     RemoteError,
     RemoteStore,
@@ -78,6 +78,7 @@ class EmbeddedBackend(Backend):
     def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
         self.settings = settings
         path = None if settings.in_memory else Path(settings.store_path)
+        prepare_store_folder(settings)  # an interrupted fill is emptied, to be filled again
         self.store = Store(path)
         if self.store.count() == 0:
             build_store(settings, store=self.store, progress=progress)

@@ -433,13 +433,16 @@ def open_index(store, settings, writer=None) -> LabelIndex:
                                   else settings.store_path, settings.label_index_path),
                        settings.resource_base)
     marker = writer.marker() if writer is not None else None
-    stamp = f"{marker}|{store.count()}|{' '.join(store.graphs())}"
+    folder = getattr(store, "path", None)
+    filled = folder.with_name(folder.name + ".filled") if folder is not None else None
+    fill = filled.read_text(encoding="utf-8").strip() if filled and filled.exists() else ""
+    stamp = f"{fill}|{marker}|{store.count()}|{' '.join(store.graphs())}"
     if index.ensure(store, stamp):
         log.info("label index built for %s", stamp[:80])
     if writer is not None:
         def follow(quads) -> None:
             index.apply(store, quads)
-            index.set_stamp(f"{SCHEMA_VERSION}|{writer.marker()}|{store.count()}|"
+            index.set_stamp(f"{SCHEMA_VERSION}|{fill}|{writer.marker()}|{store.count()}|"
                             f"{' '.join(store.graphs())}")
         writer.on_commit.append(follow)
     return index
