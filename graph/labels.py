@@ -436,13 +436,24 @@ def open_index(store, settings, writer=None) -> LabelIndex:
     folder = getattr(store, "path", None)
     filled = folder.with_name(folder.name + ".filled") if folder is not None else None
     fill = filled.read_text(encoding="utf-8").strip() if filled and filled.exists() else ""
-    stamp = f"{fill}|{marker}|{store.count()}|{' '.join(store.graphs())}"
-    if index.ensure(store, stamp):
-        log.info("label index built for %s", stamp[:80])
+    state = {"marker": marker, "count": store.count(), "graphs": " ".join(store.graphs())}
+
+    def stamp() -> str:
+        return f"{fill}|{state['marker']}|{state['count']}|{state['graphs']}"
+
+    if index.ensure(store, stamp()):
+        log.info("label index built for %s", stamp()[:80])
     if writer is not None:
-        def follow(quads) -> None:
-            index.apply(store, quads)
-            index.set_stamp(f"{SCHEMA_VERSION}|{fill}|{writer.marker()}|{store.count()}|"
-                            f"{' '.join(store.graphs())}")
+        def follow(change, derived) -> None:
+            index.apply(store, change.quads() | derived.quads())
+            # The store's size follows from the change (and the marker's first quad), so no
+            # count of a large store after each write.
+            state["count"] += (len(change.added) + len(derived.added) - len(change.removed)
+                               - len(derived.removed) + (state["marker"] is None))
+            state["marker"] = writer.marker()
+            if any(q.graph_name.value not in state["graphs"].split() for q in change.added) \
+                    or change.removed:
+                state["graphs"] = " ".join(store.graphs())
+            index.set_stamp(f"{SCHEMA_VERSION}|{stamp()}")
         writer.on_commit.append(follow)
     return index

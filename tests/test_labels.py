@@ -100,3 +100,27 @@ def test_a_rebuild_matches_the_stamp_only_once(tmp_path, store) -> None:
     again = LabelIndex(path, ID)  # a restart over the same store reuses the file
     assert not again.ensure(store, "a") and again.search("gdynia")
     assert again.ensure(store, "b")
+
+
+def test_after_writes_a_restart_finds_the_index_current(tmp_path) -> None:
+    from graph.labels import open_index
+    from graph.store import Store
+    from graph.writer import Writer
+
+    folder = tmp_path / "store"
+    settings = Settings(store_path=str(folder), history_path=str(tmp_path / "h.jsonl"))
+    store = build_store(settings, store=Store(folder))
+    writer = Writer(store, settings)
+    index = open_index(store, settings, writer)
+    alt = "<http://www.w3.org/2004/02/skos/core#altLabel>"
+    for text in ("Perła Bałtyku", "Miasto z morza i marzeń"):
+        result = writer.apply_update(
+            f'INSERT DATA {{ GRAPH <{GRAPH.value}> {{ <{ID}city/gdynia> {alt} "{text}"@pl }} }}',
+            "test", "an alternative name")
+        assert result.committed
+    assert [h.iri for h in index.search("marzen")] == [ID + "city/gdynia"]
+    stored = index.stamp()
+    index.close()
+    again = open_index(store, settings, Writer(store, settings))  # the next start
+    assert again.stamp() == stored  # the size kept along the writes is the store's
+    assert [h.iri for h in again.search("perla")] == [ID + "city/gdynia"]
