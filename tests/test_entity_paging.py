@@ -178,3 +178,27 @@ def test_writes_renew_the_tag_and_the_index(editor_server: LiveServer) -> None:
     gone = httpx.get(f"{editor_server}/search", params={"q": "perla", "format": "json"},
                      timeout=30)
     assert gone.json()["results"] == []
+
+
+def test_a_paged_named_query_pages_its_html_and_keeps_json_whole(hub: LiveServer) -> None:
+    url = f"{hub}/queries/label-search"
+    # 100 cities and 100 relations have a label with "Partner 00": 200 rows.
+    first = httpx.get(url, params={"text": "Partner 00"}, headers=HTML, timeout=60)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("text/html")
+    assert first.text.count("<tr><td>") == 100
+    link = next_link(first.text)
+    assert link == "/queries/label-search?text=Partner+00&offset=100"
+    second = httpx.get(hub.url + link, headers=HTML, timeout=60).text
+    assert second.count("<tr><td>") == 100 and next_link(second) is None
+    hrefs = [set(re.findall(r'href="(/id/[^"]+)"', page)) for page in (first.text, second)]
+    # Ordered by resource: the 100 cities on the first page, the 100 relations on the second.
+    assert {h for h in hrefs[0] if "/city/partner-" in h} == {
+        f"/id/city/partner-{i:04d}" for i in range(100)} and hrefs[0].isdisjoint(hrefs[1])
+    assert len({h for h in hrefs[1] if "/relation/hub-" in h}) == 100
+    whole = httpx.get(url, params={"text": "Partner 00"},
+                      headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert len(whole.json()["results"]["bindings"]) == 200
+    some = httpx.get(url, params={"text": "Partner 00", "limit": 5, "offset": 195,
+                                  "format": "json"}, timeout=60)
+    assert len(some.json()["results"]["bindings"]) == 5
+    assert httpx.get(url, params={"text": "x", "limit": 0}, timeout=60).status_code == 422
