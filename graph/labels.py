@@ -64,14 +64,9 @@ CREATE TABLE IF NOT EXISTS resources (
   sortkey TEXT NOT NULL DEFAULT '', degree INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS labels (
   id INTEGER PRIMARY KEY, resource INTEGER NOT NULL, text TEXT NOT NULL, lang TEXT NOT NULL,
-  alt INTEGER NOT NULL, folded TEXT NOT NULL, UNIQUE (resource, text, lang, alt));
-CREATE INDEX IF NOT EXISTS labels_folded ON labels (folded);
+  alt INTEGER NOT NULL, folded TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS labels_fts USING fts5 (
   folded, content='labels', content_rowid='id', tokenize='trigram');
-CREATE TRIGGER IF NOT EXISTS labels_ai AFTER INSERT ON labels BEGIN
-  INSERT INTO labels_fts (rowid, folded) VALUES (new.id, new.folded); END;
-CREATE TRIGGER IF NOT EXISTS labels_ad AFTER DELETE ON labels BEGIN
-  INSERT INTO labels_fts (labels_fts, rowid, folded) VALUES ('delete', old.id, old.folded); END;
 CREATE TABLE IF NOT EXISTS types (
   resource INTEGER NOT NULL, class TEXT NOT NULL, PRIMARY KEY (resource, class)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS members (
@@ -82,6 +77,18 @@ CREATE TABLE IF NOT EXISTS member_of (
 CREATE TABLE IF NOT EXISTS hierarchy (
   class TEXT NOT NULL, ancestor TEXT NOT NULL, PRIMARY KEY (class, ancestor)) WITHOUT ROWID;
 """
+INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS labels_key ON labels (resource, text, lang, alt)",
+    "CREATE INDEX IF NOT EXISTS labels_folded ON labels (folded)",
+    "CREATE TRIGGER IF NOT EXISTS labels_ai AFTER INSERT ON labels BEGIN "
+    "INSERT INTO labels_fts (rowid, folded) VALUES (new.id, new.folded); END",
+    "CREATE TRIGGER IF NOT EXISTS labels_ad AFTER DELETE ON labels BEGIN "
+    "INSERT INTO labels_fts (labels_fts, rowid, folded) VALUES ('delete', old.id, old.folded); "
+    "END",
+)
+"""Kept by every change; dropped while the index is built in bulk, and made again after."""
+UNINDEX = ("DROP TRIGGER IF EXISTS labels_ai", "DROP TRIGGER IF EXISTS labels_ad",
+           "DROP INDEX IF EXISTS labels_key", "DROP INDEX IF EXISTS labels_folded")
 
 
 def fold(text: str) -> str:
@@ -129,6 +136,8 @@ class LabelIndex:
                         "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        for sql in INDEXES:
+            self.db.execute(sql)
 
     def close(self) -> None:
         with self.lock:
@@ -159,6 +168,8 @@ class LabelIndex:
         with self.lock:
             db = self.db
             db.execute("BEGIN")
+            for sql in UNINDEX:
+                db.execute(sql)
             for table in ("labels", "types", "members", "member_of", "hierarchy", "resources",
                           "meta"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
@@ -171,20 +182,27 @@ class LabelIndex:
                     found = ids[iri] = len(ids) + 1
                 return found
 
+            seen_labels: set[tuple] = set()  # the union repeats a label stated in two graphs
             for predicate in LABEL_PREDICATES:
                 alt = int(predicate == SKOS_ALT)
                 batch = []
                 for quad in store.quads_for_pattern(None, predicate, None, None):
                     s, o = quad.subject, quad.object
                     if isinstance(s, ox.NamedNode) and isinstance(o, ox.Literal):
-                        batch.append((rid(s.value), o.value, o.language or "", alt,
-                                      fold(o.value)))
+                        row = (rid(s.value), o.value, o.language or "", alt)
+                        if row not in seen_labels:
+                            seen_labels.add(row)
+                            batch.append((*row, fold(o.value)))
                     if len(batch) >= BATCH:
-                        db.executemany("INSERT OR IGNORE INTO labels (resource, text, lang, alt,"
-                                       " folded) VALUES (?,?,?,?,?)", batch)
+                        db.executemany("INSERT INTO labels (resource, text, lang, alt, folded) "
+                                       "VALUES (?,?,?,?,?)", batch)
                         batch = []
-                db.executemany("INSERT OR IGNORE INTO labels (resource, text, lang, alt, folded)"
-                               " VALUES (?,?,?,?,?)", batch)
+                db.executemany("INSERT INTO labels (resource, text, lang, alt, folded) "
+                               "VALUES (?,?,?,?,?)", batch)
+            del seen_labels
+            db.execute("INSERT INTO labels_fts (labels_fts) VALUES ('rebuild')")
+            for sql in INDEXES:
+                db.execute(sql)
             batch = []
             for quad in store.quads_for_pattern(None, RDF_TYPE, None, None):
                 if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object,
@@ -213,7 +231,8 @@ class LabelIndex:
                        "JOIN hierarchy h ON h.class = t.class UNION "
                        "SELECT resource, class FROM types")
             db.execute("INSERT OR IGNORE INTO members SELECT m.class, r.sortkey, r.id "
-                       "FROM member_of m JOIN resources r ON r.id = m.resource")
+                       "FROM member_of m JOIN resources r ON r.id = m.resource "
+                       "ORDER BY m.class, r.sortkey, r.id")
             db.execute("COMMIT")
             count = len(ids)
         log.info("label index: %d resources", count)
