@@ -66,9 +66,11 @@ class Settings(BaseSettings):
     """The label index behind search and browse (SQLite). Default: beside an on-disk store
     (`<store>.labels.sqlite`); in memory for an in-memory or remote store. `:memory:` forces
     memory."""
-    page_size: int = 100
+    page_size: int = 50
     """Items per list on the HTML pages (an entity's statements and partnerships, a class
     listing, a named query's rows); longer lists are paged."""
+    page_passages: int = 20
+    """Source passages quoted on an entity page; the rest are linked (the source-of query)."""
     search_results: int = 50
     """Most resources a search answers with (HTML and JSON)."""
 

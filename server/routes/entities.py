@@ -246,6 +246,8 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     is_party = any(row["partnership"].value != iri for row in partner_rows)
     view["ego_path"] = f"/viz/ego/{kind_slug(iri, settings)}" if is_party else None
     view["passages"] = passages(request, iri, view["title"], source_rows, in_rows, names)
+    view["passage_count"] = len({row["passage"].value for row in source_rows})
+    view["all_passages"] = f"{root_path(request)}/queries/source-of?{urlencode({'resource': iri})}"
     return render(request, "entity.html", headers=headers, iri=iri, alternates=links,
                   **view)
 
@@ -361,11 +363,19 @@ def partnerships(request: Request, rows: list[dict], names: dict) -> list[dict]:
 
 def passages(request: Request, iri: str, title: str, rows: list[dict],
              in_rows: list[dict], names: dict) -> list[dict]:
-    """The quoted passages behind the resource and behind the statements that mention it."""
-    names = {**names, **label_index(request).names(
-        r["statement"].value for r in rows if r["statement"].value not in names)}
-    found: dict[str, dict] = {}
+    """The quoted passages behind the resource and behind the statements that mention it,
+    the first CITYDIP_PAGE_PASSAGES of them in the order of the source (the rows come so)."""
+    shown = request.app.state.settings.page_passages
+    kept: set[str] = set()
+    within = []
     for row in rows:
+        if row["passage"].value in kept or len(kept) < shown:
+            kept.add(row["passage"].value)
+            within.append(row)
+    names = {**names, **label_index(request).names(
+        r["statement"].value for r in within if r["statement"].value not in names)}
+    found: dict[str, dict] = {}
+    for row in within:
         key = row["passage"].value
         start, end = int(row["lineStart"].value), int(row["lineEnd"].value)
         quote = row["quote"]
