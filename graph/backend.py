@@ -16,7 +16,8 @@ import pyoxigraph as ox
 
 from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
-from graph.load import build_store, sync_datasets
+from graph.labels import open_index
+from graph.load import build_store, prepare_store_folder, sync_datasets
 from graph.remote import (
     EMPTY_GRAPH,
     RemoteError,
@@ -45,6 +46,8 @@ class Backend:
     settings: Settings
     writer = None
     """The write path (graph.writer.Writer); None when the store cannot be written."""
+    labels = None
+    """The label index behind search and browse (graph.labels.LabelIndex)."""
 
     async def start(self) -> None: ...
 
@@ -80,12 +83,14 @@ class EmbeddedBackend(Backend):
     def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
         self.settings = settings
         path = None if settings.in_memory else Path(settings.store_path)
+        prepare_store_folder(settings)  # an interrupted fill is emptied, to be filled again
         self.store = Store(path)
         if self.store.count() == 0:
             build_store(settings, store=self.store, progress=progress)
         else:  # a store filled before: add or drop imported pair lists as CITYDIP_DATASETS says
             sync_datasets(self.store, settings, progress)
         self.writer = _open_writer(self.store, settings)
+        self.labels = open_index(self.store, settings, self.writer)
         self.store.flush()
         self.pool = WorkerPool(
             self.store.raw if path is None else None,
@@ -121,6 +126,7 @@ class RemoteBackend(Backend):
             build_store(settings, store=self.store, progress=progress)
         if settings.remote_update_url:
             self.writer = _open_writer(self.store, settings)
+        self.labels = open_index(self.store, settings, self.writer)
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:

@@ -233,10 +233,16 @@ def load(
     force: Annotated[bool, typer.Option(help="Empty the store first and load everything anew.")]
     = False,
 ) -> None:
-    """Fill the configured store from ontology/, graph/data/ and the derived shortcuts."""
-    from graph.load import open_store
+    """Fill the configured store from ontology/, graph/data/ and the derived shortcuts.
+
+    An empty on-disk store (and --force, which empties the folder) is filled with the bulk
+    loader and optimized; an interrupted fill is started again.
+    """
+    from graph.load import open_store, prepare_store_folder
 
     settings = get_settings()
+    if prepare_store_folder(settings, force=force):
+        err.print(f"emptied {settings.store_path}", highlight=False)
     store = open_store(settings)
     if store.count() and not force:
         out.print(f"the store already holds {store.count()} triples; use --force to reload")

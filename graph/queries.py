@@ -68,6 +68,14 @@ class NamedQuery:
     description: str = ""
     tags: tuple[str, ...] = ()
     params: tuple[Param, ...] = field(default_factory=tuple)
+    paging: dict | None = None
+    """`paging: {limit: N}` in the header: the query takes `limit` and `offset` (rows per page
+    and rows skipped), and its HTML form shows N rows a page; other forms stay whole unless
+    asked for a page."""
+
+    def page_text(self, limit: int, offset: int) -> str:
+        """The query text for one page of rows (it must end with its ORDER BY for a stable one)."""
+        return f"{self.text.rstrip()}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"
 
     @property
     def form(self) -> str:
@@ -102,6 +110,7 @@ class NamedQuery:
             "tags": list(self.tags),
             "form": self.form,
             "params": [p.__dict__ for p in self.params],
+            **({"paging": self.paging} if self.paging else {}),
         }
 
 
@@ -139,7 +148,15 @@ def parse_query_file(path: Path) -> NamedQuery:
                 example=None if example is None else str(example),
             )
         )
+    paging = meta.get("paging")
+    if paging is not None:
+        if not isinstance(paging, dict) or not isinstance(paging.get("limit"), int) \
+                or paging["limit"] < 1:
+            raise QueryError(f"{path}: 'paging' needs a whole number 'limit' of rows per page")
+        if any(p.name in ("limit", "offset") for p in params):
+            raise QueryError(f"{path}: a paged query cannot have parameters limit or offset")
     return NamedQuery(
+        paging=paging,
         name=path.stem,
         path=path,
         text=text,

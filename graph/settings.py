@@ -90,6 +90,18 @@ class Settings(BaseSettings):
     """Most memory (MB of resident size) parsing one write's payload may add to the server
     process; past it the request gets 413. 0 turns the check off."""
 
+    label_index_path: str | None = None
+    """The label index behind search and browse (SQLite). Default: beside an on-disk store
+    (`<store>.labels.sqlite`); in memory for an in-memory or remote store. `:memory:` forces
+    memory."""
+    page_size: int = 50
+    """Items per list on the HTML pages (an entity's statements and partnerships, a class
+    listing, a named query's rows); longer lists are paged."""
+    page_passages: int = 20
+    """Source passages quoted on an entity page; the rest are linked (the source-of query)."""
+    search_results: int = 50
+    """Most resources a search answers with (HTML and JSON)."""
+
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"
     )(classmethod(lambda cls, v: _split(v)))

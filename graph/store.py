@@ -32,6 +32,8 @@ class Store:
     def __init__(self, path: Path | None = None) -> None:
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        """The store's folder; None in memory."""
         self._store = ox.Store(str(path)) if path is not None else ox.Store()
         self.lock = threading.RLock()
         """Held while this process writes (and by the query pool while it forks a worker, so that
@@ -50,6 +52,25 @@ class Store:
                 self._store.load(source, format=_format_for(path), to_graph=ox.NamedNode(graph))
             except SyntaxError as exc:
                 raise ValueError(f"{path}: {exc}") from None
+
+    def bulk_load_file(self, path: Path, graph: str, on_bytes=None) -> None:
+        """Load one RDF file with the engine's bulk loader: fast and lean, but not atomic, so
+        only for filling an empty store (graph.load marks a finished fill)."""
+        with path.open("rb") as handle:
+            source = _Reporting(handle, on_bytes) if on_bytes else handle
+            try:
+                self._store.bulk_load(source, format=_format_for(path),
+                                      to_graph=ox.NamedNode(graph))
+            except SyntaxError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+
+    def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads with the bulk loader (streamed, not atomic)."""
+        self._store.bulk_extend(quads)
+
+    def optimize(self) -> None:
+        """Compact the store's files (after a bulk fill)."""
+        self._store.optimize()
 
     def load_data(self, data: bytes | str, format: ox.RdfFormat, graph: str) -> None:
         self._store.load(data, format=format, to_graph=ox.NamedNode(graph))

@@ -95,6 +95,9 @@ class Writer:
         self.hierarchy = [ox.Triple(q.subject, q.predicate, q.object) for q in
                           store.quads_for_pattern(None, RDFS_SUBCLASS, None, None)]
         self.validator = IncrementalValidator(parse_dir(settings.shapes_dir), self.hierarchy)
+        self.on_commit: list[Callable[[Changeset, Changeset], object]] = []
+        """Called with each committed change and the shortcut changes derived from it, after
+        they are applied; indexes kept beside the store (graph.labels) follow writes this way."""
 
     # --- the write path ------------------------------------------------------------------
 
@@ -141,6 +144,7 @@ class Writer:
                 if not self._applied_after_all(entry):
                     raise
             result.entry = entry
+            self._notify(change, result.derived)
             result.timings["log"] = applied - logged
             result.timings["apply"] = time.perf_counter() - applied
             result.timings["total"] = time.perf_counter() - started
@@ -154,6 +158,13 @@ class Writer:
         added = set(change.added | derived.added)
         added.add(_marker_quad(f"{self.history.log_id}#{entry.id}"))
         self.store.update(update_text(removed, added))
+
+    def _notify(self, change: Changeset, derived: Changeset) -> None:
+        for hook in self.on_commit:
+            try:
+                hook(change, derived)
+            except Exception:  # noqa: BLE001 - the change is committed; an index may lag
+                log.exception("a commit hook failed")
 
     def _applied_after_all(self, entry: Entry) -> bool:
         """The store failed to apply a logged change: keep the log and the store alike.

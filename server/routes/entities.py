@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
+import time
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import mimeparse
 import pyoxigraph as ox
@@ -20,17 +23,22 @@ from fastapi.responses import PlainTextResponse
 from graph.formats import ALIASES, BY_NAME, GRAPH_FORMATS, Format, NotAcceptable, negotiate
 from graph.namespaces import SHORTCUTS_GRAPH
 from graph.queries import get_query
+from graph.sparql_text import bind_values
 from server.deps import BackendDep, SettingsDep
 from server.routes.pages import (
     DISPLAY_PREFIXES,
     PageRoute,
     browse_path,
+    label_index,
+    label_literal,
     language_name,
     language_rank,
     language_tag,
     node,
+    page_number,
     page_query,
     page_rows,
+    pager,
     render,
     root_path,
     value,
@@ -99,9 +107,53 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
         return PlainTextResponse(f"{exc}\n", status_code=406, headers=headers)
     if not (KIND.fullmatch(kind) and SLUG.fullmatch(slug)):
         return not_found(request, iri, fmt, headers)
+    etag, modified = validators(request, fmt.name if fmt is not None else "html")
+    headers.update({"ETag": etag, "Last-Modified": formatdate(modified, usegmt=True),
+                    "Cache-Control": "no-cache"})
+    if not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
     if fmt is not None:
-        return await describe(request, iri, fmt, headers)
-    return await page(request, iri, links, headers)
+        response = await describe(request, iri, fmt, headers)
+    else:
+        response = await page(request, iri, links, headers)
+    if response.status_code != 200:  # a 404 or 400 is not to be revalidated as if it were data
+        for name in ("ETag", "Last-Modified"):
+            del response.headers[name]
+    return response
+
+
+def validators(request: Request, representation: str) -> tuple[str, float]:
+    """The ETag and Last-Modified of the current data version, for one representation.
+
+    The data version is the server's count of committed writes; the ETag also names this run
+    of the server (a restart may load other data) and the representation (Accept varies it).
+    Last-Modified is when this server first saw the version: never before the change itself.
+    """
+    state = request.app.state
+    version = getattr(state, "data_version", 0)
+    kept = getattr(state, "page_validators", None)
+    if kept is None or kept[0] != version:
+        run = kept[1] if kept is not None else secrets.token_hex(4)
+        kept = state.page_validators = (version, run, float(int(time.time())))
+    return f'W/"{kept[1]}-{version}-{representation}"', kept[2]
+
+
+def not_modified(request: Request, etag: str, modified: float) -> bool:
+    """Whether a conditional GET or HEAD is answered by 304 (If-None-Match first, RFC 9110)."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            when = parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        return modified <= when
+    return False
 
 
 def not_found(request: Request, iri: str, fmt: Format | None, headers: dict) -> Response:
@@ -117,7 +169,8 @@ async def describe(request: Request, iri: str, fmt: Format, headers: dict) -> Re
     query = page_query(request, "describe")
     triples = await request.app.state.backend.construct(
         query.text, query.bindings({"resource": iri}))
-    if not triples and not await page_rows(request, "entity-in", resource=iri):
+    if not triples and label_index(request).describe(iri) is None and not await page_rows(
+            request, "entity-in", resource=iri):
         return not_found(request, iri, fmt, headers)
     # The union default graph repeats a triple that several named graphs state.
     unique = list(dict.fromkeys(triples))
@@ -133,60 +186,131 @@ def kind_slug(iri: str, settings) -> str:
     return iri.removeprefix(settings.resource_base)
 
 
+LISTS = ("out", "in", "partnerships")
+"""The entity page's paged lists, each with its own page parameter (`?in=2`)."""
+
+
+async def paged_rows(request: Request, name: str, iri: str, number: int,
+                     size: int) -> tuple[list[dict], bool]:
+    """One page of a page query's rows (LIMIT/OFFSET appended) and whether more follow."""
+    query = page_query(request, name)
+    text = f"{query.text.rstrip()}\nLIMIT {size + 1} OFFSET {(number - 1) * size}\n"
+    rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
+    return rows[:size], len(rows) > size
+
+
+def full_list(request: Request, name: str, iri: str) -> dict:
+    """Links to a whole list: its rows as CSV from the endpoint, its SPARQL on the query page."""
+    query = page_query(request, name)
+    text = bind_values(query.text, query.bindings({"resource": iri}))
+    root = root_path(request)
+    return {"csv": f"{root}/sparql?{urlencode({'query': text, 'format': 'csv'})}",
+            "sparql": f"{root}/query?{urlencode({'query': text})}"}
+
+
 async def page(request: Request, iri: str, links: list[dict], headers: dict) -> Response:
     settings = request.app.state.settings
+    index = label_index(request)
+    size = settings.page_size
+    numbers = {name: page_number(request, name) for name in LISTS}
+    if None in numbers.values():
+        return PlainTextResponse("out, in and partnerships are page numbers from 1\n",
+                                 status_code=400, headers=headers)
     sources = get_query(Path(settings.queries_dir), "source-of")
-    out_rows, in_rows, partner_rows, source_rows = await asyncio.gather(
-        page_rows(request, "entity-out", resource=iri),
-        page_rows(request, "entity-in", resource=iri),
-        page_rows(request, "entity-partnerships", resource=iri),
-        request.app.state.backend.select(sources.text, sources.bindings({"resource": iri})),
-    )
-    if not out_rows and not in_rows:
+    (out_rows, more_out), (in_rows, more_in), (partner_rows, more_partners), source_rows = \
+        await asyncio.gather(
+            paged_rows(request, "entity-out", iri, numbers["out"], size),
+            paged_rows(request, "entity-in", iri, numbers["in"], size),
+            paged_rows(request, "entity-partnerships", iri, numbers["partnerships"], size),
+            request.app.state.backend.select(sources.text, sources.bindings({"resource": iri})),
+        )
+    known = index.describe(iri)
+    if not out_rows and not in_rows and not partner_rows and known is None:
         return not_found(request, iri, None, headers)
-    view = entity_view(request, iri, out_rows, in_rows)
-    view["partnerships"] = partnerships(request, partner_rows)
-    is_party = any(row["actor"].value == iri and (value(row, "part") or "party") == "party"
-                   for row in partner_rows)
+    names = index.names(name_iris(out_rows, in_rows, partner_rows, known))
+    view = entity_view(request, iri, known or ([], []), out_rows, in_rows, names)
+    view["partnerships"] = partnerships(request, partner_rows, names)
+    view["pagers"] = {
+        "out": pager(request, "out", numbers["out"], size, len(out_rows), more_out,
+                     anchor="#statements"),
+        "in": pager(request, "in", numbers["in"], size, len(in_rows), more_in,
+                    anchor="#referenced"),
+        "partnerships": pager(request, "partnerships", numbers["partnerships"], size,
+                              len(partner_rows), more_partners, anchor="#partnerships"),
+    }
+    view["full"] = {name: full_list(request, f"entity-{name}", iri)
+                    for name, number, more in (("out", numbers["out"], more_out),
+                                               ("in", numbers["in"], more_in),
+                                               ("partnerships", numbers["partnerships"],
+                                                more_partners))
+                    if more or number > 1}
+    is_party = any(row["partnership"].value != iri for row in partner_rows)
     view["ego_path"] = f"/viz/ego/{kind_slug(iri, settings)}" if is_party else None
     view["map_path"] = await map_path(request, iri) if is_party else None
-    view["passages"] = passages(request, iri, view["title"], source_rows, in_rows)
+    view["passages"] = passages(request, iri, view["title"], source_rows, in_rows, names)
+    view["passage_count"] = len({row["passage"].value for row in source_rows})
+    view["all_passages"] = f"{root_path(request)}/queries/source-of?{urlencode({'resource': iri})}"
     return render(request, "entity.html", headers=headers, iri=iri, alternates=links,
                   **view)
 
 
-def entity_view(request: Request, iri: str, out_rows: list[dict], in_rows: list[dict]) -> dict:
+def name_iris(out_rows: list[dict], in_rows: list[dict], partner_rows: list[dict],
+              known) -> list[str]:
+    """Every IRI the page shows, to name them all with one look-up in the label index."""
+    iris: list[str] = []
+    for row in out_rows:
+        iris.append(row["p"].value)
+        if isinstance(row["o"], ox.NamedNode):
+            iris.append(row["o"].value)
+    for row in in_rows:
+        iris += [row["p"].value, row["s"].value]
+    for row in partner_rows:
+        iris.append(row["partnership"].value)
+        iris += (value(row, "kinds") or "").split()
+        iris += [pair.partition("|")[2] for pair in (value(row, "participants") or "").split()]
+        if row.get("status") is not None:
+            iris.append(row["status"].value)
+    if known:
+        iris += known[1]
+    return iris
+
+
+def labelled(request: Request, term, names: dict) -> dict:
+    """A term as the templates show it, named from the label index."""
+    if isinstance(term, ox.NamedNode) and term.value in names:
+        name, lang, zh = names[term.value]
+        return node(request, term, label_literal(name, lang), label_literal(zh, "zh-hant"))
+    return node(request, term)
+
+
+def entity_view(request: Request, iri: str, known: tuple, out_rows: list[dict],
+                in_rows: list[dict], names: dict) -> dict:
     labels, types, notes = [], [], []
+    for text, lang, alt in known[0]:
+        tag = language_tag(lang)
+        labels.append({"text": text, "lang": tag, "language": language_name(tag), "alt": alt})
+    for cls in known[1]:
+        kind = labelled(request, ox.NamedNode(cls), names)
+        listing = browse_path(request, cls)
+        if listing:  # a class of ours: link to its instances here rather than out
+            kind.update(href=listing, local=True)
+        types.append(kind)
     statements: dict[str, dict] = {}
     for row in out_rows:
         p, o = row["p"].value, row["o"]
-        if p in LABELS and isinstance(o, ox.Literal):
-            tag = language_tag(o.language)
-            labels.append({"text": o.value, "lang": tag, "language": language_name(tag),
-                           "alt": LABELS[p]})
-        elif p == RDF_TYPE:
-            kind = node(request, o, row.get("oLabel"), row.get("oLabelZh"))
-            listing = browse_path(request, o.value) if isinstance(o, ox.NamedNode) else None
-            if listing:  # a class of ours: link to its instances here rather than out
-                kind.update(href=listing, local=True)
-            types.append(kind)
-        elif p in NOTES and isinstance(o, ox.Literal):
+        if p in NOTES and isinstance(o, ox.Literal):
             notes.append(node(request, o))
-        else:
-            group = statements.setdefault(p, {"predicate": node(request, row["p"],
-                                                               row.get("pLabel")),
-                                               "objects": []})
-            derived = str(SHORTCUTS_GRAPH) in (value(row, "graphs") or "").split()
-            group["objects"].append({"node": node(request, o, row.get("oLabel"),
-                                                  row.get("oLabelZh")),
-                                     "derived": derived})
+            continue
+        group = statements.setdefault(p, {"predicate": labelled(request, row["p"], names),
+                                          "objects": []})
+        derived = str(SHORTCUTS_GRAPH) in (value(row, "graphs") or "").split()
+        group["objects"].append({"node": labelled(request, o, names), "derived": derived})
     labels.sort(key=lambda lab: (language_rank(lab["lang"]), lab["alt"], lab["text"]))
     referenced: dict[str, dict] = {}
     for row in in_rows:
         group = referenced.setdefault(row["p"].value, {
-            "predicate": node(request, row["p"], row.get("pLabel")), "subjects": []})
-        group["subjects"].append(node(request, row["s"], row.get("sLabel"),
-                                      row.get("sLabelZh")))
+            "predicate": labelled(request, row["p"], names), "subjects": []})
+        group["subjects"].append(labelled(request, row["s"], names))
     for group in referenced.values():
         group["subjects"].sort(key=lambda n: n["text"].casefold())
     title, title_lang = title_of(labels, iri)
@@ -217,41 +341,43 @@ def title_of(labels: list[dict], iri: str) -> tuple[str, str]:
     return iri.rstrip("/").rsplit("/", 1)[-1], "en"
 
 
-def partnerships(request: Request, rows: list[dict]) -> list[dict]:
-    found: dict[str, dict] = {}
-    for row in rows:
-        key = row["partnership"].value
-        item = found.setdefault(key, {
-            "node": node(request, row["partnership"], row.get("label"), row.get("labelZh")),
-            "kinds": {}, "dates": {}, "date_not_stated": False, "status": None,
-            "party": {}, "signatory": {}, "witness": {}})
-        item["kinds"][row["kind"].value] = value(row, "kindLabel") or node(
-            request, row["kind"])["text"]
-        if row.get("date") is not None:
-            item["dates"][row["date"].value] = True
-        if value(row, "dateNotStated") == "true":
-            item["date_not_stated"] = True
-        item["status"] = item["status"] or value(row, "statusLabel")
-        part = value(row, "part") or "party"
-        item[part][row["actor"].value] = node(request, row["actor"], row.get("actorLabel"),
-                                              row.get("actorLabelZh"))
+def partnerships(request: Request, rows: list[dict], names: dict) -> list[dict]:
     result = []
-    for item in found.values():
-        result.append({**item, "kinds": list(item["kinds"].values()),
-                       "dates": sorted(item["dates"]),
-                       "party": list(item["party"].values()),
-                       "signatory": list(item["signatory"].values()),
-                       "witness": list(item["witness"].values())})
-    result.sort(key=lambda i: (i["dates"][0] if i["dates"] else "9999", i["node"]["text"]))
+    for row in rows:
+        item: dict = {
+            "node": labelled(request, row["partnership"], names),
+            "kinds": [labelled(request, ox.NamedNode(k), names)["text"]
+                      for k in (value(row, "kinds") or "").split()],
+            "dates": sorted((value(row, "dates") or "").split()),
+            "date_not_stated": value(row, "dateNotStated") == "true",
+            "status": labelled(request, row["status"], names)["text"]
+            if row.get("status") is not None else None,
+            "party": [], "signatory": [], "witness": []}
+        for pair in sorted((value(row, "participants") or "").split()):
+            part, _, actor = pair.partition("|")
+            if part in ("party", "signatory", "witness"):
+                item[part].append(labelled(request, ox.NamedNode(actor), names))
+        for part in ("party", "signatory", "witness"):
+            item[part].sort(key=lambda n: n["text"].casefold())
+        result.append(item)
     return result
 
 
 def passages(request: Request, iri: str, title: str, rows: list[dict],
-             in_rows: list[dict]) -> list[dict]:
-    """The quoted passages behind the resource and behind the statements that mention it."""
-    labels = {r["s"].value: (r.get("sLabel"), r.get("sLabelZh")) for r in in_rows}
-    found: dict[str, dict] = {}
+             in_rows: list[dict], names: dict) -> list[dict]:
+    """The quoted passages behind the resource and behind the statements that mention it,
+    the first CITYDIP_PAGE_PASSAGES of them in the order of the source (the rows come so)."""
+    shown = request.app.state.settings.page_passages
+    kept: set[str] = set()
+    within = []
     for row in rows:
+        if row["passage"].value in kept or len(kept) < shown:
+            kept.add(row["passage"].value)
+            within.append(row)
+    names = {**names, **label_index(request).names(
+        r["statement"].value for r in within if r["statement"].value not in names)}
+    found: dict[str, dict] = {}
+    for row in within:
         key = row["passage"].value
         start, end = int(row["lineStart"].value), int(row["lineEnd"].value)
         quote = row["quote"]
@@ -268,8 +394,7 @@ def passages(request: Request, iri: str, title: str, rows: list[dict],
             item["statements"][statement] = {"text": "this resource", "href": None,
                                              "kind": "self"}
         else:
-            label, label_zh = labels.get(statement, (None, None))
-            item["statements"][statement] = node(request, row["statement"], label, label_zh)
+            item["statements"][statement] = labelled(request, row["statement"], names)
     result = [{**i, "statements": list(i["statements"].values())} for i in found.values()]
     result.sort(key=lambda i: i["start"])
     return result

@@ -6,11 +6,14 @@ Also the machinery the entity pages share: the template environment, the queries
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
@@ -23,6 +26,7 @@ from graph.execution import QueryTimeout
 from graph.namespaces import CD, PREFIXES
 from graph.queries import NamedQuery, QueryError, catalogue, parse_query_file
 from server import TEMPLATES_DIR
+from server.cache import per_data_version
 from server.deps import SettingsDep
 from server.describe import dataset_statistics
 from server.dump_links import announced_dumps
@@ -282,15 +286,60 @@ async def browse(request: Request) -> Response:
     if iri is None:
         return render(request, "browse.html", status=400, cls=None, raw=raw, items=[],
                       title="Browse: not a class name")
-    rows = await page_rows(request, "browse", **{"class": iri})
+    size = request.app.state.settings.page_size
+    number = page_number(request, "page")
+    if number is None:
+        return PlainTextResponse("page must be a whole number from 1\n", status_code=400)
+    index = label_index(request)
+    found = index.members(iri, size + 1, (number - 1) * size)
+    total = await per_data_version(request, f"browse-count {iri}",
+                                   lambda: asyncio.to_thread(index.member_count, iri))
+    names = index.class_labels([iri, *(t for item in found for t in item["types"])])
     items = [{
-        "node": node(request, row["resource"], row.get("label"), row.get("labelZh")),
-        "types": value(row, "types") or "",
-    } for row in rows]
-    label = value(rows[0], "classLabel") if rows else None
-    cls = {"iri": iri, "label": label or compact(iri), "compact": compact(iri)}
-    return render(request, "browse.html", cls=cls, raw=raw, items=items,
+        "node": node(request, ox.NamedNode(item["iri"]),
+                     label_literal(item["name"], item["name_lang"]),
+                     label_literal(item["name_zh"], "zh-hant")),
+        "types": ", ".join(names.get(t) or compact(t) for t in item["types"]),
+    } for item in found[:size]]
+    cls = {"iri": iri, "label": names.get(iri) or compact(iri), "compact": compact(iri)}
+    return render(request, "browse.html", cls=cls, raw=raw, items=items, total=total,
+                  pager=pager(request, "page", number, size, len(items), len(found) > size,
+                              total),
                   title=f"Browse: {cls['label']}")
+
+
+def label_index(request: Request):
+    """The backend's label index; a store without one (not built yet) makes the page a 503."""
+    index = getattr(request.app.state.backend, "labels", None)
+    if index is None:
+        raise RuntimeError("the label index is not available")
+    return index
+
+
+def page_number(request: Request, param: str) -> int | None:
+    """The 1-based page a query parameter asks for (1 when absent); None when it is not one."""
+    raw = request.query_params.get(param)
+    if raw is None or raw == "":
+        return 1
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+        return None
+    return int(raw)
+
+
+def pager(request: Request, param: str, number: int, size: int, shown: int, has_next: bool,
+          total: int | None = None, anchor: str = "") -> dict:
+    """Links to the previous and next page of a list, keeping the other query parameters."""
+    def href(n: int) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != param]
+        if n > 1:
+            params.append((param, str(n)))
+        query = urlencode(params)
+        return f"{request.url.path}{'?' + query if query else ''}{anchor}"
+
+    first = (number - 1) * size + 1
+    return {"page": number, "first": first if shown else 0, "last": first + shown - 1,
+            "total": total, "prev": href(number - 1) if number > 1 else None,
+            "next": href(number + 1) if has_next else None}
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -298,38 +347,45 @@ async def browse(request: Request) -> Response:
 MAX_SEARCH = 200
 
 
-@router.get("/search", name="search", response_class=HTMLResponse, include_in_schema=False)
-async def search(request: Request) -> Response:
+@router.get("/search", name="search", response_class=HTMLResponse,
+            summary="Resources by label, in any language (HTML, or JSON with format=json)")
+async def search(request: Request, settings: SettingsDep) -> Response:
+    """The label index (graph.labels) answers: prefix and substring, case- and accent-folded."""
     q = (request.query_params.get("q") or "").strip()[:MAX_SEARCH]
-    results: list[dict] = []
-    if q:
-        results = group_hits(request, q, await page_rows(request, "search", text=q))
-    return render(request, "search.html", q=q, results=results,
+    lang = request.query_params.get("lang") or None
+    limit = settings.search_results
+    raw_limit = request.query_params.get("limit")
+    if raw_limit:
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= settings.search_results:
+            return PlainTextResponse(f"limit must be a whole number from 1 to "
+                                     f"{settings.search_results}\n", status_code=400)
+        limit = int(raw_limit)
+    if lang is not None and not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", lang):
+        return PlainTextResponse("lang must be a language tag such as en, zh-Hant, pl\n",
+                                 status_code=400)
+    index = label_index(request)
+    hits = index.search(q, limit + 1, lang) if q else []
+    more = len(hits) > limit
+    hits = hits[:limit]
+    if request.query_params.get("format") == "json":
+        body = {"q": q, "more": more, "results": [h.to_dict() for h in hits]}
+        return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+    class_names = index.class_labels(c for h in hits for c in h.classes)
+    results = [{
+        "node": node(request, ox.NamedNode(h.iri), label_literal(h.name, h.name_lang),
+                     label_literal(h.name_zh, "zh-hant")),
+        "labels": [{"text": t, "lang": language_tag(lang)} for t, lang in h.labels],
+        "classes": [class_names.get(c) or compact(c) for c in h.classes
+                    if c.startswith(str(CD))],
+    } for h in hits]
+    return render(request, "search.html", q=q, results=results, more=more,
                   title=f"Search: {q}" if q else "Search")
 
 
-def group_hits(request: Request, q: str, rows: list[dict]) -> list[dict]:
-    """One result per resource, the closest matches (whole label, then prefix) first."""
-    needle = q.casefold()
-    found: dict[str, dict] = {}
-    for row in rows:
-        iri = row["resource"].value
-        hit = found.setdefault(iri, {
-            "node": node(request, row["resource"], row.get("name"), row.get("nameZh")),
-            "labels": {}, "classes": {}, "rank": 3})
-        label = row["label"]
-        tag = language_tag(label.language)
-        hit["labels"][(label.value, tag)] = {"text": label.value, "lang": tag}
-        text = label.value.casefold()
-        hit["rank"] = min(hit["rank"], 0 if text == needle else 1 if text.startswith(needle) else 2)
-        if row.get("class") is not None:
-            hit["classes"][row["class"].value] = value(row, "classLabel") or compact(
-                row["class"].value)
-    results = sorted(found.values(), key=lambda h: (h["rank"], h["node"]["text"].casefold()))
-    for hit in results:
-        hit["labels"] = list(hit["labels"].values())
-        hit["classes"] = list(hit["classes"].values())
-    return results
+def label_literal(text: str | None, lang: str | None) -> ox.Literal | None:
+    if text is None:
+        return None
+    return ox.Literal(text, language=lang) if lang else ox.Literal(text)
 
 
 # --- the query page ----------------------------------------------------------------------------

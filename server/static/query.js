@@ -360,3 +360,56 @@
 
   if (config.preselect) pick(config.preselect);
 })();
+
+// Autocompletion of resources for the editor: names from the label index (/search?format=json),
+// as the user types; picking one writes its IRI where the cursor is.
+(function () {
+  "use strict";
+
+  var finder = document.getElementById("resource-finder");
+  var list = document.getElementById("resource-hits");
+  var editor = document.getElementById("editor");
+  if (!finder || !list || !editor) return;
+  var config = JSON.parse(document.getElementById("page-config").textContent);
+  var root = config.root || "";
+  var timer = null;
+  var asked = "";
+  var known = {};
+
+  function fill(results) {
+    while (list.firstChild) list.removeChild(list.firstChild);
+    known = {};
+    results.forEach(function (hit) {
+      var option = document.createElement("option");
+      var name = hit.name || hit.iri;
+      option.value = hit.iri;
+      option.label = hit.nameZh && hit.nameZh !== name ? name + " · " + hit.nameZh : name;
+      option.textContent = option.label;
+      known[hit.iri] = true;
+      list.appendChild(option);
+    });
+  }
+
+  function insert(iri) {
+    var start = editor.selectionStart, end = editor.selectionEnd;
+    var text = "<" + iri + ">";
+    editor.value = editor.value.slice(0, start) + text + editor.value.slice(end);
+    editor.selectionStart = editor.selectionEnd = start + text.length;
+    finder.value = "";
+    editor.focus();
+  }
+
+  finder.addEventListener("input", function () {
+    var q = finder.value.trim();
+    if (known[q]) { insert(q); return; }
+    clearTimeout(timer);
+    if (!q || q === asked) return;
+    timer = setTimeout(function () {
+      asked = q;
+      fetch(root + "/search?" + new URLSearchParams({ q: q, format: "json", limit: "10" }))
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (body) { if (finder.value.trim() === q) fill(body.results || []); })
+        .catch(function () { fill([]); });
+    }, 150);
+  });
+})();

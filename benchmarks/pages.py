@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""The pages people use without SPARQL, at three scales, cold and warm, with the endpoint's lookup.
+
+For each scale a `citydip serve` starts on a fresh on-disk store in a temporary folder (so the
+first fill, the label index and the query workers are what a first start does), then every page
+is fetched once (cold: the first request after the start) and `--repeat` times more (warm:
+median and 90th percentile). The reference is the SPARQL endpoint answering the lookup behind an
+entity page (`SELECT * WHERE { <actor> ?p ?o }`), measured the same way in the same run.
+
+    .venv/bin/python benchmarks/pages.py                         # report, report+world, 1M
+    .venv/bin/python benchmarks/pages.py --scales report --repeat 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = "https://w3id.org/citydiplomacy/id/"
+
+
+def scales(data: Path) -> dict[str, dict]:
+    gen = data / "data-1000000-s1"
+    hub = "city/gen-orka-747"
+    common = ["/browse?class=City", "/browse?class=City&page=20", "/search?q=Gdynia",
+              "/search?q=orka", "/search?q=%E9%AB%98%E9%9B%84", "/search?format=json&q=gd",
+              "/queries/partner-links-beyond", "/"]
+    return {
+        "report": {"env": {"CITYDIP_DATASETS": "report"}, "actor": "city/kaohsiung",
+                   "pages": ["/id/city/kaohsiung", "/id/city/gdynia", *common]},
+        "report+world": {"env": {"CITYDIP_DATASETS": "all"}, "actor": "city/kaohsiung",
+                         "pages": ["/id/city/kaohsiung", "/id/city/gdynia",
+                                   "/id/city/kaohsiung?partnerships=2", *common]},
+        "generated 1M": {"env": {"CITYDIP_DATA_DIR": str(gen)}, "actor": hub, "generate": gen,
+                         "pages": [f"/id/{hub}", f"/id/{hub}?in=3", *common]},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(env_extra: dict, folder: Path) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
+    env.update(env_extra, CITYDIP_STORE_PATH=str(folder / "store"), CITYDIP_ACCESS_LOG="false")
+    log = (folder / "server.log").open("wb")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit((folder / "server.log").read_text()[-3000:])
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return proc, url, time.perf_counter() - started
+        except httpx.HTTPError:
+            time.sleep(0.2)
+
+
+def timed(client: httpx.Client, path: str, accept: str) -> tuple[float, int, int]:
+    began = time.perf_counter()
+    response = client.get(path, headers={"Accept": accept})
+    return (time.perf_counter() - began) * 1000, response.status_code, len(response.content)
+
+
+def measure(url: str, pages: list[str], actor: str, repeat: int) -> list[dict]:
+    lookup = f"/sparql?query={quote(f'SELECT * WHERE {{ <{ID}{actor}> ?p ?o }}')}"
+    rows = []
+    with httpx.Client(base_url=url, timeout=120) as client:
+        targets = [(p, "text/html") for p in pages]
+        targets.append((lookup, "application/sparql-results+json"))
+        for path, accept in targets:
+            cold, status, size = timed(client, path, accept)
+            warm = [timed(client, path, accept)[0] for _ in range(repeat)]
+            rows.append({"page": path if path != lookup else "SPARQL lookup (reference)",
+                         "status": status, "bytes": size, "cold_ms": cold,
+                         "warm_p50_ms": statistics.median(warm),
+                         "warm_p90_ms": sorted(warm)[int(0.9 * (len(warm) - 1))]})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", default="report,report+world,generated 1M")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "citydip-bench")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    known = scales(args.data)
+    results = {}
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
+    for name in [s.strip() for s in args.scales.split(",")]:
+        scale = known[name]
+        if "generate" in scale and not any(scale["generate"].glob("*.nt")):
+            subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"),
+                            "--triples", "1000000", "--seed", "1", "--out",
+                            f"{scale['generate']}/"], check=True)
+        with tempfile.TemporaryDirectory(prefix="citydip-pages-", dir=args.data) as tmp:
+            proc, url, startup = start(scale["env"], Path(tmp))
+            try:
+                triples = httpx.get(url + "/health", timeout=30).json().get("triples")
+                rows = measure(url, scale["pages"], scale["actor"], args.repeat)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        results[name] = {"triples": triples, "first_start_s": startup, "pages": rows}
+        print(f"\n### {name}: {triples} triples, first start {startup:.1f} s\n")
+        print("| page | status | KB | cold ms | warm p50 ms | warm p90 ms |")
+        print("|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| `{r['page']}` | {r['status']} | {r['bytes'] / 1024:.0f} | "
+                  f"{r['cold_ms']:.0f} | {r['warm_p50_ms']:.1f} | {r['warm_p90_ms']:.1f} |",
+                  flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
