@@ -31,10 +31,14 @@ async def start(app) -> None:
             return backend.store.count(), list(
                 backend.store.quads_for_pattern(META_GRAPH, MARKER, None, META_GRAPH))
 
-        triples, marker = await asyncio.to_thread(opening)
-        keeper.open(triples, marker, ",".join(settings.datasets))
-        keeper.kept["triple_count"] = Kept(keeper.current(), triples,
-                                           lambda: asyncio.to_thread(backend.store.count))
+        try:
+            triples, marker = await asyncio.to_thread(opening)
+        except Exception:  # noqa: BLE001 - no durable key: nothing is persisted, all else works
+            log.exception("the store could not be counted at start")
+        else:
+            keeper.open(triples, marker, ",".join(settings.datasets))
+            keeper.kept["triple_count"] = Kept(keeper.current(), triples,
+                                               lambda: asyncio.to_thread(backend.store.count))
     if settings.derived_warm:
         app.state.derived_warming = asyncio.get_running_loop().create_task(warm(app))
 

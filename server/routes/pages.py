@@ -23,6 +23,7 @@ from graph.execution import QueryTimeout
 from graph.namespaces import CD, PREFIXES
 from graph.queries import NamedQuery, QueryError, catalogue, parse_query_file
 from server import TEMPLATES_DIR
+from server.cache import described, per_data_version
 from server.deps import SettingsDep
 from server.describe import dataset_statistics
 
@@ -239,9 +240,12 @@ async def class_breakdown(request: Request) -> dict[str, list[dict]]:
 
 @router.get("/", name="home", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request) -> Response:
-    totals = {r["group"].value: int(r["count"].value)
-              for r in await page_rows(request, "overview")}
-    breakdown = await class_breakdown(request)
+    async def count() -> tuple[dict, dict]:  # kept per data version (server/cache.py)
+        totals = {r["group"].value: int(r["count"].value)
+                  for r in await page_rows(request, "overview")}
+        return totals, await class_breakdown(request)
+
+    totals, breakdown = await per_data_version(request, "front_page", count)
     stats = await dataset_statistics(request)
     groups = [{"key": key, "title": title, "count": totals.get(key, 0),
                "browse": f"{root_path(request)}/browse?class={cls}",
@@ -249,8 +253,10 @@ async def home(request: Request) -> Response:
               for key, title, cls in GROUPS]
     graphs = [{"iri": iri, "name": compact(iri), "triples": n}
               for iri, n in sorted(stats["graphs"].items())]
+    version, current = described(request)
     return render(request, "home.html", groups=groups, triples=stats["triples"], graphs=graphs,
-                  title="City diplomacy knowledge graph")
+                  title="City diplomacy knowledge graph", counts_version=version,
+                  current_version=current)
 
 
 # --- browsing ----------------------------------------------------------------------------------
