@@ -40,10 +40,10 @@ async def dataset_statistics(request: Request) -> dict:
     from its changeset; distinct entities and the example resources are recounted in the
     background after writes.
     """
-    counts = await per_data_version(request, "statistics:counts", lambda: counts(request.app))
+    kept = await per_data_version(request, "statistics:counts", lambda: counts(request.app))
     more = await per_data_version(request, "statistics:entities", lambda: entities(request.app))
-    return {"triples": sum(counts["graphs"].values()), "classes": len(counts["classes"]),
-            "properties": len(counts["properties"]), **counts, **more}
+    return {**kept, **more, "triples": sum(kept["graphs"].values()),
+            "classes": len(kept["class_entities"]), "properties": len(kept["property_triples"])}
 
 
 async def counts(app) -> dict:
@@ -51,9 +51,9 @@ async def counts(app) -> dict:
     return {
         "graphs": {r["graph"].value: int(r["triples"].value)
                    for r in await _meta(backend, settings, "void-graphs")},
-        "properties": {r["property"].value: int(r["triples"].value)
+        "property_triples": {r["property"].value: int(r["triples"].value)
                        for r in await _meta(backend, settings, "void-properties")},
-        "classes": {r["class"].value: int(r["entities"].value)
+        "class_entities": {r["class"].value: int(r["entities"].value)
                     for r in await _meta(backend, settings, "void-classes")
                     if isinstance(r["class"], ox.NamedNode)},
     }
@@ -69,8 +69,8 @@ async def entities(app) -> dict:
 
 def follow_counts(counts: dict, change: Change) -> dict:
     """The counts after a commit, from its changeset (no recount)."""
-    graphs, properties = Counter(counts["graphs"]), Counter(counts["properties"])
-    classes = Counter(counts["classes"])
+    graphs, properties = Counter(counts["graphs"]), Counter(counts["property_triples"])
+    classes = Counter(counts["class_entities"])
     typed: Counter = Counter()
     for quads, sign in ((change.added, 1), (change.removed, -1)):
         for q in quads:
@@ -85,8 +85,8 @@ def follow_counts(counts: dict, change: Change) -> dict:
         now = change.count(subject, RDF_TYPE, cls)
         classes[cls.value] += (now > 0) - (now - net > 0)
     return {"graphs": {k: v for k, v in graphs.items() if v > 0},
-            "properties": {k: v for k, v in properties.items() if v > 0},
-            "classes": {k: v for k, v in classes.items() if v > 0}}
+            "property_triples": {k: v for k, v in properties.items() if v > 0},
+            "class_entities": {k: v for k, v in classes.items() if v > 0}}
 
 
 def register(app) -> None:
@@ -156,7 +156,7 @@ async def void_description(request: Request, backend: Backend, settings: Setting
     g.add((dataset, VOID.distinctSubjects, Literal(stats["entities"], datatype=XSD.integer)))
     for example in stats["examples"]:
         g.add((dataset, VOID.exampleResource, URIRef(example)))
-    for i, (cls, n) in enumerate(sorted(stats["classes"].items())):
+    for i, (cls, n) in enumerate(sorted(stats["class_entities"].items())):
         partition = URIRef(base + f".well-known/void#class-{i}")
         g.add((dataset, VOID.classPartition, partition))
         g.add((partition, VOID["class"], URIRef(cls)))
