@@ -17,9 +17,13 @@ import json
 import logging
 import os
 import pickle
+import queue
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +90,37 @@ class ResultStore:
         for old in folders[self.keep - 1:]:
             if time.time() - old.stat().st_mtime > 1:  # not one being written right now
                 shutil.rmtree(old, ignore_errors=True)
+
+
+class Background:
+    """One daemon thread that runs the long network computations, one at a time.
+
+    A daemon, not a thread pool: a server that stops does not wait for a half-done measure
+    (tens of seconds at world scale); one at a time, so that background work takes at most
+    one core from the readers.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="network-measures", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._jobs.put((work, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            work, future = self._jobs.get()
+            if work is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+                future.set_exception(exc)
+
+    def stop(self) -> None:
+        self._jobs.put((None, None))

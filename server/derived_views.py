@@ -60,6 +60,6 @@ def stop(app) -> None:
     if warming is not None:
         warming.cancel()
     derived(app).close()
-    executor = getattr(app.state, "network_executor", None)
-    if executor is not None:
-        executor.shutdown(wait=False, cancel_futures=True)
+    worker = getattr(app.state, "network_background", None)
+    if worker is not None:
+        worker.stop()

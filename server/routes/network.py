@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -25,7 +24,7 @@ from graph.network_cache import NetworkCache, View
 from graph.network_data import NetworkData, UnknownActor, fetch_async
 from graph.network_export import EXPORT_FORMATS, node_link
 from graph.network_measures import MEASURES
-from graph.network_persist import ResultStore
+from graph.network_persist import Background, ResultStore
 from server.cache import derived, describes
 
 
@@ -132,11 +131,12 @@ async def _load(app) -> NetworkData:
         if store and key:
             await asyncio.to_thread(store.put_data, key, data)
     if replacing:
-        default = NetworkCache()
-        default.put(version, data)
-        view = await asyncio.to_thread(default.view, version, Filters.parse(data))
-        body = await asyncio.to_thread(view.stats)
-        await asyncio.to_thread(_persist, app, version, _name("stats", {}), body)
+        def prepare() -> View:
+            view = View(data, Filters.parse(data))
+            _persist(app, version, _name("stats", {}), view.stats())
+            return view
+
+        view = await asyncio.wrap_future(background(app).submit(prepare))
         cache.put(version, data)
         cache.adopt(version, view)
     else:
@@ -199,8 +199,6 @@ def complete_later(app, view: View, version: Any, name: str) -> None:
     if token in state.network_completing:
         return
     state.network_completing.add(token)
-    if getattr(state, "network_executor", None) is None:
-        state.network_executor = ThreadPoolExecutor(1, thread_name_prefix="network-measures")
 
     def work() -> None:
         try:
@@ -210,7 +208,14 @@ def complete_later(app, view: View, version: Any, name: str) -> None:
         finally:
             state.network_completing.discard(token)
 
-    state.network_executor.submit(work)
+    background(app).submit(work)
+
+
+def background(app) -> Background:
+    """The app's thread for long network computations (see `graph.network_persist`)."""
+    if getattr(app.state, "network_background", None) is None:
+        app.state.network_background = Background()
+    return app.state.network_background
 
 
 def answer(request: Request, body: dict) -> Response:
