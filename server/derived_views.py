@@ -15,7 +15,7 @@ from graph.changes import META_GRAPH
 from graph.writer import MARKER
 from server import describe
 from server.cache import Kept, derived
-from server.routes import meta, network
+from server.routes import meta, network, pages
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ async def warm(app) -> None:
     try:
         await keeper.get("statistics:counts", lambda: describe.counts(app))
         await keeper.get("statistics:entities", lambda: describe.entities(app))
+        await keeper.get("front_page", lambda: pages.front_page_counts(app))
         await network.warm(app)
     except asyncio.CancelledError:
         raise
