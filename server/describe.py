@@ -14,7 +14,7 @@ from graph.backend import Backend
 from graph.formats import GRAPH_FORMATS, NotAcceptable, negotiate
 from graph.queries import parse_query_file
 from graph.settings import Settings
-from server.cache import Change, derived, per_data_version
+from server.cache import Change, Recount, derived, per_data_version
 from server.responses import error
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -31,6 +31,8 @@ async def _meta(backend: Backend, settings: Settings, name: str, **values: str) 
 
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
+FOLLOW_LIMIT = 200_000
+"""Largest changeset (quads) the counts follow; beyond, a recount is cheaper to reason about."""
 
 
 async def dataset_statistics(request: Request) -> dict:
@@ -68,7 +70,10 @@ async def entities(app) -> dict:
 
 
 def follow_counts(counts: dict, change: Change) -> dict:
-    """The counts after a commit, from its changeset (no recount)."""
+    """The counts after a commit, from its changeset (no recount); a very large changeset
+    (a whole graph replaced) is recounted in the background instead."""
+    if len(change.added) + len(change.removed) > FOLLOW_LIMIT:
+        raise Recount
     graphs, properties = Counter(counts["graphs"]), Counter(counts["property_triples"])
     classes = Counter(counts["class_entities"])
     typed: Counter = Counter()

@@ -176,11 +176,12 @@ def _persist(app, version: Any, name: str, body: Any) -> None:
         store.put(key, name, body)
 
 
-async def persisted(request: Request, name: str) -> Any | None:
-    """A result persisted for the current data version, read without touching the network
-    data (a restart with unchanged data answers from here)."""
+async def persisted(request: Request, name: str, version: Any = None) -> Any | None:
+    """A result persisted for the current data version (or `version`), read without touching
+    the network data (a restart with unchanged data answers from here)."""
     store = result_store(request.app)
-    version = getattr(request.app.state, "data_version", 0)
+    if version is None:
+        version = getattr(request.app.state, "data_version", 0)
     key = durable_key(request.app, version)
     if not (store and key):
         return None
@@ -249,6 +250,10 @@ async def stats(request: Request, filters: FilterDep) -> Response:
         return answer(request, found)
     view = await open_view(request, filters)
     version = data_version(request)
+    if version != getattr(request.app.state, "data_version", 0):  # served stale: kept?
+        found = await persisted(request, name, version)
+        if found is not None:
+            return answer(request, found)
     body = await run_in_threadpool(view.stats_now,
                                    request.app.state.settings.network_background_nodes)
     if body["pending"]:

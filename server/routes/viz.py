@@ -129,6 +129,11 @@ async def network_page(request: Request, filters: FilterDep, colour: ColourBy = 
                             headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
     view = await open_view(request, filters)
     version = data_version(request)
+    if version != getattr(request.app.state, "data_version", 0):  # served stale: kept?
+        found = await persisted(request, name, version)
+        if found is not None:
+            return HTMLResponse(found["html"],
+                                headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
     picture = await run_in_threadpool(  # made once per view, colouring and budget
         view.analysis.memo, f"picture:network:{colour}:{budget}:{links}",
         lambda: network_picture(view, color_by=colour, links=links, budget=budget))
