@@ -167,6 +167,9 @@ def run(args: argparse.Namespace) -> list[tuple[str, float, str]]:
                    f"{response.headers.get('X-Current-Data-Version', 'the same')}")
         record("/network/stats describes the new version after", until(
             lambda: httpx.get(base + "/network/stats", timeout=600).json()["data_version"] == 1))
+        record("/viz/network describes the new version after", until(
+            lambda: httpx.get(base + "/viz/network", timeout=600).headers.get(
+                "X-Data-Version") == "1"))
         record("front page describes the new version after", until(
             lambda: httpx.get(base + "/", timeout=600).headers.get("X-Data-Version") == "1"))
         server.stop()

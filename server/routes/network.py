@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -139,6 +139,9 @@ async def _load(app) -> NetworkData:
         view = await asyncio.wrap_future(background(app).submit(prepare))
         cache.put(version, data)
         cache.adopt(version, view)
+        loop = asyncio.get_running_loop()
+        app.state.network_prerender = loop.create_task(
+            _prerender_after(app, asyncio.current_task()))
     else:
         cache.put(version, data)
     keeper.recomputations["network:data:fetched"] = cache.fetches
@@ -343,18 +346,33 @@ async def export(request: Request, filters: FilterDep,
 
 
 async def warm(app) -> None:
-    """At start: read the network data (persisted, or from the store) and make the default
-    summary, so that the first visitor does not wait for either."""
+    """At start: read the network data (persisted, or from the store), make the default
+    summary complete and the default pages, so that the first visitor waits for none of it."""
     cache = app_network_cache(app)
     await derived(app).get("network:data", lambda: _load(app))
     version, data = cache.latest()  # type: ignore[misc]
     name = _name("stats", {})
     store, key = result_store(app), durable_key(app, version)
-    if store and key and await asyncio.to_thread(store.get, key, name) is not None:
-        return
-    view = await asyncio.to_thread(cache.view, version, Filters.parse(data), "partner", data)
-    body = await asyncio.to_thread(view.stats_now, app.state.settings.network_background_nodes)
-    if body["pending"]:
-        complete_later(app, view, version, name)
-    else:
+    if not (store and key and await asyncio.to_thread(store.get, key, name) is not None):
+        view = await asyncio.to_thread(cache.view, version, Filters.parse(data), "partner", data)
+        body = await asyncio.wrap_future(background(app).submit(view.stats))
         await asyncio.to_thread(_persist, app, version, name, body)
+    await prerender(app)
+
+
+PRERENDER: list[Callable[[Any], Awaitable[None]]] = []
+"""Pages made ahead for each new data version (server/routes/viz.py adds /viz/network)."""
+
+
+async def prerender(app) -> None:
+    for hook in PRERENDER:
+        try:
+            await hook(app)
+        except Exception:  # noqa: BLE001 - made on demand instead
+            log.exception("a network page could not be made ahead")
+
+
+async def _prerender_after(app, loading: asyncio.Task | None) -> None:
+    if loading is not None:
+        await asyncio.wait([loading])
+    await prerender(app)

@@ -31,6 +31,7 @@ from graph.viz import (
 )
 from server import TEMPLATES_DIR
 from server.routes.network import (
+    PRERENDER,
     FilterDep,
     FilterQuery,
     _name,
@@ -200,3 +201,14 @@ async def countries_page(request: Request, filters: FilterDep) -> Response:
     form = _form(request, data, filters, "/viz/countries", colour=None)
     form["by_country"] = None
     return _page(request, picture, form)
+
+
+async def prerender_network_page(app) -> None:
+    """The default /viz/network page of the served data, made and persisted ahead (warm start,
+    and after each new data version is read in the background)."""
+    scope = {"type": "http", "app": app, "root_path": "", "query_string": b"", "headers": [],
+             "path": "/viz/network", "method": "GET", "state": {}}
+    await network_page(Request(scope), FilterQuery(), "class", NODE_BUDGET)
+
+
+PRERENDER.append(prerender_network_page)
