@@ -121,7 +121,7 @@ async def _load(app) -> NetworkData:
     """Read the network data of the current version (persisted, or from the store), make it
     the served one, and, when it replaces older data, prepare the default view's summary first
     so that no reader waits for it (this runs in the background after writes)."""
-    cache, keeper = app_network_cache(app), derived(app)
+    cache = app_network_cache(app)
     version = getattr(app.state, "data_version", 0)
     replacing = cache.latest() is not None
     key, store = durable_key(app, version), result_store(app)
@@ -144,7 +144,6 @@ async def _load(app) -> NetworkData:
             _prerender_after(app, asyncio.current_task()))
     else:
         cache.put(version, data)
-    keeper.recomputations["network:data:fetched"] = cache.fetches
     return data
 
 
