@@ -1,7 +1,8 @@
 """Network views cached per data version: read the store once, project and measure on demand.
 
 The key is the data version (the server's `app.state.data_version`, the CLI's store digest).
-When it changes, everything is dropped and the store is read again on the next request. Under
+When new data is `put`, the views of the old are dropped; the server keeps serving the old data
+until the new has been read in the background (server/routes/network.py). Under
 one version, each (projection, filters) pair gets one `View` whose measures are computed on
 first use; the most recently used views are kept.
 """
@@ -53,7 +54,17 @@ class View:
 
     def stats(self) -> dict:
         return {**self.about(), **self.analysis.stats(),
-                "betweenness": self.analysis.betweenness_method()}
+                "betweenness": self.analysis.betweenness_method(), "pending": []}
+
+    def stats_now(self, background_nodes: int) -> dict:
+        """The summary at once: complete for a network of at most `background_nodes` nodes;
+        above, the expensive parts only if ready, the others None and listed in `pending`
+        (compute them with `analysis.complete()`, off the request)."""
+        if self.graph.number_of_nodes() <= background_nodes:
+            return self.stats()
+        body, pending = self.analysis.partial_stats()
+        return {**self.about(), **body, "betweenness": self.analysis.betweenness_method(),
+                "pending": pending}
 
     def top(self, by: str, limit: int) -> dict:
         method = self.analysis.betweenness_method() if by == "betweenness" else {"method": "exact"}
@@ -113,6 +124,17 @@ class NetworkCache:
             self.version, self._data = version, data
             self.fetches += 1
 
+    def latest(self) -> tuple[Hashable, NetworkData] | None:
+        """The version and data read last, whatever the current version is."""
+        with self._lock:
+            return None if self._data is None else (self.version, self._data)
+
+    def adopt(self, version: Hashable, view: View) -> None:
+        """Keep a view made beforehand (on this version's data) as if it had been asked for."""
+        with self._lock:
+            if self.version == version and self._data is view.data:
+                self._views[(view.projection, view.filters)] = view
+
     def load(self, version: Hashable, fetch: Callable[[], NetworkData]) -> NetworkData:
         """The data of this version, read with `fetch` if it has not been yet."""
         data = self.data(version)
@@ -121,12 +143,16 @@ class NetworkCache:
             self.put(version, data)
         return data
 
-    def view(self, version: Hashable, filters: Filters, projection: str = "partner") -> View:
-        """The view for these filters; the data of `version` must have been `put` first."""
+    def view(self, version: Hashable, filters: Filters, projection: str = "partner",
+             data: NetworkData | None = None) -> View:
+        """The view for these filters; the data of `version` must have been `put` first, or
+        be given (`data`: a view of data replaced meanwhile is made, not kept)."""
         key = (projection, filters)
         with self._lock:
             if self.version != version or self._data is None:
-                raise LookupError(f"no network data for version {version!r}")
+                if data is None:
+                    raise LookupError(f"no network data for version {version!r}")
+                return View(data, filters, projection)
             data = self._data
             found = self._views.get(key)
             if found is not None:

@@ -25,6 +25,9 @@ EXACT_LIMIT = 2_000
 """Above this many nodes, betweenness and distances are estimated from sampled sources."""
 SAMPLES = 100
 """Sources sampled for betweenness and mean distance on large graphs."""
+EXPENSIVE = {"communities": "modularity", "largest_component": "distances"}
+"""Parts of the summary that a large network computes in the background: summary key -> the
+measure (memo name) that makes it ready."""
 MEASURES = ("degree", "weighted_degree", "betweenness", "pagerank", "clustering", "core")
 """The per-actor measures `top` can rank by."""
 
@@ -194,7 +197,41 @@ class Analysis:
         """The summary of the whole network."""
         return self.memo("stats", self._stats)
 
+    def ready(self, name: str) -> bool:
+        """Whether the measure `name` has been computed."""
+        return name in self._memo
+
+    def partial_stats(self) -> tuple[dict, list[str]]:
+        """The summary with the cheap measures computed now and the expensive ones
+        (EXPENSIVE) only where they are ready: those pending are None and named in the list."""
+        if self.ready("stats"):
+            return self.stats(), []
+        pending = [name for name in EXPENSIVE if not self.ready(EXPENSIVE[name])]
+        body = self.memo("cheap_stats", self._cheap_stats)
+        if "communities" not in pending:
+            body = {**body, "communities": self._community_summary()}
+        if "largest_component" not in pending:
+            body = {**body, "largest_component": self.distances()}
+        for name in pending:
+            body = {**body, name: None}
+        return body, pending
+
+    def complete(self) -> dict:
+        """Compute the expensive measures (for a background thread); the full summary."""
+        self.modularity()
+        self.distances()
+        return self.stats()
+
+    def _community_summary(self) -> dict:
+        return {"count": len(self.communities()), "modularity": self.modularity(),
+                "method": "louvain", "seed": self.seed}
+
     def _stats(self) -> dict:
+        return {**self.memo("cheap_stats", self._cheap_stats),
+                "communities": self._community_summary(),
+                "largest_component": self.distances()}
+
+    def _cheap_stats(self) -> dict:
         g = self.graph
         comps = self.components()
         cores = self.core()
@@ -214,10 +251,7 @@ class Analysis:
                            "transitivity": nx.transitivity(g)},
             "core": {"max_k": k_max, "main_core_size": sum(1 for k in cores.values() if k == k_max),
                      "main_core": sorted(n for n, k in cores.items() if k == k_max)[:50]},
-            "communities": {"count": len(self.communities()), "modularity": self.modularity(),
-                            "method": "louvain", "seed": self.seed},
             "assortativity": self.assortativity(),
-            "largest_component": self.distances(),
         }
 
     def top(self, by: str, limit: int = 10) -> list[dict]:

@@ -102,6 +102,20 @@ class Settings(BaseSettings):
     search_results: int = 50
     """Most resources a search answers with (HTML and JSON)."""
 
+    derived_interval: float = 5.0
+    """Least seconds between two background recomputations of a derived view (network measures,
+    front-page counts, VoID, /health) after writes; until one is done the previous data
+    version's answer is served and says so (`X-Data-Version`, `data_version`)."""
+    derived_dir: str | None = None
+    """Where network results (and the network data they are computed from) are kept per data
+    version, so a restart with unchanged data reuses them. Default: beside an on-disk store
+    (`<store>.derived/`); none for an in-memory or remote store; `:none:` turns it off."""
+    derived_warm: bool = True
+    """Compute the derived views in the background at start, before anybody asks."""
+    network_background_nodes: int = 2_000
+    """Above this many nodes, the expensive network measures (communities, distances) are
+    computed in the background: answers give the cheap ones at once and name what is pending."""
+
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"
     )(classmethod(lambda cls, v: _split(v)))
@@ -117,6 +131,16 @@ class Settings(BaseSettings):
     @property
     def in_memory(self) -> bool:
         return self.store_path in ("", ":memory:")
+
+    @property
+    def derived_path(self) -> Path | None:
+        """The folder of persisted derived views, or None (see `derived_dir`)."""
+        if self.derived_dir:
+            return None if self.derived_dir == ":none:" else Path(self.derived_dir)
+        if self.store_backend == "embedded" and not self.in_memory:
+            store = Path(self.store_path)
+            return store.with_name(store.name + ".derived")
+        return None
 
     @property
     def history_file(self) -> Path | None:

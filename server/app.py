@@ -15,7 +15,8 @@ from swagger_ui_bundle import swagger_ui_path
 from graph.auth import WriteTokens
 from graph.backend import Backend, open_backend
 from graph.settings import Settings, get_settings
-from server import STATIC_DIR
+from server import STATIC_DIR, derived_views
+from server.cache import VersionHeaders
 from server.errors import ErrorContract
 from server.responses import Refusal, refused
 from server.routes import (
@@ -44,9 +45,11 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     async def lifespan(app: FastAPI):
         app.state.backend = backend or open_backend(settings)
         await app.state.backend.start()
+        await derived_views.start(app)
         try:
             yield
         finally:
+            derived_views.stop(app)
             app.state.backend.close()
 
     app = FastAPI(
@@ -69,8 +72,9 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Accept", "Content-Type", "Authorization"],
         expose_headers=["X-Result-Truncated", "X-Max-Rows", "X-Change-Id", "Location",
-                        "X-Total-Count"],
+                        "X-Total-Count", "X-Data-Version", "X-Current-Data-Version"],
     )
+    app.add_middleware(VersionHeaders)
     app.add_middleware(ErrorContract)  # outermost: sees whatever the routes did not answer
     app.include_router(sparql.router)
     app.include_router(queries.router)

@@ -1,27 +1,318 @@
-"""Values kept on the app until the data changes (`app.state.data_version`, bumped by writes)."""
+"""Derived views (counts, VoID statistics, /health's count, network results): never block a read.
+
+Why it is built this way: a derived view is a function of the whole graph, so computing it in a
+reader's path after every write made each write cost the next reader seconds (22 s for the
+network measures at world scale). Here every view is kept with the data version it describes
+(`app.state.data_version`, bumped by each commit):
+
+- a read takes the kept value whatever its version, and the answer says which version it
+  describes (`X-Data-Version`, and `X-Current-Data-Version` when that is older than the data);
+  only the very first read of a view, when nothing is kept, computes it in its path;
+- a stale view is recomputed in the background, one computation at a time per view and at most
+  once per `CITYDIP_DERIVED_INTERVAL` seconds, so a burst of writes costs one recomputation, not
+  one per write;
+- a view that can follow a write from the write's changeset (triples, triples per graph, per
+  property, resources per class) registers an updater: after each commit it is moved to the new
+  version from the added and removed quads, with index lookups for the few resources touched,
+  and is never recounted. An updater applies only to a value computed against exactly the
+  previous version (a computation that saw a commit land meanwhile is recomputed instead).
+
+The keeper also holds what makes a version durable across restarts (`durable_key`): a digest of
+the datasets, the triple count and the store's last-applied-change marker, under which the
+network results are persisted on disk.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph as ox
 from fastapi import Request
+
+log = logging.getLogger(__name__)
+
+RESULTS_FORMAT = 1
+"""Bumped when the persisted form of a derived view changes: older files are not reused."""
+
+
+class Recount(Exception):
+    """An updater cannot follow this change cheaply: recompute the view in the background."""
+
+
+@dataclass
+class Change:
+    """One commit as the updaters see it: effective added and removed quads (marker included),
+    and the store after the commit for lookups."""
+
+    added: frozenset[ox.Quad]
+    removed: frozenset[ox.Quad]
+    store: Any = None
+
+    def count(self, subject=None, predicate=None, obj=None, named_only: bool = True) -> int:
+        """Quads in the store now matching the pattern (named graphs only by default)."""
+        return sum(1 for q in self.store.quads_for_pattern(subject, predicate, obj, None)
+                   if not (named_only and isinstance(q.graph_name, ox.DefaultGraph)))
+
+
+Updater = Callable[[Any, Change], Any]
+
+
+@dataclass
+class Kept:
+    version: Any
+    value: Any
+    compute: Callable[[], Awaitable[Any]]
+    exact: bool = True
+    """Computed against exactly `version` (no commit landed while it was computed)."""
+    at: float = field(default_factory=time.monotonic)
+
+
+class Derived:
+    """The derived views of one app, kept per data version (see the module docstring)."""
+
+    def __init__(self, current: Callable[[], Any], interval: float = 5.0) -> None:
+        self.current = current
+        self.interval = interval
+        self.kept: dict[str, Kept] = {}
+        self.updaters: dict[str, Updater] = {}
+        self.tasks: dict[str, asyncio.Task] = {}
+        self.started: dict[str, float] = {}
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.recomputations: dict[str, int] = {}
+        """How many times each view was computed (for tests and benchmarks)."""
+        self.triples: int | None = None
+        self.marker: frozenset[ox.Quad] = frozenset()
+        self.datasets = ""
+        self.durable: dict[Any, str] = {}
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    async def get(self, key: str, compute: Callable[[], Awaitable[Any]],
+                  max_age: float | None = None) -> tuple[Any, Any]:
+        """The kept value and the version it describes; computed here only when none is kept."""
+        kept = self.kept.get(key)
+        if kept is None:
+            task = self.tasks.get(key) or self._start(key, compute, self.current())
+            await asyncio.shield(task)
+            kept = self.kept[key]
+            return kept.value, kept.version
+        kept.compute = compute
+        if kept.version != self.current() or (
+                max_age is not None and time.monotonic() - kept.at >= max_age):
+            self.schedule(key)
+        return kept.value, kept.version
+
+    def peek(self, key: str) -> Kept | None:
+        return self.kept.get(key)
+
+    # --- recomputing -----------------------------------------------------------------------------
+
+    def _start(self, key: str, compute: Callable[[], Awaitable[Any]], version: Any
+               ) -> asyncio.Task:
+        self.started[key] = time.monotonic()
+        task = asyncio.get_running_loop().create_task(self._run(key, compute, version))
+        self.tasks[key] = task
+        return task
+
+    async def _run(self, key: str, compute: Callable[[], Awaitable[Any]], version: Any) -> None:
+        try:
+            value = await compute()
+            self.recomputations[key] = self.recomputations.get(key, 0) + 1
+            old, now = self.kept.get(key), self.current()
+            # an updater may have moved the kept value to the current version meanwhile
+            if not (old is not None and old.exact and old.version == now and version != now):
+                self.kept[key] = Kept(version, value, compute, exact=now == version)
+        except Exception:
+            if key not in self.kept:
+                raise  # the reader waiting for the first value sees the failure
+            log.exception("recomputing the derived view %s failed; the kept one is served", key)
+            return
+        finally:
+            self.tasks.pop(key, None)
+        if self.kept[key].version != self.current() or not self.kept[key].exact:
+            self.schedule(key)
+
+    def schedule(self, key: str) -> None:
+        """Recompute `key` in the background: now, or when the interval since the last start
+        has passed; never twice at once."""
+        if key in self.tasks or key in self.timers or key not in self.kept:
+            return
+        wait = self.started.get(key, float("-inf")) + self.interval - time.monotonic()
+        if wait <= 0:
+            self._start(key, self.kept[key].compute, self.current())
+        else:
+            self.timers[key] = asyncio.get_running_loop().call_later(wait, self._due, key)
+
+    def _due(self, key: str) -> None:
+        self.timers.pop(key, None)
+        kept = self.kept.get(key)
+        if kept is not None and (kept.version != self.current() or not kept.exact):
+            self.schedule(key)
+
+    def register(self, key: str, updater: Updater) -> None:
+        """Let `key` follow each commit from its changeset instead of being recomputed."""
+        self.updaters[key] = updater
+
+    # --- after a commit --------------------------------------------------------------------------
+
+    async def committed(self, version: Any, added: Iterable[ox.Quad],
+                        removed: Iterable[ox.Quad], store: Any, marker: Callable[[], Iterable]
+                        ) -> None:
+        """A commit made `version` current: move what can follow it, schedule the rest.
+
+        Called under the server's write lock, so the store holds exactly this version.
+        `marker()` gives the marker quads after the commit (the writer changes them too).
+        """
+        def follow() -> dict[str, Any]:
+            now_marker = frozenset(marker())
+            change = Change(frozenset(added) | (now_marker - self.marker),
+                            frozenset(removed) | (self.marker - now_marker), store)
+            self.marker = now_marker
+            if self.triples is not None:
+                self.triples += len(change.added) - len(change.removed)
+                self.durable[version] = self._durable_key()
+            moved: dict[str, Any] = {}
+            for key, kept in list(self.kept.items()):
+                updater = self.updaters.get(key)
+                if (updater is None or not kept.exact or kept.version != previous
+                        or key in self.tasks):
+                    continue
+                try:
+                    moved[key] = updater(kept.value, change)
+                except Recount:
+                    continue
+            return moved
+
+        previous = _previous(version)
+        moved = await asyncio.to_thread(follow)
+        for key, value in moved.items():
+            kept = self.kept[key]
+            self.kept[key] = Kept(version, value, kept.compute, exact=True)
+        for key in list(self.kept):
+            if key not in moved:
+                self.schedule(key)
+
+    # --- durable versions ------------------------------------------------------------------------
+
+    def open(self, triples: int, marker: Iterable[ox.Quad], datasets: str) -> None:
+        """What the store holds at start: the durable key of the first version."""
+        self.triples, self.marker, self.datasets = triples, frozenset(marker), datasets
+        self.durable[self.current()] = self._durable_key()
+
+    def durable_key(self, version: Any) -> str | None:
+        """A key that names the data of `version` across restarts, None if unknown."""
+        return self.durable.get(version)
+
+    def _durable_key(self) -> str:
+        marker = sorted(q.object.value for q in self.marker)
+        text = f"{RESULTS_FORMAT}|{self.datasets}|{self.triples}|{marker}"
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def close(self) -> None:
+        for timer in self.timers.values():
+            timer.cancel()
+        for task in self.tasks.values():
+            task.cancel()
+
+
+def _previous(version: Any) -> Any:
+    return version - 1 if isinstance(version, int) else None
+
+
+def derived(app) -> Derived:
+    """The app's keeper of derived views (made on first use)."""
+    state = app.state
+    keeper = getattr(state, "derived", None)
+    if keeper is None:
+        settings = getattr(state, "settings", None)
+        keeper = Derived(lambda: getattr(state, "data_version", 0),
+                         settings.derived_interval if settings is not None else 5.0)
+        state.derived = keeper
+    return keeper
+
+
+def describes(request: Request, version: Any) -> None:
+    """Note that the answer to `request` describes `version` (the oldest noted wins)."""
+    noted = getattr(request.state, "described_version", None)
+    if noted is None or (isinstance(version, int) and isinstance(noted, int) and version < noted):
+        request.state.described_version = version
 
 
 async def per_data_version(request: Request, key: str, compute: Callable[[], Awaitable[Any]],
                            max_age: float | None = None) -> Any:
-    """The value kept under `key` for the current data version, computed when there is none.
+    """The value kept under `key`: computed on first use, then recomputed in the background
+    after writes (served from the previous version meanwhile, and the answer says so).
 
     `max_age` (seconds) also renews it when it is older, for data that may change elsewhere
     (a remote store shared by several servers).
     """
-    state = request.app.state
-    version = getattr(state, "data_version", 0)
-    kept = getattr(state, key, None)
-    now = time.monotonic()
-    if kept is not None and kept[0] == version and (max_age is None or now - kept[1] < max_age):
-        return kept[2]
-    value = await compute()
-    setattr(state, key, (version, now, value))
+    value, version = await derived(request.app).get(key, compute, max_age)
+    describes(request, version)
     return value
+
+
+def described(request: Request) -> tuple[Any, Any]:
+    """(the version the answer describes, the current version)."""
+    current = getattr(request.app.state, "data_version", 0)
+    return getattr(request.state, "described_version", current), current
+
+
+class VersionHeaders:
+    """ASGI middleware: every answer built from derived views says which data version it
+    describes (`X-Data-Version`) and, when that is behind, the current one
+    (`X-Current-Data-Version`)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state") or {}
+                version = state.get("described_version")
+                if version is not None:
+                    headers = list(message.get("headers", []))
+                    headers.append((b"x-data-version", str(version).encode()))
+                    current = getattr(scope["app"].state, "data_version", 0)
+                    if current != version:
+                        headers.append((b"x-current-data-version", str(current).encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+async def after_commit(app, result) -> None:
+    """Tell the derived views that a write (a `graph.writer.Result`) was committed and made
+    `app.state.data_version` current. Never fails the write: a view that cannot follow it is
+    recomputed."""
+    from graph.changes import META_GRAPH
+    from graph.writer import MARKER
+
+    keeper = derived(app)
+    store = app.state.backend.writer.store
+
+    def marker() -> list[ox.Quad]:
+        return list(store.quads_for_pattern(META_GRAPH, MARKER, None, META_GRAPH))
+
+    try:
+        await keeper.committed(app.state.data_version,
+                               result.change.added | result.derived.added,
+                               result.change.removed | result.derived.removed, store, marker)
+    except Exception:  # noqa: BLE001 - the write stands; the views are recounted instead
+        log.exception("derived views could not follow the commit; recomputing them")
+        keeper.triples = None
+        for kept in keeper.kept.values():
+            kept.exact = False
+        for key in list(keeper.kept):
+            keeper.schedule(key)

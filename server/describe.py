@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+import pyoxigraph as ox
 from fastapi import Request, Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
@@ -13,7 +15,7 @@ from graph.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
 from graph.formats import GRAPH_FORMATS, NotAcceptable, negotiate
 from graph.queries import parse_query_file
 from graph.settings import Settings
-from server.cache import per_data_version
+from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import graph_licences
 from server.responses import error
 
@@ -30,30 +32,78 @@ async def _meta(backend: Backend, settings: Settings, name: str, **values: str) 
     return await backend.select(query.text, query.bindings(values))
 
 
-async def dataset_statistics(request: Request) -> dict:
-    """Counts for the descriptions, computed once per data version and kept on the app."""
-    backend, settings = request.app.state.backend, request.app.state.settings
+RDF_TYPE = ox.NamedNode(str(RDF.type))
+FOLLOW_LIMIT = 200_000
+"""Largest changeset (quads) the counts follow; beyond, a recount is cheaper to reason about."""
 
-    async def compute() -> dict:
-        totals = (await _meta(backend, settings, "void-totals"))[0]
-        entities = await _meta(backend, settings, "void-entities", base=settings.resource_base)
-        return {
-            "triples": int(totals["triples"].value),
-            "classes": int(totals["classes"].value),
-            "properties": int(totals["properties"].value),
-            "entities": int(entities[0]["entities"].value) if entities else 0,
-            "graphs": {r["graph"].value: int(r["triples"].value)
-                       for r in await _meta(backend, settings, "void-graphs")},
+
+async def dataset_statistics(request: Request) -> dict:
+    """Counts for the descriptions, kept per data version (see server/cache.py).
+
+    Triples, triples per graph and per property, and resources per class follow each write
+    from its changeset; distinct entities and the example resources are recounted in the
+    background after writes.
+    """
+    kept = await per_data_version(request, "statistics:counts", lambda: counts(request.app))
+    more = await per_data_version(request, "statistics:entities", lambda: entities(request.app))
+    return {**kept, **more, "triples": sum(kept["graphs"].values()),
+            "classes": len(kept["class_entities"]), "properties": len(kept["property_triples"])}
+
+
+async def counts(app) -> dict:
+    backend, settings = app.state.backend, app.state.settings
+    return {
+        "graphs": {r["graph"].value: int(r["triples"].value)
+                   for r in await _meta(backend, settings, "void-graphs")},
+        "property_triples": {r["property"].value: int(r["triples"].value)
+                       for r in await _meta(backend, settings, "void-properties")},
+        "class_entities": {r["class"].value: int(r["entities"].value)
+                    for r in await _meta(backend, settings, "void-classes")
+                    if isinstance(r["class"], ox.NamedNode)},
+    }
+
+
+async def entities(app) -> dict:
+    backend, settings = app.state.backend, app.state.settings
+    rows = await _meta(backend, settings, "void-entities", base=settings.resource_base)
+    return {"entities": int(rows[0]["entities"].value) if rows else 0,
             "examples": [r["resource"].value
                          for r in await _meta(backend, settings, "void-examples")],
             "partitions": [{"class": r["class"].value,
                             "graph": r["graph"].value if r.get("graph") is not None else None,
                             "entities": int(r["entities"].value),
                             "rows": int(r["rows"].value)}
-                           for r in await _meta(backend, settings, "void-partitions")],
-        }
+                           for r in await _meta(backend, settings, "void-partitions")]}
 
-    return await per_data_version(request, "statistics", compute)
+
+def follow_counts(counts: dict, change: Change) -> dict:
+    """The counts after a commit, from its changeset (no recount); a very large changeset
+    (a whole graph replaced) is recounted in the background instead."""
+    if len(change.added) + len(change.removed) > FOLLOW_LIMIT:
+        raise Recount
+    graphs, properties = Counter(counts["graphs"]), Counter(counts["property_triples"])
+    classes = Counter(counts["class_entities"])
+    typed: Counter = Counter()
+    for quads, sign in ((change.added, 1), (change.removed, -1)):
+        for q in quads:
+            if isinstance(q.graph_name, ox.DefaultGraph):
+                continue
+            graphs[q.graph_name.value] += sign
+            properties[q.predicate.value] += sign
+            if q.predicate == RDF_TYPE and isinstance(q.object, ox.NamedNode):
+                typed[(q.subject, q.object)] += sign
+    # A resource counts once per class however many graphs type it: look the touched ones up.
+    for (subject, cls), net in typed.items():
+        now = change.count(subject, RDF_TYPE, cls)
+        classes[cls.value] += (now > 0) - (now - net > 0)
+    return {"graphs": {k: v for k, v in graphs.items() if v > 0},
+            "property_triples": {k: v for k, v in properties.items() if v > 0},
+            "class_entities": {k: v for k, v in classes.items() if v > 0}}
+
+
+def register(app) -> None:
+    """Let the counts follow writes (called when the app starts)."""
+    derived(app).register("statistics:counts", follow_counts)
 
 
 def _send(graph: Graph, request: Request) -> Response:
@@ -137,6 +187,11 @@ async def void_description(request: Request, backend: Backend, settings: Setting
     g.add((dataset, VOID.distinctSubjects, Literal(stats["entities"], datatype=XSD.integer)))
     for example in stats["examples"]:
         g.add((dataset, VOID.exampleResource, URIRef(example)))
+    for i, (cls, n) in enumerate(sorted(stats["class_entities"].items())):
+        partition = URIRef(base + f".well-known/void#class-{i}")
+        g.add((dataset, VOID.classPartition, partition))
+        g.add((partition, VOID["class"], URIRef(cls)))
+        g.add((partition, VOID.entities, Literal(n, datatype=XSD.integer)))
     for iri, triples in stats["graphs"].items():
         subset = URIRef(base + ".well-known/void#graph-" + iri.rstrip("/").rsplit("/", 1)[-1])
         g.add((dataset, VOID.subset, subset))

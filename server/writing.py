@@ -21,6 +21,7 @@ from graph.auth import ENABLE_HINT, WriteTokens, bearer_token
 from graph.changes import ChangeError
 from graph.remote import RemoteError
 from graph.writer import Result, Writer
+from server.cache import after_commit
 from server.responses import Refusal, error
 
 MAX_BODY_BYTES = 32 * 2**20
@@ -91,6 +92,7 @@ async def commit(request: Request, work: Callable[[Writer], Result],
             if result.committed:
                 state.data_version = getattr(state, "data_version", 0) + 1
                 backend.changed()
+                await after_commit(request.app, result)
             return result, new
 
     task = asyncio.ensure_future(write())

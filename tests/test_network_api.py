@@ -16,7 +16,7 @@ from server.app import create_app
 
 @pytest.fixture(scope="module")
 def client():
-    app = create_app(Settings(store_path=":memory:", query_workers=1))
+    app = create_app(Settings(store_path=":memory:", query_workers=1, derived_interval=0.1))
     with TestClient(app) as http:
         yield http
 
@@ -130,6 +130,15 @@ def test_export_formats_read_back_as_the_same_network(client, tmp_path):
     assert get(client, "/network/export?format=pdf", 422).json()["detail"]["param"] == "format"
 
 
+def wait_for_version(client, url: str, version: int, seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        body = get(client, url).json()
+        if body["data_version"] == version or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)
+
+
 def test_results_are_cached_until_the_data_version_changes(client):
     get(client, "/network/stats")
     cache = client.app.state.network_cache
@@ -138,10 +147,19 @@ def test_results_are_cached_until_the_data_version_changes(client):
     assert cache.fetches == fetches
     client.app.state.data_version = 7
     try:
-        assert get(client, "/network/stats").json()["data_version"] == 7
+        # Stale while recomputing: the previous version's answer at once, saying so ...
+        stale = get(client, "/network/stats")
+        assert stale.json()["data_version"] == 0
+        assert stale.json()["current_data_version"] == 7
+        assert stale.headers["X-Data-Version"] == "0"
+        assert stale.headers["X-Current-Data-Version"] == "7"
+        # ... and the new version's once read in the background.
+        fresh = wait_for_version(client, "/network/stats", 7)
+        assert fresh["data_version"] == 7 and "current_data_version" not in fresh
         assert cache.fetches == fetches + 1
     finally:
         client.app.state.data_version = 0
+        wait_for_version(client, "/network/stats", 0)
 
 
 def test_cached_answers_are_fast(client):

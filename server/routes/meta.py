@@ -5,7 +5,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from graph.execution import QueryJob
-from server.cache import per_data_version
+from server.cache import Change, derived, described, per_data_version
 from server.deps import BackendDep, SettingsDep
 from server.describe import void_description
 
@@ -22,7 +22,9 @@ async def health(request: Request, backend: BackendDep, settings: SettingsDep) -
         triples = await _triple_count(request, backend, settings)
     except Exception as exc:  # noqa: BLE001 - any failure of the store means unhealthy
         return JSONResponse({"status": "unavailable", "error": str(exc)[:300]}, status_code=503)
-    return JSONResponse({"status": "ok", "backend": settings.store_backend, "triples": triples})
+    version, current = described(request)
+    return JSONResponse({"status": "ok", "backend": settings.store_backend, "triples": triples,
+                         "data_version": version, "current_data_version": current})
 
 
 REMOTE_COUNT_SECONDS = 10.0
@@ -44,3 +46,13 @@ async def _triple_count(request: Request, backend, settings) -> int:
 @router.get("/.well-known/void", summary="VoID description of the dataset")
 async def void(request: Request, backend: BackendDep, settings: SettingsDep) -> Response:
     return await void_description(request, backend, settings)
+
+
+def follow_triple_count(count: int, change: Change) -> int:
+    """The store's triple count after a commit, from its changeset (no recount)."""
+    return count + len(change.added) - len(change.removed)
+
+
+def register(app) -> None:
+    """Let /health's count follow writes (called when the app starts)."""
+    derived(app).register("triple_count", follow_triple_count)

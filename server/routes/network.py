@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -23,6 +24,8 @@ from graph.network_cache import NetworkCache, View
 from graph.network_data import NetworkData, UnknownActor, fetch_async
 from graph.network_export import EXPORT_FORMATS, node_link
 from graph.network_measures import MEASURES
+from graph.network_persist import Background, ResultStore
+from server.cache import derived, describes
 
 
 class NetworkRoute(APIRoute):
@@ -49,6 +52,8 @@ class NetworkRoute(APIRoute):
 
         return guarded
 
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/network", tags=["network"], route_class=NetworkRoute)
 
@@ -81,28 +86,76 @@ FilterDep = Annotated[FilterQuery, Depends()]
 
 
 def data_version(request: Request) -> Any:
-    return getattr(request.app.state, "data_version", 0)
+    """The version the network answers describe: that of the data they were computed from."""
+    return getattr(request.state, "network_version",
+                   getattr(request.app.state, "data_version", 0))
 
 
 def network_cache(request: Request) -> NetworkCache:
-    state = request.app.state
+    return app_network_cache(request.app)
+
+
+def app_network_cache(app) -> NetworkCache:
+    state = app.state
     if getattr(state, "network_cache", None) is None:
         state.network_cache = NetworkCache()
         state.network_lock = asyncio.Lock()
+        state.network_completing = set()
     return state.network_cache
 
 
-async def network_data(request: Request) -> NetworkData:
-    """The network data of the current data version, read from the store at most once."""
-    cache, version = network_cache(request), data_version(request)
-    data = cache.data(version)
+def result_store(app) -> ResultStore | None:
+    """Where network results are persisted (CITYDIP_DERIVED_DIR), or None."""
+    settings = app.state.settings
+    if getattr(app.state, "network_results", None) is None:
+        path = settings.derived_path if settings.store_backend == "embedded" else None
+        app.state.network_results = ResultStore(path / "network") if path else False
+    return app.state.network_results or None
+
+
+def durable_key(app, version: Any) -> str | None:
+    return derived(app).durable_key(version)
+
+
+async def _load(app) -> NetworkData:
+    """Read the network data of the current version (persisted, or from the store), make it
+    the served one, and, when it replaces older data, prepare the default view's summary first
+    so that no reader waits for it (this runs in the background after writes)."""
+    cache = app_network_cache(app)
+    version = getattr(app.state, "data_version", 0)
+    replacing = cache.latest() is not None
+    key, store = durable_key(app, version), result_store(app)
+    data = await asyncio.to_thread(store.get_data, key) if store and key else None
     if data is None:
-        async with request.app.state.network_lock:
-            data = cache.data(version)
-            if data is None:
-                data = await fetch_async(request.app.state.backend,
-                                         request.app.state.settings.queries_dir)
-                cache.put(version, data)
+        data = await fetch_async(app.state.backend, app.state.settings.queries_dir)
+        if store and key:
+            await asyncio.to_thread(store.put_data, key, data)
+    if replacing:
+        def prepare() -> View:
+            view = View(data, Filters.parse(data))
+            _persist(app, version, _name("stats", {}), view.stats())
+            return view
+
+        view = await asyncio.wrap_future(background(app).submit(prepare))
+        cache.put(version, data)
+        cache.adopt(version, view)
+        loop = asyncio.get_running_loop()
+        app.state.network_prerender = loop.create_task(
+            _prerender_after(app, asyncio.current_task()))
+    else:
+        cache.put(version, data)
+    return data
+
+
+async def network_data(request: Request) -> NetworkData:
+    """The served network data: the current version's, or the previous one's while the new
+    is read in the background after a write (the answers say which: `data_version`)."""
+    app = request.app
+    cache = network_cache(request)
+    await derived(app).get("network:data", lambda: _load(app))
+    version, data = cache.latest()  # type: ignore[misc]
+    request.state.network_version = version
+    describes(request, version)
     return data
 
 
@@ -111,12 +164,71 @@ async def open_view(request: Request, filters: FilterQuery, projection: str = "p
     data = await network_data(request)
     parsed = filters.parse(data)
     return await run_in_threadpool(network_cache(request).view, data_version(request), parsed,
-                                   projection)
+                                   projection, data)
+
+
+def _name(endpoint: str, raw: dict, *extra: Any) -> str:
+    return ResultStore.name(endpoint, {k: v for k, v in raw.items() if v not in ([], None)},
+                            *extra)
+
+
+def _persist(app, version: Any, name: str, body: Any) -> None:
+    store, key = result_store(app), durable_key(app, version)
+    if store and key:
+        store.put(key, name, body)
+
+
+async def persisted(request: Request, name: str, version: Any = None) -> Any | None:
+    """A result persisted for the current data version (or `version`), read without touching
+    the network data (a restart with unchanged data answers from here)."""
+    store = result_store(request.app)
+    if version is None:
+        version = getattr(request.app.state, "data_version", 0)
+    key = durable_key(request.app, version)
+    if not (store and key):
+        return None
+    found = await asyncio.to_thread(store.get, key, name)
+    if found is not None:
+        request.state.network_version = version
+        describes(request, version)
+    return found
+
+
+def complete_later(app, view: View, version: Any, name: str) -> None:
+    """Compute a view's expensive measures in the background (one at a time), then persist
+    its full summary."""
+    state = app.state
+    token = (version, view.projection, view.filters)
+    if token in state.network_completing:
+        return
+    state.network_completing.add(token)
+
+    def work() -> None:
+        try:
+            _persist(app, version, name, view.stats())
+        except Exception:  # noqa: BLE001 - a failed background measure is retried on demand
+            log.exception("computing the network measures in the background failed")
+        finally:
+            state.network_completing.discard(token)
+
+    background(app).submit(work)
+
+
+def background(app) -> Background:
+    """The app's thread for long network computations (see `graph.network_persist`)."""
+    if getattr(app.state, "network_background", None) is None:
+        app.state.network_background = Background()
+    return app.state.network_background
 
 
 def answer(request: Request, body: dict) -> Response:
-    return Response(json.dumps({**body, "data_version": data_version(request)},
-                               ensure_ascii=False), media_type="application/json")
+    version = data_version(request)
+    current = getattr(request.app.state, "data_version", 0)
+    extra = {"data_version": version}
+    if current != version:
+        extra["current_data_version"] = current
+    return Response(json.dumps({**body, **extra}, ensure_ascii=False),
+                    media_type="application/json")
 
 
 def _id(kind: str, slug: str) -> str:
@@ -134,8 +246,23 @@ async def filters_(request: Request) -> Response:
 @router.get("/stats", summary="Size, components, clustering, cores, communities, assortativity, "
                               "distances of the partner network")
 async def stats(request: Request, filters: FilterDep) -> Response:
+    name = _name("stats", filters.raw)
+    found = await persisted(request, name)
+    if found is not None:
+        return answer(request, found)
     view = await open_view(request, filters)
-    return answer(request, await run_in_threadpool(view.stats))
+    version = data_version(request)
+    if version != getattr(request.app.state, "data_version", 0):  # served stale: kept?
+        found = await persisted(request, name, version)
+        if found is not None:
+            return answer(request, found)
+    body = await run_in_threadpool(view.stats_now,
+                                   request.app.state.settings.network_background_nodes)
+    if body["pending"]:
+        complete_later(request.app, view, version, name)
+    else:
+        await run_in_threadpool(_persist, request.app, version, name, body)
+    return answer(request, body)
 
 
 @router.get("/top", summary="Actors ranked by a measure")
@@ -215,3 +342,36 @@ async def export(request: Request, filters: FilterDep,
     return Response(body, media_type=EXPORT_FORMATS[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "X-Data-Version": str(data_version(request))})
+
+
+async def warm(app) -> None:
+    """At start: read the network data (persisted, or from the store), make the default
+    summary complete and the default pages, so that the first visitor waits for none of it."""
+    cache = app_network_cache(app)
+    await derived(app).get("network:data", lambda: _load(app))
+    version, data = cache.latest()  # type: ignore[misc]
+    name = _name("stats", {})
+    store, key = result_store(app), durable_key(app, version)
+    if not (store and key and await asyncio.to_thread(store.get, key, name) is not None):
+        view = await asyncio.to_thread(cache.view, version, Filters.parse(data), "partner", data)
+        body = await asyncio.wrap_future(background(app).submit(view.stats))
+        await asyncio.to_thread(_persist, app, version, name, body)
+    await prerender(app)
+
+
+PRERENDER: list[Callable[[Any], Awaitable[None]]] = []
+"""Pages made ahead for each new data version (server/routes/viz.py adds /viz/network)."""
+
+
+async def prerender(app) -> None:
+    for hook in PRERENDER:
+        try:
+            await hook(app)
+        except Exception:  # noqa: BLE001 - made on demand instead
+            log.exception("a network page could not be made ahead")
+
+
+async def _prerender_after(app, loading: asyncio.Task | None) -> None:
+    if loading is not None:
+        await asyncio.wait([loading])
+    await prerender(app)

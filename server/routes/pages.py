@@ -26,7 +26,7 @@ from graph.execution import QueryTimeout
 from graph.namespaces import CD, PREFIXES
 from graph.queries import NamedQuery, QueryError, catalogue, parse_query_file
 from server import TEMPLATES_DIR
-from server.cache import per_data_version
+from server.cache import described, per_data_version
 from server.deps import SettingsDep
 from server.describe import dataset_statistics
 from server.dump_links import announced_dumps
@@ -230,24 +230,38 @@ def value(row: dict, key: str) -> str | None:
 # --- the front page ----------------------------------------------------------------------------
 
 
+async def front_page_counts(app) -> dict:
+    """The counts of the front page and of the browse index (queries/pages/overview.rq and
+    class-breakdown.rq), as plain values: kept per data version (server/cache.py), warmed at
+    start and recounted in the background after writes."""
+    async def rows(name: str) -> list[dict]:
+        query = parse_query_file(Path(app.state.settings.queries_dir) / "pages" / f"{name}.rq")
+        return await app.state.backend.select(query.text, query.bindings({}))
+
+    totals = {r["group"].value: int(r["count"].value) for r in await rows("overview")}
+    classes = [{"group": row["group"].value, "iri": row["class"].value,
+                "label": value(row, "classLabel") or compact(row["class"].value),
+                "count": int(row["count"].value)} for row in await rows("class-breakdown")]
+    return {"totals": totals, "classes": classes}
+
+
 async def class_breakdown(request: Request) -> dict[str, list[dict]]:
+    counted = await per_data_version(request, "front_page",
+                                     lambda: front_page_counts(request.app))
     groups: dict[str, list[dict]] = {key: [] for key, _, _ in GROUPS}
-    for row in await page_rows(request, "class-breakdown"):
-        iri = row["class"].value
-        groups.setdefault(row["group"].value, []).append({
-            "iri": iri,
-            "label": value(row, "classLabel") or compact(iri),
-            "count": int(row["count"].value),
-            "href": browse_path(request, iri) or local_path(request, iri),
+    for row in counted["classes"]:
+        groups.setdefault(row["group"], []).append({
+            "iri": row["iri"], "label": row["label"], "count": row["count"],
+            "href": browse_path(request, row["iri"]) or local_path(request, row["iri"]),
         })
     return groups
 
 
 @router.get("/", name="home", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request) -> Response:
-    totals = {r["group"].value: int(r["count"].value)
-              for r in await page_rows(request, "overview")}
     breakdown = await class_breakdown(request)
+    totals = (await per_data_version(request, "front_page",
+                                     lambda: front_page_counts(request.app)))["totals"]
     stats = await dataset_statistics(request)
     groups = [{"key": key, "title": title, "count": totals.get(key, 0),
                "browse": f"{root_path(request)}/browse?class={cls}",
@@ -256,9 +270,10 @@ async def home(request: Request) -> Response:
     graphs = [{"iri": iri, "name": compact(iri), "triples": n}
               for iri, n in sorted(stats["graphs"].items())]
     dumps = await announced_dumps(request, list(stats["graphs"]))
-    return render(request, "home.html", dumps=dumps,
-                  groups=groups, triples=stats["triples"], graphs=graphs,
-                  title="City diplomacy knowledge graph")
+    version, current = described(request)
+    return render(request, "home.html", dumps=dumps, groups=groups, triples=stats["triples"],
+                  graphs=graphs, title="City diplomacy knowledge graph", counts_version=version,
+                  current_version=current)
 
 
 # --- browsing ----------------------------------------------------------------------------------

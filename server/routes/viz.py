@@ -30,7 +30,18 @@ from graph.viz import (
     render,
 )
 from server import TEMPLATES_DIR
-from server.routes.network import FilterDep, FilterQuery, network_data, open_view
+from server.routes.network import (
+    PRERENDER,
+    FilterDep,
+    FilterQuery,
+    _name,
+    _persist,
+    complete_later,
+    data_version,
+    network_data,
+    open_view,
+    persisted,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -111,12 +122,46 @@ async def asset(name: str) -> Response:
 async def network_page(request: Request, filters: FilterDep, colour: ColourBy = "class",
                        budget: Annotated[int, Query(ge=10, le=5000)] = NODE_BUDGET
                        ) -> Response:
-    view = await open_view(request, filters)
     links = _root(request) + "/id/"
+    name = _name("viz-network", filters.raw, colour, budget, links)
+    found = await persisted(request, name)  # a restart with unchanged data draws from here
+    if found is not None:
+        return HTMLResponse(found["html"],
+                            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+    view = await open_view(request, filters)
+    version = data_version(request)
+    if version != getattr(request.app.state, "data_version", 0):  # served stale: kept?
+        found = await persisted(request, name, version)
+        if found is not None:
+            return HTMLResponse(found["html"],
+                                headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
     picture = await run_in_threadpool(  # made once per view, colouring and budget
         view.analysis.memo, f"picture:network:{colour}:{budget}:{links}",
         lambda: network_picture(view, color_by=colour, links=links, budget=budget))
-    return _page(request, picture, _form(request, view.data, filters, "/viz/network", colour))
+    stats = await run_in_threadpool(view.stats_now,
+                                    request.app.state.settings.network_background_nodes)
+    if stats["pending"]:
+        complete_later(request.app, view, version, _name("stats", filters.raw))
+    form = _form(request, view.data, filters, "/viz/network", colour)
+    form["measures"] = _measures(request, stats, version)
+    page = _page(request, picture, form)
+    if not stats["pending"]:
+        await run_in_threadpool(_persist, request.app, version, name,
+                                {"html": page.body.decode("utf-8")})
+    return page
+
+
+def _measures(request: Request, stats: dict, version) -> dict:
+    """The line of measures under the picture: exact cheap ones, and what is still computing."""
+    current = getattr(request.app.state, "data_version", 0)
+    communities = stats.get("communities") or {}
+    distances = stats.get("largest_component") or {}
+    return {"components": stats["components"]["count"],
+            "largest": stats["components"]["largest"],
+            "communities": communities.get("count"), "modularity": communities.get("modularity"),
+            "diameter": distances.get("diameter"), "mean_distance": distances.get("mean_distance"),
+            "pending": stats["pending"], "version": version,
+            "current": current if current != version else None}
 
 
 @router.get("/ego/{path_kind}/{slug}", response_class=HTMLResponse,
@@ -156,3 +201,14 @@ async def countries_page(request: Request, filters: FilterDep) -> Response:
     form = _form(request, data, filters, "/viz/countries", colour=None)
     form["by_country"] = None
     return _page(request, picture, form)
+
+
+async def prerender_network_page(app) -> None:
+    """The default /viz/network page of the served data, made and persisted ahead (warm start,
+    and after each new data version is read in the background)."""
+    scope = {"type": "http", "app": app, "root_path": "", "query_string": b"", "headers": [],
+             "path": "/viz/network", "method": "GET", "state": {}}
+    await network_page(Request(scope), FilterQuery(), "class", NODE_BUDGET)
+
+
+PRERENDER.append(prerender_network_page)

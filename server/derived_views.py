@@ -1,0 +1,75 @@
+"""Starting the derived views with the app: what the store holds, and warming them up.
+
+Why a module of its own: the views live in several route modules (VoID and the front page in
+server/describe.py, /health in server/routes/meta.py, the network in server/routes/network.py),
+and each registers how it follows a write; this is the one place that knows all of them, so
+that server/cache.py stays free of routes and the routes free of start-up order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from graph.changes import META_GRAPH
+from graph.writer import MARKER
+from server import describe
+from server.cache import Kept, derived
+from server.routes import meta, network
+
+log = logging.getLogger(__name__)
+
+
+async def start(app) -> None:
+    """Register the updaters, note the durable key of the data (embedded store), warm up."""
+    keeper = derived(app)
+    describe.register(app)
+    meta.register(app)
+    backend, settings = app.state.backend, app.state.settings
+    if settings.store_backend == "embedded":
+        def opening() -> tuple[int, list]:
+            return backend.store.count(), list(
+                backend.store.quads_for_pattern(META_GRAPH, MARKER, None, META_GRAPH))
+
+        try:
+            triples, marker = await asyncio.to_thread(opening)
+        except Exception:  # noqa: BLE001 - no durable key: nothing is persisted, all else works
+            log.exception("the store could not be counted at start")
+        else:
+            keeper.open(triples, marker, ",".join(settings.datasets))
+            keeper.kept["triple_count"] = Kept(keeper.current(), triples,
+                                               lambda: asyncio.to_thread(backend.store.count))
+    if settings.derived_warm:
+        app.state.derived_warming = asyncio.get_running_loop().create_task(warm(app))
+
+
+WARM_PATHS = ("/network/stats", "/viz/network", "/health", "/.well-known/void", "/")
+"""Asked for in-process at start: persisted answers are read, the rest computed, and the
+routes' own first-call set-up (FastAPI builds a route's parameter models lazily, ~0.5 s for
+the network filters) is paid before any visitor comes."""
+
+
+async def warm(app) -> None:
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://warm.invalid",
+                                     timeout=None) as client:
+            for path in WARM_PATHS:
+                await client.get(path, headers={"Accept": "text/html"})
+        await network.warm(app)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - warming is an optimisation; readers compute on demand
+        log.exception("warming the derived views failed")
+
+
+def stop(app) -> None:
+    warming = getattr(app.state, "derived_warming", None)
+    if warming is not None:
+        warming.cancel()
+    derived(app).close()
+    worker = getattr(app.state, "network_background", None)
+    if worker is not None:
+        worker.stop()

@@ -1,0 +1,219 @@
+"""Derived views (front-page counts, VoID, /health, network measures) never block a read.
+
+- after a write they are served from the previous data version, say so, and are recomputed in
+  the background (at most once per CITYDIP_DERIVED_INTERVAL);
+- the counts that follow a write from its changeset equal a SPARQL recount, with no recount;
+- network results persist per data version: a restart with unchanged data reuses them;
+- a large network's page and summary show the cheap measures at once and say what is still
+  computing, then the value.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from rdflib import Graph, URIRef
+from rdflib.namespace import VOID
+
+from graph.namespaces import CD, ID
+from graph.settings import Settings
+from server.app import create_app
+from tests.live import WRITE_TOKENS, bearer, citydip_server, write_env
+
+PREFIXES = f"""PREFIX cd: <{CD}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+"""
+GRAPHS = "https://w3id.org/citydiplomacy/graph/"
+
+
+def settings(tmp_path: Path, **values) -> Settings:
+    return Settings(store_path=values.pop("store_path", ":memory:"), query_workers=1,
+                    write_tokens=[f"alice:{WRITE_TOKENS['alice']}"],
+                    history_path=str(tmp_path / "history.jsonl"), **values)
+
+
+def write(http: TestClient, text: str) -> dict:
+    response = http.post("/update", content=text.encode(),
+                         headers={**bearer("alice"), "Content-Type": "application/sparql-update"})
+    assert response.status_code == 200, response.text
+    assert response.json()["committed"], response.text
+    return response.json()
+
+
+def new_city() -> tuple[str, str]:
+    city = f"{ID}city/test-{uuid.uuid4().hex[:8]}"
+    return city, f"""{PREFIXES} INSERT DATA {{ <{city}> a cd:City ;
+        rdfs:label "Sopot"@en , "索波特"@zh-Hant ; cd:country <{ID}country/poland> ;
+        cd:partOf <{ID}country/poland> . }}"""
+
+
+def sparql(http: TestClient, query: str) -> list[dict]:
+    response = http.get("/sparql", params={"query": query},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    return response.json()["results"]["bindings"]
+
+
+def until(check: Callable[[], object], seconds: float = 60) -> object:
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def void(http: TestClient) -> Graph:
+    response = http.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    return Graph().parse(data=response.text, format="turtle")
+
+
+def test_counts_after_writes_equal_a_sparql_recount(tmp_path: Path) -> None:
+    # A long interval: nothing is recomputed in the background during the test, so the
+    # counts after the writes can only come from the changesets.
+    app = create_app(settings(tmp_path, derived_interval=3600, derived_warm=False))
+    with TestClient(app) as http:
+        assert http.get("/health").json()["triples"] > 0
+        void(http)
+        keeper = app.state.derived
+        computed = dict(keeper.recomputations)
+        city, text = new_city()
+        write(http, text)
+        write(http, f"{PREFIXES} INSERT DATA {{ GRAPH <{GRAPHS}other> {{ <{city}> a cd:City }} }}")
+        write(http, f'{PREFIXES} DELETE DATA {{ <{city}> rdfs:label "索波特"@zh-Hant }} ; '
+                    f'INSERT DATA {{ <{city}> rdfs:label "索波特市"@zh-Hant }}')
+        write(http, f"{PREFIXES} DELETE DATA {{ GRAPH <{GRAPHS}edits> {{ <{city}> a cd:City }} }}")
+
+        health = http.get("/health")
+        # Everything is in named graphs (the endpoint's default graph is their union).
+        total = sparql(http, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert health.json()["triples"] == int(total[0]["n"]["value"])
+        assert health.json()["data_version"] == health.json()["current_data_version"] == 4
+        assert health.headers["X-Data-Version"] == "4"
+
+        described = void(http)
+        dataset = URIRef("http://testserver/.well-known/void#dataset")
+        per_class = {str(described.value(p, VOID["class"])): int(described.value(p, VOID.entities))
+                     for p in described.objects(dataset, VOID.classPartition)}
+        recount = {r["c"]["value"]: int(r["n"]["value"]) for r in sparql(
+            http, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } "
+                  "GROUP BY ?c")}
+        assert per_class == recount
+        assert per_class[f"{CD}City"] >= 1
+        named = sparql(http, "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?p) AS ?props) "
+                             "WHERE { GRAPH ?g { ?s ?p ?o } }")[0]
+        assert int(described.value(dataset, VOID.triples)) == int(named["n"]["value"])
+        assert int(described.value(dataset, VOID.properties)) == int(named["props"]["value"])
+        graphs = {r["g"]["value"]: int(r["n"]["value"]) for r in sparql(
+            http, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+        subsets = {str(described.value(s, URIRef("http://www.w3.org/ns/sparql-service-"
+                                                 "description#name"))):
+                   int(described.value(s, VOID.triples))
+                   for s in described.objects(dataset, VOID.subset)}
+        assert subsets == graphs
+        # Followed, not recounted.
+        assert keeper.recomputations.get("statistics:counts") == computed["statistics:counts"]
+        assert "triple_count" not in keeper.recomputations
+
+
+def test_derived_views_are_stale_while_recomputing_and_say_so(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path, derived_interval=3, derived_warm=False))
+    with TestClient(app) as http:
+        first = http.get("/")
+        assert first.status_code == 200 and first.headers["X-Data-Version"] == "0"
+        cities = int(first.text.split('id="count-areas" data-count="')[1].split('"')[0])
+        _, text = new_city()
+        write(http, text)  # within the interval of the count above: recounted later
+        stale = http.get("/")
+        assert stale.headers["X-Data-Version"] == "0"
+        assert stale.headers["X-Current-Data-Version"] == "1"
+        assert "Counts as of data version 0 (version 1 is being counted)" in stale.text
+        assert f'id="count-areas" data-count="{cities}"' in stale.text
+
+        fresh = until(lambda: (r := http.get("/")).headers["X-Data-Version"] == "1" and r)
+        assert fresh, "the front page was not recounted in the background"
+        assert "X-Current-Data-Version" not in fresh.headers
+        assert "Counts as of data version 1." in fresh.text
+        assert f'id="count-areas" data-count="{cities + 1}"' in fresh.text
+
+        # A burst of writes costs one recount per interval, not one per write.
+        counted = app.state.derived.recomputations["front_page"]
+        for _ in range(4):
+            write(http, new_city()[1])
+        http.get("/")
+        time.sleep(0.5)
+        assert app.state.derived.recomputations["front_page"] <= counted + 1
+
+
+def test_network_results_are_reused_after_a_restart(tmp_path: Path) -> None:
+    env = write_env(tmp_path / "history.jsonl", CITYDIP_STORE_PATH=str(tmp_path / "store"),
+                    CITYDIP_DERIVED_WARM="false")
+    with citydip_server(env) as server:
+        stats = httpx.get(f"{server}/network/stats", timeout=60).json()
+        page = httpx.get(f"{server}/viz/network", timeout=60).text
+    assert stats["pending"] == [] and stats["data_version"] == 0
+    folder = tmp_path / "store.derived" / "network"
+    kept = {f: f.stat().st_mtime_ns for f in folder.glob("*/*") if f.is_file()}
+    assert len([f for f in kept if f.suffix == ".json"]) == 2
+    assert [f.name for f in kept if f.suffix == ".pickle"] == ["data.pickle"]
+
+    with citydip_server(env) as server:
+        assert httpx.get(f"{server}/network/stats", timeout=60).json() == stats
+        assert httpx.get(f"{server}/viz/network", timeout=60).text == page
+        # Read from disk, not recomputed: no file was written again.
+        assert {f: f.stat().st_mtime_ns for f in folder.glob("*/*") if f.is_file()} == kept
+        # Other answers use the persisted network data too (not rewritten either).
+        assert httpx.get(f"{server}/network/top?by=degree", timeout=60).status_code == 200
+        assert [f for f in folder.glob("*/data.pickle")] == [f for f in kept
+                                                               if f.suffix == ".pickle"]
+        assert next(folder.glob("*/data.pickle")).stat().st_mtime_ns == next(
+            t for f, t in kept.items() if f.suffix == ".pickle")
+
+        # After a write the data is another version: nothing persisted for it is reused.
+        city, text = new_city()
+        response = httpx.post(f"{server}/update", content=text.encode(), timeout=60,
+                              headers={**bearer("alice"),
+                                       "Content-Type": "application/sparql-update"})
+        assert response.status_code == 200, response.text
+        fresh = until(lambda: (b := httpx.get(f"{server}/network/stats",
+                                              timeout=60).json())["data_version"] == 1 and b)
+        assert fresh and fresh["nodes"] == stats["nodes"]
+    assert len({f.parent for f in folder.glob("*/*.json")}) == 2
+
+
+def test_large_network_shows_cheap_measures_at_once_then_the_rest(tmp_path: Path) -> None:
+    # Every network counts as large here: the expensive measures go to the background.
+    app = create_app(settings(tmp_path, network_background_nodes=0, derived_warm=False))
+    with TestClient(app) as http:
+        page = http.get("/viz/network").text
+        assert "still computing" in page
+        assert 'data-pending="communities largest_component"' in page
+        quick = http.get("/network/stats?kind=sister-city-agreement").json()
+        assert quick["nodes"] > 0 and quick["components"]["count"] >= 1
+        assert set(quick["pending"]) == {"communities", "largest_component"}
+        assert quick["communities"] is None and quick["largest_component"] is None
+
+        done = until(lambda: "still computing" not in (p := http.get("/viz/network").text) and p)
+        assert done, "the expensive measures never arrived"
+        assert 'data-pending=""' in done and "modularity" in done and "diameter" in done
+        complete = until(lambda: not (b := http.get(
+            "/network/stats?kind=sister-city-agreement").json())["pending"] and b)
+        assert complete and complete["communities"]["count"] >= 1
+        assert complete["largest_component"]["diameter"] >= 1
+
+
+@pytest.mark.parametrize("path", ["/health", "/.well-known/void", "/"])
+def test_answers_state_their_version(tmp_path: Path, path: str) -> None:
+    with TestClient(create_app(settings(tmp_path))) as http:
+        response = http.get(path)
+        assert response.status_code == 200
+        assert response.headers["X-Data-Version"] == "0"
+        assert "X-Current-Data-Version" not in response.headers
