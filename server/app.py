@@ -14,8 +14,10 @@ from swagger_ui_bundle import swagger_ui_path
 
 from graph.auth import WriteTokens
 from graph.backend import Backend, open_backend
+from graph.execution import Overloaded
 from graph.settings import Settings, get_settings
 from server import STATIC_DIR
+from server.admission import Admission, AdmissionMiddleware, overloaded
 from server.responses import Refusal, refused
 from server.routes import (
     changes,
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.backend = backend or open_backend(settings)
+        app.state.backend.admission = app.state.admission.gate
         await app.state.backend.start()
         try:
             yield
@@ -59,6 +62,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.write_tokens = WriteTokens.parse(settings.write_tokens)
     app.state.write_lock = asyncio.Lock()
     app.state.data_version = 0
+    app.state.admission = Admission(settings, app.state.write_tokens)
+    app.add_exception_handler(Overloaded, overloaded)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         expose_headers=["X-Result-Truncated", "X-Max-Rows", "X-Change-Id", "Location",
                         "X-Total-Count"],
     )
+    app.add_middleware(AdmissionMiddleware, admission=app.state.admission)
     app.include_router(sparql.router)
     app.include_router(queries.router)
     app.include_router(meta.router)
