@@ -11,9 +11,11 @@ A thread cannot be stopped, so only queries that are known to be quick go here: 
 the shapes whose measured history says so. A shape is the query text with its IRIs and string
 literals blanked out, plus the names of its bound variables, so a named query, an entity page
 or a lookup shares one history whatever resource it asks about. A shape runs on a worker (and is
-timed there) until it has `history_min` runs, all under `cheap_seconds`; one run over that, in
-either lane, sends the shape back to the workers for good. The lane has a fixed number of threads:
-at worst, that many misjudged queries run to their end while everything else goes on.
+timed there) until it has `history_min` runs in a row under `cheap_seconds`; one run over that,
+in either lane, wipes its history and sends it back to the workers, to be measured again (a
+shape whose cost depends on the resource, such as the partners of a hub city, may go back and
+forth; a shape that is slow stays on the workers). The lane has a fixed number of threads: at
+worst, that many misjudged queries run to their end while everything else goes on.
 """
 
 from __future__ import annotations
@@ -69,7 +71,6 @@ class CheapLane:
         self._executor = ThreadPoolExecutor(max(1, self.threads), thread_name_prefix="cheap-lane")
         self._slots: asyncio.Semaphore | None = None
         self._history: dict[str, deque[float]] = {}
-        self._slow: set[str] = set()
         self.answered = 0
         """Queries answered in this lane so far."""
         self.demoted = 0
@@ -79,8 +80,6 @@ class CheapLane:
         if self.threads == 0:
             return False
         key = shape(job)
-        if key in self._slow:
-            return False
         if key.partition("\x1f")[0].replace(" ", "") in ALWAYS_CHEAP:
             return True
         runs = self._history.get(key)
@@ -90,8 +89,7 @@ class CheapLane:
         """A run of this job's shape took `seconds` (in either lane)."""
         key = shape(job)
         if seconds > self.cheap_seconds:
-            self._slow.add(key)
-            self._history.pop(key, None)
+            self._history.pop(key, None)  # measured again on the workers before it comes back
             return
         runs = self._history.get(key)
         if runs is None:
