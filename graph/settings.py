@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     cheap_lane_threads: int = 4
     """Threads of the server process answering queries known to be quick (0: none; every query
     then runs in a worker process)."""
-    cheap_query_seconds: float = 0.05
+    cheap_query_seconds: float = 0.25
     """A query shape whose runs all stay under this (in seconds) is answered in the cheap lane;
     one run over it sends the shape back to the workers."""
 
