@@ -205,7 +205,7 @@ def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = Non
     opened: str | None = None
     sock.setblocking(True)
     if initial is not None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, RuntimeError):
             store, opened = open_read_only(initial), initial
     _send(sock, "ready")
     while True:
@@ -218,7 +218,7 @@ def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = Non
             try:
                 store = open_read_only(path)
                 opened = path
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
                 opened = None
                 _send(sock, Outcome(500, message=f"the store snapshot could not be opened: {exc}"))
                 continue
@@ -274,11 +274,9 @@ class WorkerPool:
         """Start a worker and wait until it is ready (blocking: call it off the event loop)."""
         global _INHERITED
         parent, child = socket.socketpair()
-        snapshot = self.snapshots.current if self.snapshots is not None else None
+        snapshot = self.snapshots.acquire_current() if self.snapshots is not None else None
         if self.snapshots is None:
             _INHERITED = self._store
-        else:
-            self.snapshots.acquire(snapshot)
         process = self._ctx.Process(
             target=_worker_main, daemon=True,
             args=(child, self.snapshots is None, snapshot.path if snapshot else None))
@@ -337,6 +335,9 @@ class WorkerPool:
         self.waiting += 1
         try:
             worker = await self._idle.get()
+            while not worker.process.is_alive():  # died while idle: not this job's attempt
+                self._replace(worker)
+                worker = await self._idle.get()
         finally:
             self.waiting -= 1
         if self.snapshots is None and worker.generation != self.generation:
@@ -356,13 +357,15 @@ class WorkerPool:
         if self.snapshots is not None:
             snapshot = await self.snapshots.wait_for(version or 0)
         worker = await self._take()
-        if snapshot is not None:
-            snapshot = self.snapshots.current  # the newest: never older than the one waited for
         old = worker.snapshot
-        if snapshot is not None and snapshot != old:
-            self.snapshots.acquire(snapshot)
-            worker.snapshot = snapshot
-            self.reopens += 1
+        if snapshot is not None:
+            # The newest (never older than the one waited for), held until the worker leaves it.
+            snapshot = self.snapshots.acquire_current()
+            if snapshot != old:
+                worker.snapshot = snapshot
+                self.reopens += 1
+            else:
+                self.snapshots.release(snapshot)  # the worker holds it already
         started = time.perf_counter()
         try:
             async with asyncio.timeout_at(deadline):

@@ -129,6 +129,14 @@ class Snapshots:
 
     # --- who holds them ----------------------------------------------------------------------
 
+    def acquire_current(self) -> Snapshot | None:
+        """The newest snapshot, counted as held (never deleted before `release`)."""
+        with self._lock:
+            snapshot = self.current
+            if snapshot is not None:
+                self._users[snapshot.version] = self._users.get(snapshot.version, 0) + 1
+            return snapshot
+
     def acquire(self, snapshot: Snapshot) -> None:
         with self._lock:
             self._users[snapshot.version] = self._users.get(snapshot.version, 0) + 1

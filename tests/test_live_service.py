@@ -159,9 +159,15 @@ def test_a_read_whose_worker_is_killed_is_retried_on_another(memory_store: Store
         await pool.start()
         try:
             task = asyncio.create_task(pool.run(job))
-            await asyncio.sleep(0.4)
-            idle = {w.process.pid for w in pool._idle._queue}  # noqa: SLF001
-            (busy,) = set(pool.pids()) - idle
+            busy: set[int] = set()
+            for _ in range(200):  # until the job is on a worker
+                await asyncio.sleep(0.05)
+                busy = set(pool.pids()) - {w.process.pid for w in pool._idle._queue}  # noqa: SLF001
+                if len(busy) == 1:
+                    break
+            await asyncio.sleep(0.2)
+            assert not task.done() and len(busy) == 1
+            (busy,) = busy
             os.kill(busy, signal.SIGKILL)
             outcome = await task
             await asyncio.sleep(0.5)
@@ -218,19 +224,19 @@ def test_limits_answer_429_and_503_with_retry_after(strict_server: LiveServer) -
     second = httpx.post(strict_server.url + "/sparql", data={"query": RUNAWAY}, timeout=60)
     assert second.status_code == 429, second.text
     assert second.headers["Retry-After"] == "1"
-    # A cheap query of the same client is not held to the parallel limit, and is quick.
-    response, seconds = ask(strict_server)
+    # A cheap query of the same client is not held to the parallel limit, nor waits for the
+    # worker: it is answered while the runaway still runs.
+    response, _ = ask(strict_server)
     assert response.status_code == 200 and response.json()["boolean"] is True
-    assert seconds < 1
+    assert first.is_alive()
     # Another client (alice's token) waits for the worker; the queue (1) is then full.
     queued = Call(strict_server.url, RUNAWAY, bearer("alice"))
     queued.start()
     time.sleep(0.5)
-    started = time.monotonic()
     full = httpx.post(strict_server.url + "/sparql", data={"query": RUNAWAY},
                       headers=bearer("bob"), timeout=60)
     assert full.status_code == 503, full.text
-    assert time.monotonic() - started < 1, "503 must come at once, not after a wait"
+    assert first.is_alive() and queued.is_alive(), "503 must come at once, not after a wait"
     assert int(full.headers["Retry-After"]) >= 1
     first.join(TIMEOUT + 20)
     queued.join(2 * TIMEOUT + 20)
@@ -269,12 +275,14 @@ def test_cheap_requests_keep_moving_during_a_burst(burst_server: LiveServer) -> 
         call.start()
     time.sleep(1.0)
     assert all(call.is_alive() for call in burst), "the burst ended before it was measured"
-    response, seconds = ask(burst_server)
-    assert response.status_code == 200 and seconds < 1, seconds
-    started = time.monotonic()
+    response, _ = ask(burst_server)
+    assert response.status_code == 200 and response.json()["boolean"] is True
     shown = httpx.get(page, headers={"Accept": "text/html"}, timeout=60)
     assert shown.status_code == 200 and "Kaohsiung" in shown.text
-    assert time.monotonic() - started < 1
+    # Answered during the burst, not behind it: six runaways on two workers with a 4 s timeout
+    # take three rounds; a request queued for a worker would get one only when four have ended.
+    # (The speed itself is measured by benchmarks/load.py.)
+    assert sum(call.is_alive() for call in burst) > 2, "the cheap requests waited for workers"
     for call in burst:
         call.join(60)
         assert call.response is not None and call.response.status_code == 503
