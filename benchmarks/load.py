@@ -184,10 +184,11 @@ def start_server(scale: str, work: Path, args) -> Server:
     port = free_port()
     log_path = work / "server.log"
     with log_path.open("wb") as out:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "citydip"), "serve",
+        process = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve",
                                     "--host", "127.0.0.1", "--port", str(port)],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   cwd=args.source, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
     server = Server(port, process, log_path)
     deadline = time.monotonic() + args.ready_timeout
     client = Http(port, timeout=5)
@@ -296,12 +297,12 @@ class Tally:
 
 
 def reader(port: int, material: Material, seed: int, stop: threading.Event, tally: Tally,
-           lock: threading.Lock) -> None:
+           lock: threading.Lock, kinds: dict[str, Tally]) -> None:
     rng = random.Random(seed)
     client = Http(port)
     n = seed
     while not stop.is_set():
-        _, path, headers = read_request(material, rng, n)
+        kind, path, headers = read_request(material, rng, n)
         n += 1
         started = time.perf_counter()
         try:
@@ -311,6 +312,7 @@ def reader(port: int, material: Material, seed: int, stop: threading.Event, tall
         seconds = time.perf_counter() - started
         with lock:
             tally.add(status, seconds)
+            kinds.setdefault(kind, Tally()).add(status, seconds)
 
 
 def writer(port: int, material: Material, rate: float, stop: threading.Event, tally: Tally,
@@ -354,9 +356,9 @@ def killer(server: Server, every: float, stop: threading.Event, killed: list[int
 def phase(server: Server, material: Material, args, writes: bool, kill: bool,
           acknowledged: list[str]) -> dict:
     stop, lock = threading.Event(), threading.Lock()
-    reads, written, killed = Tally(), Tally(), []
+    reads, written, killed, kinds = Tally(), Tally(), [], {}
     threads = [threading.Thread(target=reader, args=(server.port, material, 1000 * i + 1, stop,
-                                                     reads, lock), daemon=True)
+                                                     reads, lock, kinds), daemon=True)
                for i in range(args.readers)]
     if writes:
         threads += [threading.Thread(target=writer, args=(server.port, material,
@@ -374,7 +376,10 @@ def phase(server: Server, material: Material, args, writes: bool, kill: bool,
     for thread in threads:
         thread.join(args.timeout + 30)
     elapsed = time.perf_counter() - started
-    result = {"reads": reads.summary(elapsed)}
+    result = {"reads": reads.summary(elapsed),
+              "by_kind": {k: {"p50_ms": round(percentile(t.latencies, 0.5) * 1000, 1),
+                              "p99_ms": round(percentile(t.latencies, 0.99) * 1000, 1),
+                              "failed": t.failed} for k, t in sorted(kinds.items())}}
     if writes:
         result["writes"] = written.summary(elapsed)
     if kill:
@@ -537,9 +542,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[],
                         help="extra CITYDIP_*=value for the server (repeatable)")
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--source", type=Path, default=ROOT,
+                        help="the checkout whose server runs (another one: to compare versions)")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
+    # SIGTERM (as Ctrl-C) unwinds, so that the server started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = [run_scale(scale.strip(), args) for scale in args.scales.split(",")
                if scale.strip()]
     table = markdown(results, args)

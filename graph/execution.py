@@ -318,7 +318,7 @@ class WorkerPool:
         full. A job whose worker died is run once more on another worker: queries only read.
         """
         assert self._idle is not None, "start() the pool first"
-        deadline = asyncio.get_running_loop().time() + self.timeout
+        deadline: list[float] = []  # set when the first attempt gets its worker
         for attempt in (1, 2):
             outcome = await self._attempt(job, version, deadline)
             if outcome is not None:
@@ -351,7 +351,7 @@ class WorkerPool:
         return worker
 
     async def _attempt(self, job: QueryJob, version: int | None,
-                       deadline: float) -> Outcome | None:
+                       deadline: list[float]) -> Outcome | None:
         """One try on one worker; None when the worker died under the job."""
         snapshot = None
         if self.snapshots is not None:
@@ -368,7 +368,9 @@ class WorkerPool:
                 self.snapshots.release(snapshot)  # the worker holds it already
         started = time.perf_counter()
         try:
-            async with asyncio.timeout_at(deadline):
+            if not deadline:  # the time limit counts from the start of the query, not the queue
+                deadline.append(asyncio.get_running_loop().time() + self.timeout)
+            async with asyncio.timeout_at(deadline[0]):
                 outcome = await self._roundtrip(worker, snapshot, job)
         except TimeoutError:
             self._replace(worker)
