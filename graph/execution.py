@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import pickle
@@ -139,6 +140,8 @@ def _graph(iri: str):
 # Parent and worker talk over a socket pair: each message is a pickle behind an 8-byte length.
 # The worker reads and writes blocking; the server reads through its event loop (sock_recv), so a
 # large answer never blocks the loop and any event loop (asyncio's or uvloop) works alike.
+
+log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
 STARTUP_SECONDS = 120
@@ -404,12 +407,7 @@ class WorkerPool:
     def _replace(self, worker: _Worker) -> None:
         """Stop a worker now; its successor joins the pool when it has started (off the loop)."""
         self._retire(worker)
-        if self._closed:
-            return
-        spawning = asyncio.get_running_loop().run_in_executor(None, self._spawn)
-        self._pending.add(spawning)
-        spawning.add_done_callback(self._pending.discard)
-        spawning.add_done_callback(self._give_back)
+        self._respawn()
 
     def _retire(self, worker: _Worker) -> None:
         with contextlib.suppress(ProcessLookupError, ValueError):
@@ -429,12 +427,26 @@ class WorkerPool:
 
     def _give_back(self, renewal: asyncio.Future) -> None:
         if renewal.cancelled() or renewal.exception() is not None:
+            # A worker that failed to start: try again shortly, so the pool never shrinks (and
+            # no job waits for a worker that will never come).
+            if not self._closed:
+                log.error("a query worker failed to start: %s; starting another",
+                          None if renewal.cancelled() else renewal.exception())
+                asyncio.get_running_loop().call_later(1.0, self._respawn)
             return
         if self._closed:
             self._retire(renewal.result())
             return
         assert self._idle is not None
         self._idle.put_nowait(renewal.result())
+
+    def _respawn(self) -> None:
+        if self._closed:
+            return
+        spawning = asyncio.get_running_loop().run_in_executor(None, self._spawn)
+        self._pending.add(spawning)
+        spawning.add_done_callback(self._pending.discard)
+        spawning.add_done_callback(self._give_back)
 
     def _renew(self, worker: _Worker) -> _Worker:
         self._retire(worker)
