@@ -1,132 +1,565 @@
 #!/usr/bin/env python3
-"""First load of a generated file: `citydip load` against `oxigraph load`, in one run.
+"""Load-and-fault benchmark of a live server (not a test): readers while editors write.
 
-Each loader runs as its own process on a fresh folder; the figures are wall time, peak resident
-memory of the process tree (sampled every 50 ms with psutil) and the store's size on disk.
-`citydip load` fills the ontology, the file and the derived shortcuts, and optimizes; `oxigraph
-load` only the file. The label index is not part of a load (the server builds it at its first
-start): `--index` also times that.
+For each scale (`report`: the bundled data; `world`: the report and the world lists, as
+`make serve`; `1m`: one million generated triples, benchmarks/generate.py seed 1) it starts
+`citydip serve` (store on disk, a free port, write tokens, the per-client limits raised for its
+own readers, which all come from one address) and runs, in one run:
 
-    .venv/bin/python benchmarks/load.py --triples 5000000 --seed 1
-    .venv/bin/python benchmarks/load.py --triples 1000000 --repeat 3
+1. read-only: `--readers` threads, each on a kept-alive connection, sending in turn the named
+   query `partners-of`, an entity page (HTML) and a small `/sparql` lookup, about random cities;
+2. reads + writes: the same readers while `--writers` editors post small changesets (a ~30-triple
+   sister-city agreement with its passage, signatory and role, validated) to `/changes`, each at
+   most `--write-rate` per second;
+3. the same, with a query worker SIGKILLed every `--kill-every` seconds;
+4. a burst of `--runaways` concurrent runaway queries (a cartesian product), with `ASK {}` and
+   an entity page timed while it lasts, and the time the server's processes take to be idle after.
+
+It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies,
+and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
+Per-client throttling (429/503 with Retry-After) is checked by tests/test_live_service.py.
+
+    .venv/bin/python benchmarks/load.py --scales report,world --seconds 20
+    .venv/bin/python benchmarks/load.py --scales 1m --markdown docs/load-1m.md
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
-import statistics
+import random
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
-import psutil
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+import psutil  # noqa: E402
+import pyoxigraph as ox  # noqa: E402
+
+CD = "https://w3id.org/citydiplomacy/ns#"
+ID = "https://w3id.org/citydiplomacy/id/"
+TOKEN = "load-benchmark-token-5c1e"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+JSON = "application/sparql-results+json"
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Http:
+    """One kept-alive connection; reconnects after an error."""
+
+    def __init__(self, port: int, timeout: float = 120) -> None:
+        self.port, self.timeout = port, timeout
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict | None = None) -> tuple[int, bytes, dict]:
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                       timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                response = self.conn.getresponse()
+                data = response.read()
+                return response.status, data, dict(response.getheaders())
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def sparql(self, query: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
+        return self.request("GET", "/sparql?" + urlencode({"query": query}),
+                            headers={"Accept": JSON, **(headers or {})})
+
+
+def rows(client: Http, query: str) -> list:
+    status, body, _ = client.sparql(query)
+    assert status == 200, body[:300]
+    return list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    def workers(self) -> list[psutil.Process]:
         try:
-            total += p.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        return [c for c in children if "resource_tracker" not in " ".join(_cmdline(c))]
+
+    def tree(self) -> list[psutil.Process]:
+        try:
+            return [psutil.Process(self.process.pid), *self.workers()]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self) -> None:
+        children = self.workers()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        for child in psutil.wait_procs(children, timeout=10)[1]:
+            child.kill()
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(scale: str, work: Path, args) -> Server:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
+    env.update({
+        "CITYDIP_STORE_PATH": str(work / "store"),
+        "CITYDIP_HISTORY_PATH": str(work / "history.jsonl"),
+        "CITYDIP_WRITE_TOKENS": f"bench:{TOKEN}",
+        "CITYDIP_QUERY_TIMEOUT": str(args.timeout),
+        "CITYDIP_ACCESS_LOG": "false",
+        # The readers all come from one address: no per-client limit for them here.
+        "CITYDIP_CLIENT_MAX_PARALLEL": "0",
+        "CITYDIP_CLIENT_QUERY_SECONDS": "0",
+        "PYTHONUNBUFFERED": "1",
+    })
+    if scale == "report":
+        env["CITYDIP_DATASETS"] = "report"
+    elif scale == "world":
+        env["CITYDIP_DATASETS"] = "report,world"
+    else:
+        data = work.parent / "data-1m"
+        if not (data / "gen-1000000.nt").is_file():
+            log("generating 1,000,000 triples (seed 1)")
+            subprocess.run([sys.executable, str(HERE / "generate.py"), "--triples", "1000000",
+                            "--seed", "1", "--out", str(data)], check=True,
+                           stdout=subprocess.DEVNULL)
+        env["CITYDIP_DATA_DIR"] = str(data)
+        env["CITYDIP_DATASETS"] = "report"
+    for item in args.env:
+        key, _, value = item.partition("=")
+        env[key] = value
+    port = free_port()
+    log_path = work / "server.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve",
+                                    "--host", "127.0.0.1", "--port", str(port)],
+                                   cwd=args.source, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    server = Server(port, process, log_path)
+    deadline = time.monotonic() + args.ready_timeout
+    client = Http(port, timeout=5)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
+        try:
+            if client.request("GET", "/health")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"the server did not start within {args.ready_timeout} s")
+
+
+# --- what readers and writers send -------------------------------------------------------------
+
+
+class Material:
+    """Cities (for reads and writes), a report, topics: read from the server once."""
+
+    def __init__(self, client: Http, seed: int) -> None:
+        self.random = random.Random(seed)
+        found = rows(client, f"PREFIX cd: <{CD}> SELECT ?city ?country WHERE {{ ?city a cd:City ;"
+                             " cd:country ?country } ORDER BY ?city LIMIT 2000")
+        self.cities = [(r["city"].value, r["country"].value) for r in found]
+        self.report = rows(client, f"PREFIX cd: <{CD}> SELECT ?r WHERE {{ ?r a cd:Report }} "
+                                   "LIMIT 1")[0]["r"].value
+        self.topics = [r["t"].value for r in rows(
+            client, "SELECT ?t WHERE { ?t <http://www.w3.org/2004/02/skos/core#inScheme> "
+                    f"<{ID}scheme/topics> }} ORDER BY ?t")]
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def city(self, rng: random.Random) -> str:
+        return rng.choice(self.cities)[0]
+
+    def agreement(self) -> tuple[str, str]:
+        """A changeset (Turtle) and the IRI of the agreement it adds."""
+        from updates import PREFIXES
+
+        with self._lock:
+            self._n += 1
+            n = self._n
+            (a, country_a), (b, _) = self.random.sample(self.cities, 2)
+            topics = self.random.sample(self.topics, 2)
+        slug = f"load-{n}-{os.getpid()}"
+        agreement = f"{ID}agreement/{slug}"
+        turtle = PREFIXES + f"""
+<{agreement}> a cd:SisterCityAgreement ;
+    rdfs:label "Load benchmark agreement {n}"@en , "負載測試協定 {n}"@zh-Hant ;
+    cd:party <{a}> , <{b}> ; cd:signatory <{ID}person/{slug}> ;
+    cd:signedOn "2026-03-01"^^xsd:date ; cd:status <{ID}status/signed> ;
+    cd:topic <{topics[0]}> , <{topics[1]}> ; prov:wasDerivedFrom <{ID}passage/{slug}> .
+<{ID}passage/{slug}> a cd:Passage ;
+    cd:quote "締結姊妹市協定 {n}"@zh-Hant ; cd:lineStart {n + 1} ; cd:lineEnd {n + 1} ;
+    prov:wasQuotedFrom <{self.report}> .
+<{ID}person/{slug}> a cd:Person ;
+    rdfs:label "Mayor {n}"@en , "市長 {n}"@zh-Hant ; cd:country <{country_a}> .
+<{ID}membership/{slug}> a cd:Membership ;
+    org:member <{ID}person/{slug}> ; org:role <{ID}role/mayor> ; org:organization <{a}> ;
+    cd:tenure <{ID}tenure/current> ; prov:wasDerivedFrom <{ID}passage/{slug}> .
+"""
+        return turtle, agreement
+
+
+def read_request(material: Material, rng: random.Random, n: int) -> tuple[str, str, dict]:
+    city = material.city(rng)
+    kind = n % 3
+    if kind == 0:
+        return "partners-of", "/queries/partners-of?" + urlencode({"actor": city}), \
+            {"Accept": JSON}
+    if kind == 1:
+        return "page", "/id/" + city.removeprefix(ID), {"Accept": "text/html"}
+    lookup = f"SELECT ?p ?o WHERE {{ <{city}> ?p ?o }}"
+    return "lookup", "/sparql?" + urlencode({"query": lookup}), {"Accept": JSON}
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    """Connection errors (no HTTP status)."""
+
+    def add(self, status: int | None, seconds: float) -> None:
+        if status is None:
+            self.errors += 1
+            return
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status == 200:
+            self.latencies.append(seconds)
+
+    @property
+    def failed(self) -> int:
+        return self.errors + sum(n for s, n in self.statuses.items() if s != 200)
+
+    def summary(self, seconds: float) -> dict:
+        total = len(self.latencies) + self.failed
+        return {"ok": len(self.latencies), "per_s": len(self.latencies) / seconds,
+                "p50_ms": percentile(self.latencies, 0.5) * 1000,
+                "p99_ms": percentile(self.latencies, 0.99) * 1000,
+                "failed": self.failed, "failed_pct": 100 * self.failed / max(1, total),
+                "5xx": sum(n for s, n in self.statuses.items() if s >= 500) + self.errors,
+                "statuses": dict(sorted(self.statuses.items()))}
+
+
+def reader(port: int, material: Material, seed: int, stop: threading.Event, tally: Tally,
+           lock: threading.Lock, kinds: dict[str, Tally]) -> None:
+    rng = random.Random(seed)
+    client = Http(port)
+    n = seed
+    while not stop.is_set():
+        kind, path, headers = read_request(material, rng, n)
+        n += 1
+        started = time.perf_counter()
+        try:
+            status, _, _ = client.request("GET", path, headers=headers)
+        except OSError:
+            status = None
+        seconds = time.perf_counter() - started
+        with lock:
+            tally.add(status, seconds)
+            kinds.setdefault(kind, Tally()).add(status, seconds)
+
+
+def writer(port: int, material: Material, rate: float, stop: threading.Event, tally: Tally,
+           acknowledged: list[str], lock: threading.Lock) -> None:
+    client = Http(port)
+    period = 1.0 / rate if rate > 0 else 0.0
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    next_at = time.perf_counter()
+    while not stop.is_set():
+        turtle, agreement = material.agreement()
+        body = json.dumps({"message": "load benchmark", "add": turtle}).encode()
+        started = time.perf_counter()
+        try:
+            status, text, _ = client.request("POST", "/changes", body=body, headers=headers)
+        except OSError:
+            status, text = None, b""
+        seconds = time.perf_counter() - started
+        with lock:
+            tally.add(status, seconds)
+            if status == 200 and json.loads(text).get("committed"):
+                acknowledged.append(agreement)
+            elif status is not None and status != 200:
+                log(f"write answered {status}: {text[:200]!r}")
+        next_at += period
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+
+
+def killer(server: Server, every: float, stop: threading.Event, killed: list[int]) -> None:
+    rng = random.Random(7)
+    while not stop.wait(every):
+        workers = server.workers()
+        if workers:
+            victim = rng.choice(workers)
+            try:
+                victim.send_signal(signal.SIGKILL)
+                killed.append(victim.pid)
+            except psutil.NoSuchProcess:
+                pass
+
+
+def phase(server: Server, material: Material, args, writes: bool, kill: bool,
+          acknowledged: list[str]) -> dict:
+    stop, lock = threading.Event(), threading.Lock()
+    reads, written, killed, kinds = Tally(), Tally(), [], {}
+    threads = [threading.Thread(target=reader, args=(server.port, material, 1000 * i + 1, stop,
+                                                     reads, lock, kinds), daemon=True)
+               for i in range(args.readers)]
+    if writes:
+        threads += [threading.Thread(target=writer, args=(server.port, material,
+                                                          args.write_rate, stop, written,
+                                                          acknowledged, lock), daemon=True)
+                    for _ in range(args.writers)]
+    if kill:
+        threads.append(threading.Thread(target=killer, args=(server, args.kill_every, stop,
+                                                             killed), daemon=True))
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(args.seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(args.timeout + 30)
+    elapsed = time.perf_counter() - started
+    result = {"reads": reads.summary(elapsed),
+              "by_kind": {k: {"p50_ms": round(percentile(t.latencies, 0.5) * 1000, 1),
+                              "p99_ms": round(percentile(t.latencies, 0.99) * 1000, 1),
+                              "failed": t.failed} for k, t in sorted(kinds.items())}}
+    if writes:
+        result["writes"] = written.summary(elapsed)
+    if kill:
+        result["killed"] = len(killed)
+    return result
+
+
+def cpu_percent(processes: list[psutil.Process], seconds: float) -> float:
+    alive = []
+    for process in processes:
+        try:
+            process.cpu_percent(None)
+            alive.append(process)
+        except psutil.Error:
+            pass
+    time.sleep(seconds)
+    total = 0.0
+    for process in alive:
+        try:
+            total += process.cpu_percent(None)
+        except psutil.Error:
             pass
     return total
 
 
-def measured(cmd: list[str], env: dict | None = None) -> dict:
-    """Run a command to its end: seconds, peak RSS of its process tree, exit status."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    watched = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
+def burst(server: Server, material: Material, args) -> dict:
+    """Runaway queries all at once; cheap requests timed while they last; then CPU to idle."""
+    results: list[tuple[int | None, float]] = []
+    lock = threading.Lock()
+
+    def runaway() -> None:
+        client = Http(server.port, timeout=args.timeout + 60)
+        started = time.perf_counter()
         try:
-            peak = max(peak, tree_rss(watched))
-        except psutil.NoSuchProcess:
+            status = client.request("POST", "/sparql", body=urlencode({"query": RUNAWAY}).encode(),
+                                    headers={"Content-Type": "application/x-www-form-urlencoded",
+                                             "Accept": JSON})[0]
+        except OSError:
+            status = None
+        with lock:
+            results.append((status, time.perf_counter() - started))
+
+    page = "/id/" + material.city(random.Random(3)).removeprefix(ID)
+    probe = Http(server.port)
+    for _ in range(3):  # the page's query shapes get their history first
+        probe.request("GET", page, headers={"Accept": "text/html"})
+    threads = [threading.Thread(target=runaway, daemon=True) for _ in range(args.runaways)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    ask, pages = Tally(), Tally()
+    while any(t.is_alive() for t in threads) and len(ask.latencies) < 200:
+        started = time.perf_counter()
+        status = probe.sparql("ASK {}")[0]
+        ask.add(status, time.perf_counter() - started)
+        started = time.perf_counter()
+        status = probe.request("GET", page, headers={"Accept": "text/html"})[0]
+        pages.add(status, time.perf_counter() - started)
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(args.timeout * args.runaways + 60)
+    ended = time.perf_counter()
+    idle_after = None
+    while time.perf_counter() - ended < 30:
+        if cpu_percent(server.tree(), 0.5) < 20:
+            idle_after = time.perf_counter() - ended
             break
-        time.sleep(0.05)
-    output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output[-3000:]}")
-    return {"seconds": time.perf_counter() - started, "peak_rss": peak, "output": output}
+    statuses: dict[int, int] = {}
+    for status, _ in results:
+        statuses[status or 0] = statuses.get(status or 0, 0) + 1
+    return {"runaways": len(results), "runaway_statuses": statuses,
+            "runaway_max_s": max(s for _, s in results),
+            "ask_max_ms": max(ask.latencies, default=float("nan")) * 1000,
+            "ask_p50_ms": percentile(ask.latencies, 0.5) * 1000, "ask_failed": ask.failed,
+            "page_max_ms": max(pages.latencies, default=float("nan")) * 1000,
+            "page_p50_ms": percentile(pages.latencies, 0.5) * 1000, "page_failed": pages.failed,
+            "idle_after_s": idle_after}
 
 
-def disk_size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+def verify(server: Server, acknowledged: list[str]) -> dict:
+    client = Http(server.port)
+    missing = []
+    for agreement in acknowledged:
+        status, body, _ = client.sparql(f"ASK {{ <{agreement}> a <{CD}SisterCityAgreement> }}")
+        if status != 200 or not json.loads(body)["boolean"]:
+            missing.append(agreement)
+    return {"acknowledged": len(acknowledged), "missing": len(missing)}
 
 
-def data_file(triples: int, seed: int, base: Path) -> Path:
-    folder = base / f"data-{triples}-s{seed}"
-    files = sorted(folder.glob("*.nt")) if folder.is_dir() else []
-    if not files:
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--triples",
-                        str(triples), "--seed", str(seed), "--out", f"{folder}/"], check=True)
-        files = sorted(folder.glob("*.nt"))
-    if len(files) != 1:
-        raise SystemExit(f"{folder}: expected one .nt file, found {len(files)}")
-    return files[0]
+def run_scale(scale: str, args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"citydip-load-{scale}-", dir=args.work_dir))
+    log(f"[{scale}] starting the server (store in {work})")
+    started = time.perf_counter()
+    server = start_server(scale, work, args)
+    try:
+        log(f"[{scale}] up in {time.perf_counter() - started:.0f} s")
+        client = Http(server.port)
+        triples = json.loads(client.request("GET", "/health")[1])["triples"]
+        material = Material(client, 1)
+        acknowledged: list[str] = []
+        result = {"scale": scale, "triples": triples}
+        log(f"[{scale}] warm-up")
+        phase(server, material, argparse.Namespace(**{**vars(args), "seconds": 3}), False,
+              False, [])
+        for name, writes, kill in (("read-only", False, False), ("reads+writes", True, False),
+                                   ("reads+writes+kill", True, True)):
+            log(f"[{scale}] {name} for {args.seconds} s")
+            result[name] = phase(server, material, args, writes, kill, acknowledged)
+            log(f"[{scale}] {name}: {json.dumps(result[name])}")
+        log(f"[{scale}] burst of {args.runaways} runaway queries")
+        result["burst"] = burst(server, material, args)
+        log(f"[{scale}] burst: {json.dumps(result['burst'])}")
+        result["durability"] = verify(server, acknowledged)
+        log(f"[{scale}] writes: {json.dumps(result['durability'])}")
+        return result
+    finally:
+        server.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--triples", type=int, default=5_000_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "citydip-bench")
-    parser.add_argument("--index", action="store_true", help="also time the label index build")
-    parser.add_argument("--json", type=Path, help="write the figures here too")
-    args = parser.parse_args()
+def markdown(results: list[dict], args) -> str:
+    lines = [f"Readers {args.readers}, writers {args.writers} (each at most {args.write_rate}/s), "
+             f"{args.seconds:g} s per phase, a worker SIGKILLed every {args.kill_every:g} s, "
+             f"query timeout {args.timeout:g} s, {os.cpu_count()} cores (shared).", "",
+             "| scale | phase | reads/s | read p50 ms | read p99 ms | failed reads | 5xx | "
+             "writes/s | write p50 ms | write p99 ms |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        for name in ("read-only", "reads+writes", "reads+writes+kill"):
+            p = r[name]
+            reads, w = p["reads"], p.get("writes")
+            cells = [f"{r['scale']} ({r['triples']:,})", name, f"{reads['per_s']:.1f}",
+                     f"{reads['p50_ms']:.0f}", f"{reads['p99_ms']:.0f}",
+                     f"{reads['failed']} ({reads['failed_pct']:.2f} %)", str(reads["5xx"]),
+                     f"{w['per_s']:.1f}" if w else "", f"{w['p50_ms']:.0f}" if w else "",
+                     f"{w['p99_ms']:.0f}" if w else ""]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| scale | runaways: statuses | ASK {} max ms | page max ms | idle after s | "
+              "acknowledged writes | missing |", "|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        b, d = r["burst"], r["durability"]
+        idle = "-" if b["idle_after_s"] is None else f"{b['idle_after_s']:.1f}"
+        lines.append(f"| {r['scale']} | {b['runaway_statuses']} | {b['ask_max_ms']:.0f} | "
+                     f"{b['page_max_ms']:.0f} | {idle} | {d['acknowledged']} | {d['missing']} |")
+    return "\n".join(lines) + "\n"
 
-    nt = data_file(args.triples, args.seed, args.data)
-    print(f"file: {nt} ({nt.stat().st_size / 2**20:.0f} MiB); {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.1f}", flush=True)
-    runs: dict[str, list[dict]] = {"citydip load": [], "oxigraph load": []}
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory(prefix="citydip-load-", dir=args.data) as tmp:
-            ours, theirs = Path(tmp) / "ours", Path(tmp) / "oxigraph"
-            env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
-            env.update(CITYDIP_DATA_DIR=str(nt.parent), CITYDIP_STORE_PATH=str(ours))
-            for name, cmd, folder, run_env in (
-                ("oxigraph load", [str(BIN / "oxigraph"), "load", "--location", str(theirs),
-                                   "--file", str(nt)], theirs, None),
-                ("citydip load", [str(BIN / "citydip"), "load"], ours, env),
-            ):
-                figure = measured(cmd, run_env)
-                figure["disk"] = disk_size(folder)
-                runs[name].append(figure)
-                print(f"{name:14} {figure['seconds']:7.1f} s  peak RSS "
-                      f"{figure['peak_rss'] / 2**20:7.0f} MiB  disk {figure['disk'] / 2**20:7.0f}"
-                      " MiB", flush=True)
-            if args.index:
-                code = ("import time,sys; from graph.settings import Settings; "
-                        "from graph.store import Store; from graph.labels import LabelIndex; "
-                        "from pathlib import Path; s=Settings(); st=Store(Path(s.store_path)); "
-                        "t=time.perf_counter(); ix=LabelIndex(None, s.resource_base); "
-                        "n=ix.build(st); print(n, time.perf_counter()-t)")
-                figure = measured([sys.executable, "-c", code], env)
-                print(f"label index    {figure['seconds']:7.1f} s  peak RSS "
-                      f"{figure['peak_rss'] / 2**20:7.0f} MiB  ({figure['output'].strip()})",
-                      flush=True)
-    summary = {}
-    for name, figures in runs.items():
-        summary[name] = {key: statistics.median(f[key] for f in figures)
-                         for key in ("seconds", "peak_rss", "disk")}
-    ours, theirs = summary["citydip load"], summary["oxigraph load"]
-    print(f"ratios (citydip / oxigraph, medians of {args.repeat}): time "
-          f"{ours['seconds'] / theirs['seconds']:.2f}x, peak RSS "
-          f"{ours['peak_rss'] / theirs['peak_rss']:.2f}x, "
-          f"disk {ours['disk'] / theirs['disk']:.2f}x")
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="report,world",
+                        help="comma-separated: report, world (report+world lists), 1m")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each phase")
+    parser.add_argument("--readers", type=int, default=16)
+    parser.add_argument("--writers", type=int, default=2)
+    parser.add_argument("--write-rate", type=float, default=3.0,
+                        help="most writes per second per writer")
+    parser.add_argument("--kill-every", type=float, default=4.0)
+    parser.add_argument("--runaways", type=int, default=16)
+    parser.add_argument("--timeout", type=float, default=5.0, help="CITYDIP_QUERY_TIMEOUT")
+    parser.add_argument("--ready-timeout", type=float, default=900)
+    parser.add_argument("--env", action="append", default=[],
+                        help="extra CITYDIP_*=value for the server (repeatable)")
+    parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--source", type=Path, default=ROOT,
+                        help="the checkout whose server runs (another one: to compare versions)")
+    parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args(argv)
+    # SIGTERM (as Ctrl-C) unwinds, so that the server started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    results = [run_scale(scale.strip(), args) for scale in args.scales.split(",")
+               if scale.strip()]
+    table = markdown(results, args)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table, encoding="utf-8")
     if args.json:
-        args.json.write_text(json.dumps({"file": str(nt), "triples": args.triples,
-                                         "summary": summary}, indent=2))
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    lost = sum(r["durability"]["missing"] for r in results)
+    return 1 if lost else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,13 +1,20 @@
 """The store behind the server: embedded (pyoxigraph + query workers) or remote (SPARQL endpoints).
 
-Both offer the same three things: `store` (the synchronous store interface, for loading and
-counts), `execute(job)` (a query run off the event loop with a timeout, serialized as negotiated)
-and `select(...)` (rows for the server's own pages).
+Both offer the same things: `store` (the synchronous store interface, for loading and counts),
+`execute(job)` (a query run off the event loop with a timeout, serialized as negotiated),
+`select(...)` (rows for the server's own pages), and `data_version` with `on_commit(callback)`:
+a number that grows with each committed write, and the callbacks told of it (derived views).
+
+The embedded store (see docs/architecture.md): the server process owns the only read-write
+store. Queries known to be quick run in a thread on it (graph.lanes); the others run in long-lived
+worker processes that read snapshots made after commits (graph.snapshots, graph.execution).
+Every query passes `admission` first, when the server installs one (server.admission).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +24,7 @@ import pyoxigraph as ox
 from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.formats import NotAcceptable, negotiate, serialize_result
 from graph.labels import open_index
+from graph.lanes import CheapLane
 from graph.load import build_store, prepare_store_folder, sync_datasets
 from graph.remote import (
     EMPTY_GRAPH,
@@ -31,6 +39,7 @@ from graph.remote import (
 )
 from graph.remote_guard import vet_query
 from graph.settings import Settings
+from graph.snapshots import Snapshots
 from graph.sparql_text import bind_values, has_dataset_clause, query_form
 from graph.store import Store
 
@@ -48,13 +57,44 @@ class Backend:
     """The write path (graph.writer.Writer); None when the store cannot be written."""
     labels = None
     """The label index behind search and browse (graph.labels.LabelIndex)."""
+    data_version: int = 0
+    """Grows by one with each committed write (this process's writes)."""
+    admission: Callable[[str], contextlib.AbstractAsyncContextManager] | None = None
+    """Entered around every query with its lane ("cheap" or "worker"): the server's admission
+    control (server.admission)."""
 
     async def start(self) -> None: ...
 
-    def changed(self) -> None:
-        """The data changed (a write was committed): later queries must see it."""
+    def on_commit(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(data_version)` (on the event loop) after each committed write."""
+        self.__dict__.setdefault("_hooks", []).append(callback)
+
+    def changed(self) -> int:
+        """The data changed (a write was committed): later queries must see it.
+
+        Returns the new data version, after telling the `on_commit` callbacks.
+        """
+        self.data_version += 1
+        self._moved_on()
+        for callback in self.__dict__.get("_hooks", []):
+            callback(self.data_version)
+        return self.data_version
+
+    def _moved_on(self) -> None:
+        """What the backend itself does when the data changed."""
 
     async def execute(self, job: QueryJob) -> Outcome:
+        """Run a query (after admission, if the server installed one)."""
+        lane = self._lane(job)
+        if self.admission is None:
+            return await self._execute(job, lane)
+        async with self.admission(lane):
+            return await self._execute(job, lane)
+
+    def _lane(self, job: QueryJob) -> str:
+        return "worker"
+
+    async def _execute(self, job: QueryJob, lane: str) -> Outcome:
         raise NotImplementedError
 
     def close(self) -> None: ...
@@ -92,25 +132,50 @@ class EmbeddedBackend(Backend):
         self.writer = _open_writer(self.store, settings)
         self.labels = open_index(self.store, settings, self.writer)
         self.store.flush()
+        self.snapshots = None
+        if path is not None:
+            self.snapshots = Snapshots(self.store, path.with_name(path.name + ".snapshots"))
+            self.snapshots.make(self.data_version)
         self.pool = WorkerPool(
             self.store.raw if path is None else None,
-            None if path is None else str(path),
+            self.snapshots,
             settings.query_workers,
             settings.query_timeout,
             fork_lock=self.store.lock,
+            queue_max=settings.queue_max,
         )
+        self.lane = CheapLane(self.store.raw, settings.cheap_lane_threads,
+                              settings.cheap_query_seconds,
+                              lock=self.store.lock if path is None else None)
 
     async def start(self) -> None:
         await self.pool.start()
 
-    async def execute(self, job: QueryJob) -> Outcome:
-        return await self.pool.run(job)
+    def _lane(self, job: QueryJob) -> str:
+        return "cheap" if self.lane.takes(job) else "worker"
 
-    def changed(self) -> None:
+    async def _execute(self, job: QueryJob, lane: str) -> Outcome:
+        if lane == "cheap":
+            return await self.lane.run(job)
+        outcome = await self.pool.run(job, self.data_version)
+        if outcome.status == 200:
+            self.lane.record(job, outcome.seconds)
+        return outcome
+
+    async def run_on_worker(self, job: QueryJob) -> Outcome:
+        """Run a job on a worker process whatever its history (tests, benchmarks)."""
+        return await self.pool.run(job, self.data_version)
+
+    def _moved_on(self) -> None:
         self.pool.invalidate()
+        if self.snapshots is not None:
+            self.snapshots.publish(self.data_version)
 
     def close(self) -> None:
         self.pool.close()
+        self.lane.close()
+        if self.snapshots is not None:
+            self.snapshots.close()
 
 
 class RemoteBackend(Backend):
@@ -132,7 +197,7 @@ class RemoteBackend(Backend):
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self.settings.query_timeout)
 
-    async def execute(self, job: QueryJob) -> Outcome:
+    async def _execute(self, job: QueryJob, lane: str) -> Outcome:
         """Send the query, read at most MAX_ANSWER_BYTES of the answer, all within the timeout.
 
         The deadline covers the whole exchange (an answer that keeps streaming never hits a

@@ -116,6 +116,25 @@ class Settings(BaseSettings):
     """Above this many nodes, the expensive network measures (communities, distances) are
     computed in the background: answers give the cheap ones at once and name what is pending."""
 
+    # --- a live service: admission control and the query lanes (docs/architecture.md) ---
+    client_max_parallel: int = 5
+    """Queries one client (its address, or a write token's name) may have running at once;
+    beyond, 429 with Retry-After. 0: no limit."""
+    client_query_seconds: float = 120.0
+    """Seconds of query time one client may use per window; beyond, 429 with Retry-After until
+    enough of it is older than the window. 0: no limit."""
+    client_window_seconds: float = 60.0
+    """The window of client_query_seconds."""
+    queue_max: int = 64
+    """Queries that may wait for a query worker; beyond, 503 with Retry-After at once. 0: no
+    bound."""
+    cheap_lane_threads: int = 4
+    """Threads of the server process answering queries known to be quick (0: none; every query
+    then runs in a worker process)."""
+    cheap_query_seconds: float = 0.25
+    """A query shape whose runs all stay under this (in seconds) is answered in the cheap lane;
+    one run over it sends the shape back to the workers."""
+
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"
     )(classmethod(lambda cls, v: _split(v)))

@@ -25,6 +25,26 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
 
 QuadFormats = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
 
+SNAPSHOT_MARKER = "CITYDIP-SNAPSHOT"
+"""Written into a checkpoint directory once it is complete (graph.snapshots): only such a
+directory, which nobody writes, may be opened read-only by another process."""
+
+
+class LiveStoreError(RuntimeError):
+    """A read-only open of a directory that is not a finished snapshot (it may be written)."""
+
+
+def open_read_only(path: str | Path) -> ox.Store:
+    """Open a snapshot read-only; refuse any other directory.
+
+    pyoxigraph documents a read-only open of a directory that another process writes as undefined
+    behaviour; a finished snapshot is never written, the live store always may be.
+    """
+    if not (Path(path) / SNAPSHOT_MARKER).is_file():
+        raise LiveStoreError(f"{path} is not a finished snapshot of the store: a directory that "
+                             "may be written is never opened read-only")
+    return ox.Store.read_only(str(path))
+
 
 class Store:
     """A quad store: named graphs in, SPARQL out. The default graph of queries is the union."""
@@ -90,6 +110,10 @@ class Store:
         """Run a SPARQL Update as one transaction: all of it is written, or nothing."""
         with self.lock:
             self._store.update(sparql)
+
+    def backup(self, target: Path) -> None:
+        """A consistent checkpoint of an on-disk store in `target` (hard links; see snapshots)."""
+        self._store.backup(str(target))
 
     def flush(self) -> None:
         """Make every write durable on disk (a no-op in memory)."""

@@ -14,8 +14,10 @@ from swagger_ui_bundle import swagger_ui_path
 
 from graph.auth import WriteTokens
 from graph.backend import Backend, open_backend
+from graph.execution import Overloaded
 from graph.settings import Settings, get_settings
 from server import STATIC_DIR, derived_views
+from server.admission import Admission, AdmissionMiddleware, overloaded
 from server.cache import VersionHeaders
 from server.errors import ErrorContract
 from server.responses import Refusal, refused
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.backend = backend or open_backend(settings)
+        app.state.backend.admission = app.state.admission.gate
         await app.state.backend.start()
         await derived_views.start(app)
         try:
@@ -66,6 +69,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.write_tokens = WriteTokens.parse(settings.write_tokens)
     app.state.write_lock = asyncio.Lock()
     app.state.data_version = 0
+    app.state.admission = Admission(settings, app.state.write_tokens)
+    app.add_exception_handler(Overloaded, overloaded)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -75,6 +80,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
                         "X-Total-Count", "X-Data-Version", "X-Current-Data-Version"],
     )
     app.add_middleware(VersionHeaders)
+    app.add_middleware(AdmissionMiddleware, admission=app.state.admission)
     app.add_middleware(ErrorContract)  # outermost: sees whatever the routes did not answer
     app.include_router(sparql.router)
     app.include_router(queries.router)

@@ -1,8 +1,9 @@
 """What every write route shares: who is writing, one write at a time, and the answer.
 
 Writes are serialized by an asyncio lock and run in a thread (validation is CPU work); after a
-commit the data version is bumped (caches keyed on it refresh) and the query workers are renewed
-before their next query, so a client that got its 200 sees its change in the very next query.
+commit the data version is bumped (caches keyed on it refresh) and the backend told: the query
+workers move to a snapshot holding the change before their next query, so a client that got its
+200 sees its change in the very next query.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ async def commit(request: Request, work: Callable[[Writer], Result],
         async with state.write_lock:
             result, new = await asyncio.to_thread(run)
             if result.committed:
+                backend.changed()  # new data version, snapshot for the workers, on_commit hooks
                 state.data_version = getattr(state, "data_version", 0) + 1
-                backend.changed()
                 await after_commit(request.app, result)
             return result, new
 

@@ -114,6 +114,10 @@ def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
     full_env["CITYDIP_STORE_PATH"] = ":memory:"
+    # Every test client comes from one address: no per-client limits unless a test sets them
+    # (tests/test_live_service.py does).
+    full_env["CITYDIP_CLIENT_MAX_PARALLEL"] = "0"
+    full_env["CITYDIP_CLIENT_QUERY_SECONDS"] = "0"
     full_env.update(env or {})
     full_env["PYTHONUNBUFFERED"] = "1"
     with tempfile.TemporaryDirectory(prefix="citydip-server-") as tmp:
