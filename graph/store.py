@@ -146,6 +146,8 @@ class Store:
 
     def quads_for_pattern(self, subject=None, predicate=None, object=None, graph=None):
         """The quads matching a pattern (None is a wildcard; graph None means every graph)."""
+        if isinstance(subject, ox.Literal) or isinstance(predicate, ox.Literal | ox.BlankNode):
+            return iter(())  # matches nothing (and pyoxigraph refuses such a pattern)
         return self._store.quads_for_pattern(subject, predicate, object, graph)
 
     def graphs(self) -> list[str]:

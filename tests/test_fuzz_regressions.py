@@ -1,7 +1,7 @@
 """Every hostile input found so far, replayed against a live server (tests/regressions/).
 
-`cases.json` lists each input: the request, the file that is its body, the status it must get
-now, and what it did before. Each must be refused (or not found) with a message, the server must
+`cases.json` lists each input: the request, the file that is its body, the status (or statuses)
+it must get now, and what it did before. Each must get that answer, never a 5xx, the server must
 stay up, and a refused write must change nothing. The billion-laughs upload must also leave the
 server's memory within 50 MB of what it was (issue 11); its time is measured by
 benchmarks/hostile.py, not asserted here.
@@ -62,7 +62,8 @@ def test_regression(case: dict, fuzz_server: LiveServer, client: httpx.Client) -
         check_answer(response, case["name"])
     else:
         response = State(client).write(case["name"], **args)
-    assert response.status_code == case["expect"], response.text[:300]
+    expected = case["expect"] if isinstance(case["expect"], list) else [case["expect"]]
+    assert response.status_code in expected, response.text[:300]
     check_alive(fuzz_server, client, baseline)
 
 
