@@ -112,6 +112,9 @@ def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
     full_env["CITYDIP_STORE_PATH"] = ":memory:"
+    # No warm-up queries at start (server/derived_views.py) competing with what a test measures
+    # (timeouts, worker counts, CPU settling); a test that wants them sets it.
+    full_env["CITYDIP_DERIVED_WARM"] = "false"
     full_env.update(env or {})
     full_env["PYTHONUNBUFFERED"] = "1"
     with tempfile.TemporaryDirectory(prefix="citydip-server-") as tmp:
