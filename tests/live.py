@@ -118,6 +118,9 @@ def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]
     # (tests/test_live_service.py does).
     full_env["CITYDIP_CLIENT_MAX_PARALLEL"] = "0"
     full_env["CITYDIP_CLIENT_QUERY_SECONDS"] = "0"
+    # No warm-up queries at start (server/derived_views.py) competing with what a test measures
+    # (timeouts, worker counts, CPU settling); a test that wants them sets it.
+    full_env["CITYDIP_DERIVED_WARM"] = "false"
     full_env.update(env or {})
     full_env["PYTHONUNBUFFERED"] = "1"
     with tempfile.TemporaryDirectory(prefix="citydip-server-") as tmp:
