@@ -14,8 +14,9 @@ or a lookup shares one history whatever resource it asks about. A shape runs on 
 timed there, in CPU seconds) until it has `history_min` runs in a row under `cheap_seconds`;
 one run over that, in either lane, wipes its history and sends it back to the workers, to be
 measured again (a shape whose cost depends on the resource, such as the partners of a hub city,
-may go back and forth; a shape that is slow stays on the workers). The lane has a fixed number of threads: at
-worst, that many misjudged queries run to their end while everything else goes on.
+may go back and forth; a shape that is slow stays on the workers). The lane has a fixed number
+of threads: at worst, that many misjudged queries run to their end while everything else goes
+on.
 """
 
 from __future__ import annotations
