@@ -411,7 +411,7 @@ def burst(server: Server, material: Material, args) -> dict:
     lock = threading.Lock()
 
     def runaway() -> None:
-        client = Http(server.port, timeout=args.timeout + 60)
+        client = Http(server.port, timeout=args.timeout * args.runaways + 120)
         started = time.perf_counter()
         try:
             status = client.request("POST", "/sparql", body=urlencode({"query": RUNAWAY}).encode(),

@@ -159,7 +159,7 @@ class EmbeddedBackend(Backend):
             return await self.lane.run(job)
         outcome = await self.pool.run(job, self.data_version)
         if outcome.status == 200:
-            self.lane.record(job, outcome.seconds)
+            self.lane.record(job, outcome.cpu_seconds)
         return outcome
 
     async def run_on_worker(self, job: QueryJob) -> Outcome:

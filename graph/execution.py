@@ -67,6 +67,8 @@ class Outcome:
     message: str = ""
     seconds: float = 0.0
     """How long the query ran (set by whoever ran it)."""
+    cpu_seconds: float = 0.0
+    """CPU time the query and its serialization used (its cost, whatever else the machine ran)."""
     lane: str = ""
     """Where it ran: "worker" (a killable worker process) or "cheap" (a thread, see graph.lanes)."""
 
@@ -226,7 +228,10 @@ def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = Non
                 _send(sock, Outcome(500, message=f"the store snapshot could not be opened: {exc}"))
                 continue
         try:
-            _send(sock, run_job(store, job))
+            started = time.thread_time()
+            outcome = run_job(store, job)
+            outcome.cpu_seconds = time.thread_time() - started
+            _send(sock, outcome)
         except OSError:
             break
     os._exit(0)

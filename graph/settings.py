@@ -132,8 +132,8 @@ class Settings(BaseSettings):
     """Threads of the server process answering queries known to be quick (0: none; every query
     then runs in a worker process)."""
     cheap_query_seconds: float = 0.25
-    """A query shape whose runs all stay under this (in seconds) is answered in the cheap lane;
-    one run over it sends the shape back to the workers."""
+    """A query shape whose runs all stay under this (in CPU seconds) is answered in the cheap
+    lane; one run over it sends the shape back to the workers."""
 
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"
