@@ -94,9 +94,21 @@ class Derived:
     # --- reading ---------------------------------------------------------------------------------
 
     async def get(self, key: str, compute: Callable[[], Awaitable[Any]],
-                  max_age: float | None = None) -> tuple[Any, Any]:
-        """The kept value and the version it describes; computed here only when none is kept."""
+                  max_age: float | None = None, fresh: bool = False) -> tuple[Any, Any]:
+        """The kept value and the version it describes; computed here only when none is kept,
+        or, with `fresh`, when it does not describe the current version (a download of the
+        data must hold the last write; a count may lag)."""
         kept = self.kept.get(key)
+        if fresh and kept is not None:
+            for _ in range(2):  # a recomputation already running may be for an older version
+                if kept.version == self.current() and (
+                        max_age is None or time.monotonic() - kept.at < max_age):
+                    break
+                kept.compute = compute
+                task = self.tasks.get(key) or self._start(key, compute, self.current())
+                await asyncio.shield(task)
+                kept = self.kept[key]
+            return kept.value, kept.version
         if kept is None:
             task = self.tasks.get(key) or self._start(key, compute, self.current())
             await asyncio.shield(task)
@@ -245,14 +257,14 @@ def describes(request: Request, version: Any) -> None:
 
 
 async def per_data_version(request: Request, key: str, compute: Callable[[], Awaitable[Any]],
-                           max_age: float | None = None) -> Any:
+                           max_age: float | None = None, fresh: bool = False) -> Any:
     """The value kept under `key`: computed on first use, then recomputed in the background
     after writes (served from the previous version meanwhile, and the answer says so).
 
     `max_age` (seconds) also renews it when it is older, for data that may change elsewhere
     (a remote store shared by several servers).
     """
-    value, version = await derived(request.app).get(key, compute, max_age)
+    value, version = await derived(request.app).get(key, compute, max_age, fresh)
     describes(request, version)
     return value
 

@@ -151,21 +151,21 @@ async def service_description(request: Request, backend: Backend, settings: Sett
 
 
 def _partitions(g: Graph, dataset: URIRef, base: str, partitions: list[dict]) -> None:
-    """Areas and distinct ties as class partitions of the dataset; the rows each pair list
-    contributed as a class partition of its graph's subset."""
+    """The rows each pair list contributed, as a class partition of its graph's subset.
+
+    The dataset's own class partitions are the resources typed with each class (above, kept
+    per data version); distinct ties are those of cd:TwinningRelation, and the areas below
+    country level, subclasses included, are counted on the front page."""
     for p in partitions:
-        if p["graph"] is None:
-            part = URIRef(f"{base}.well-known/void#class-{p['class'].rsplit('#', 1)[-1]}")
-            g.add((dataset, VOID.classPartition, part))
-        else:
+        if p["graph"] is not None:
             subset = URIRef(base + ".well-known/void#graph-"
                             + p["graph"].rstrip("/").rsplit("/", 1)[-1])
             part = URIRef(f"{subset}-rows")
             g.add((subset, VOID.classPartition, part))
             g.add((part, DCTERMS.description, Literal(
                 f"{p['rows']} rows of the pair list state {p['entities']} ties", lang="en")))
-        g.add((part, VOID["class"], URIRef(p["class"])))
-        g.add((part, VOID.entities, Literal(p["entities"], datatype=XSD.integer)))
+            g.add((part, VOID["class"], URIRef(p["class"])))
+            g.add((part, VOID.entities, Literal(p["entities"], datatype=XSD.integer)))
 
 
 async def void_description(request: Request, backend: Backend, settings: Settings) -> Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -102,7 +103,11 @@ def test_the_whole_list_and_its_sparql_are_linked(hub: LiveServer) -> None:
     assert {r["partnership"] for r in table} == {f"{ID}relation/hub-{i:04d}"
                                                  for i in range(RELATIONS)}
     editor = httpx.get(hub.url + query_link.replace("&amp;", "&"), headers=HTML, timeout=60)
-    assert editor.status_code == 200 and "city/hub&gt;" in editor.text
+    assert editor.status_code == 200
+    # The query page (YASGUI) opens with the list's SPARQL, given in the page's configuration.
+    config = re.search(r'<script type="application/json" id="yasgui-config">(.*?)</script>',
+                       editor.text, re.S).group(1)
+    assert "city/hub>" in json.loads(config)["start"]
 
 
 def test_a_small_actors_page_has_no_pager(hub: LiveServer) -> None:

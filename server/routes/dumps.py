@@ -40,7 +40,7 @@ async def dump_files(request: Request) -> tuple[Path, list[DumpFile]]:
     async with state.dump_lock:  # one writer of a dump at a time; the others wait and reuse it
         return await per_data_version(
             request, "dump", compute,
-            max_age=REMOTE_SECONDS if settings.store_backend == "remote" else None)
+            max_age=REMOTE_SECONDS if settings.store_backend == "remote" else None, fresh=True)
 
 
 @router.get("/dump", summary="The data dumps: whole dataset (N-Quads, gzip), graphs (Turtle)")
