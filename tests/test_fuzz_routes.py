@@ -63,6 +63,7 @@ def test_random_requests_on_every_route(fuzz_server, client, routes) -> None:
             path = path.replace("\n", "%0A").replace("\r", "%0D").replace(" ", "%20")
         try:
             url = httpx.URL(path)
+            client.build_request(method, path, params=params)  # joined with the server's base
         except (httpx.InvalidURL, UnicodeError):
             return  # not a URL a client can send
         if url.is_absolute_url or not url.path.startswith("/"):

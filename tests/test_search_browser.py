@@ -12,7 +12,7 @@ GDYNIA = "https://w3id.org/citydiplomacy/id/city/gdynia"
 
 def test_the_query_page_completes_resource_names(watched: Watched, base_url: str) -> None:  # noqa: F811
     page = watched.page
-    page.goto(base_url + "/query")
+    page.goto(base_url + "/query/simple")  # the simple editor's finder; YASGUI completes terms
     editor = page.locator("#editor")
     editor.fill("SELECT * WHERE {  ?p ?o }")
     editor.evaluate("e => { e.selectionStart = e.selectionEnd = 17; }")
