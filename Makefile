@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 # The world data: the bundled pair lists imported into graph/data/world/ (generated, not
 # committed), again whenever a list or the importer changes.
 WORLD_INPUTS := graph/data/sources/world/sources.yaml $(wildcard graph/data/sources/world/*/*.csv \
-	graph/data/sources/world/*/*.tsv) graph/importer.py graph/import_pairs.py graph/reconcile.py \
-	graph/countries.py graph/gazetteer.py graph/import_rdf.py
+	graph/data/sources/world/*/*.tsv) graph/importing/world.py graph/importing/pairs.py graph/importing/reconcile.py \
+	graph/importing/countries.py graph/importing/gazetteer.py graph/importing/rdf.py
 WORLD_STAMP  := graph/data/world/.imported
 
 $(WORLD_STAMP): $(STAMP) $(WORLD_INPUTS)

@@ -54,7 +54,7 @@ class Server:
         self.log = log.open("ab")
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "graph.cli", "serve", "--host", "127.0.0.1", "--port",
+            [sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1", "--port",
              str(self.port)], cwd=ROOT, env=full, stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 1800

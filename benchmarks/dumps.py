@@ -2,7 +2,7 @@
 """How long /dump takes to write its files, and to find them again, at a given scale.
 
 Generates data (benchmarks/generate.py), loads it into an in-memory store split over a few named
-graphs, then times graph.dumps.current_dump: the first call writes the gzipped N-Quads and one
+graphs, then times graph.store.dumps.current_dump: the first call writes the gzipped N-Quads and one
 Turtle file per graph, later calls only serialize N-Quads to hash them and find the folder.
 Prints medians of `--runs` repetitions beside a bare `Store.dump(N_QUADS)` (the floor of any
 check), and the files' sizes.
@@ -25,8 +25,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from graph.dumps import current_dump  # noqa: E402
-from graph.store import Store  # noqa: E402
+from graph.store.dumps import current_dump  # noqa: E402
+from graph.store.embedded import Store  # noqa: E402
 
 GRAPHS = 4
 

@@ -105,8 +105,9 @@ def main() -> None:
                       f"{figure['peak_rss'] / 2**20:7.0f} MiB  disk {figure['disk'] / 2**20:7.0f}"
                       " MiB", flush=True)
             if args.index:
-                code = ("import time,sys; from graph.settings import Settings; "
-                        "from graph.store import Store; from graph.labels import LabelIndex; "
+                code = ("import time,sys; from graph.core.settings import Settings; "
+                        "from graph.store.embedded import Store; "
+                        "from graph.store.labels import LabelIndex; "
                         "from pathlib import Path; s=Settings(); st=Store(Path(s.store_path)); "
                         "t=time.perf_counter(); ix=LabelIndex(None, s.resource_base); "
                         "n=ix.build(st); print(n, time.perf_counter()-t)")

@@ -55,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import pyoxigraph as ox
 
-    from graph.load import build_store
-    from graph.settings import Settings
-    from graph.store import Store
+    from graph.core.settings import Settings
+    from graph.store.embedded import Store
+    from graph.store.load import build_store
 
     with tempfile.TemporaryDirectory(prefix="citydip-floor-") as tmp:
         work = Path(tmp)

@@ -15,7 +15,7 @@ likely to get the next one), so a few hub cities end up with hundreds of partner
 with a handful, as in the real networks.
 
 Only base data is written: the derived shortcuts (cd:partnerOf, cd:sisterCityOf, ...) are
-materialised by the store at load time (graph/load.py), exactly as for hand-written data.
+materialised by the store at load time (graph/store/load.py), exactly as for hand-written data.
 
     .venv/bin/python benchmarks/generate.py --triples 1000000 --seed 1 --out /tmp/bench/gen-1m/
     .venv/bin/python benchmarks/generate.py --triples 5000 --out /tmp/gen-small.nt
@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from graph.namespaces import CD as CD_NS  # noqa: E402 - the project's own IRIs
-from graph.namespaces import GEO, ORG, PREFIXES  # noqa: E402
-from graph.namespaces import ID as ID_NS  # noqa: E402
+from graph.core.namespaces import CD as CD_NS  # noqa: E402 - the project's own IRIs
+from graph.core.namespaces import GEO, ORG, PREFIXES  # noqa: E402
+from graph.core.namespaces import ID as ID_NS  # noqa: E402
 
 CD = str(CD_NS)
 ID = str(ID_NS)

@@ -184,7 +184,7 @@ def start_server(scale: str, work: Path, args) -> Server:
     port = free_port()
     log_path = work / "server.log"
     with log_path.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve",
+        process = subprocess.Popen([sys.executable, "-m", "graph.cli.main", "serve",
                                     "--host", "127.0.0.1", "--port", str(port)],
                                    cwd=args.source, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -34,12 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from graph.load import build_store  # noqa: E402
-from graph.network import Filters  # noqa: E402
-from graph.network_cache import NetworkCache  # noqa: E402
-from graph.network_data import NETWORK_QUERIES, NetworkData, query_texts, store_select  # noqa: E402
-from graph.settings import Settings  # noqa: E402
-from graph.store import Store  # noqa: E402
+from graph.core.settings import Settings  # noqa: E402
+from graph.network.cache import NetworkCache  # noqa: E402
+from graph.network.data import NETWORK_QUERIES, NetworkData, query_texts, store_select  # noqa: E402
+from graph.network.projection import Filters  # noqa: E402
+from graph.store.embedded import Store  # noqa: E402
+from graph.store.load import build_store  # noqa: E402
 
 Row = tuple[str, float, float | None, str]
 """(what, cold seconds, cached seconds or None, note)"""
@@ -178,7 +178,7 @@ def server_rows(folder: Path, hub: str, far: str) -> tuple[list[Row], float]:
     log = tempfile.NamedTemporaryFile(prefix="citydip-bench-", suffix=".log", delete=False)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "graph.cli.main", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -60,7 +60,7 @@ def start(env_extra: dict, folder: Path) -> tuple[subprocess.Popen, str, float]:
     env.update(env_extra, CITYDIP_STORE_PATH=str(folder / "store"), CITYDIP_ACCESS_LOG="false")
     log = (folder / "server.log").open("wb")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
                              "--port", str(port)], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -447,9 +447,9 @@ def prepare_scale(target: int | None, args) -> Scale:
     """Data folder, N-Quads of the whole dataset, and the query texts for one scale."""
     import pyoxigraph as ox
 
-    from graph.load import build_store
-    from graph.settings import Settings
-    from graph.store import Store
+    from graph.core.settings import Settings
+    from graph.store.embedded import Store
+    from graph.store.load import build_store
 
     if target is None:
         label, data_dir = "seed", ROOT / "graph" / "data"
@@ -472,7 +472,8 @@ def prepare_scale(target: int | None, args) -> Scale:
     work.mkdir(parents=True, exist_ok=True)
     scale = Scale(label, target, data_dir, work)
 
-    log(f"[{label}] building the reference dataset with graph.load (ontology, data, shortcuts)")
+    log(f"[{label}] building the reference dataset with graph.store.load "
+        "(ontology, data, shortcuts)")
     started = time.perf_counter()
     settings = Settings(data_dir=data_dir, store_path=":memory:")
     store = build_store(settings, [data_dir], Store(None))
@@ -597,7 +598,7 @@ def inline_constants(text: str, bindings: dict) -> str:
 
 def build_queries(store, seed_scale: bool, args) -> tuple[list[BenchQuery], dict[str, str]]:
     """The query texts of one scale, with the parameter values they were given."""
-    from graph.queries import catalogue
+    from graph.sparql.catalogue import catalogue
 
     named = catalogue(ROOT / "queries")
     bench = catalogue(HERE / "queries")

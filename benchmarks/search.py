@@ -4,7 +4,7 @@
 One store (the datasets named, or a generated folder), one label index built from it, and for
 each needle three ways to find the labels that contain it, timed side by side in one run:
 
-- `fts5`: the index's own search (graph.labels.LabelIndex.search): trigram match, ranked;
+- `fts5`: the index's own search (graph.store.labels.LabelIndex.search): trigram match, ranked;
 - `scan`: the same ranking over `labels.folded LIKE '%needle%'` (every folded label read);
 - `sparql`: the query the search page ran before (queries/label-search.rq, CONTAINS over LCASE).
 
@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from graph.labels import LabelIndex, fold  # noqa: E402
-from graph.load import build_store  # noqa: E402
-from graph.queries import get_query  # noqa: E402
-from graph.settings import Settings  # noqa: E402
+from graph.core.settings import Settings  # noqa: E402
+from graph.sparql.catalogue import get_query  # noqa: E402
+from graph.store.labels import LabelIndex, fold  # noqa: E402
+from graph.store.load import build_store  # noqa: E402
 
 NEEDLES = ["Gdynia", "gdansk", "orka", "kaohsiung", "san", "高雄", "格丁尼亞", "서울", "łódź",
            "new york"]

@@ -35,13 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 import pyoxigraph as ox  # noqa: E402
 
-from graph.changes import parse_document  # noqa: E402
-from graph.history import History  # noqa: E402
-from graph.load import build_store  # noqa: E402
-from graph.settings import Settings  # noqa: E402
-from graph.store import Store  # noqa: E402
-from graph.validate import parse_dir, validate  # noqa: E402
-from graph.writer import Writer  # noqa: E402
+from graph.core.settings import Settings  # noqa: E402
+from graph.store.embedded import Store  # noqa: E402
+from graph.store.load import build_store  # noqa: E402
+from graph.store.validate import parse_dir, validate  # noqa: E402
+from graph.write.changes import parse_document  # noqa: E402
+from graph.write.history import History  # noqa: E402
+from graph.write.writer import Writer  # noqa: E402
 
 CD = "https://w3id.org/citydiplomacy/ns#"
 ID = "https://w3id.org/citydiplomacy/id/"
@@ -221,7 +221,8 @@ def markdown(results, cold_seconds, total, load_seconds, writer_seconds, log_byt
     lines = [
         "## Validated updates",
         "",
-        "`benchmarks/updates.py` (not a test) times the write path of `graph/writer.py` on the "
+        "`benchmarks/updates.py` (not a test) times the write path of `graph/write/writer.py` "
+        "on the "
         "one-million-triple graph of `benchmarks/generate.py` (seed 1): an in-memory store, the "
         "history log on disk (appended and fsynced before each commit).",
         "",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of the world import with the gazetteer, and what the gazetteer merged (not a test).
 
-Imports both bundled pair lists (`citydip import world`, i.e. `graph.importer.import_world`)
+Imports both bundled pair lists (`citydip import world`, i.e. `graph.importing.world.import_world`)
 into temporary folders and prints, for each run, the wall time and the CPU time of the process:
 
 1. `cold`: the gazetteer's SQLite index built from scratch (a fresh cache folder), the import's
@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 import pyoxigraph as ox  # noqa: E402
 
-from graph.gazetteer import gazetteer  # noqa: E402
-from graph.importer import import_world  # noqa: E402
-from graph.namespaces import CD  # noqa: E402
-from graph.settings import Settings  # noqa: E402
+from graph.core.namespaces import CD  # noqa: E402
+from graph.core.settings import Settings  # noqa: E402
+from graph.importing.gazetteer import gazetteer  # noqa: E402
+from graph.importing.world import import_world  # noqa: E402
 
 
 def _cpu() -> float:

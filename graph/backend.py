@@ -6,8 +6,10 @@ Both offer the same things: `store` (the synchronous store interface, for loadin
 a number that grows with each committed write, and the callbacks told of it (derived views).
 
 The embedded store (see docs/architecture.md): the server process owns the only read-write
-store. Queries known to be quick run in a thread on it (graph.lanes); the others run in long-lived
-worker processes that read snapshots made after commits (graph.snapshots, graph.execution).
+store. Queries known to be quick run in a thread on it (graph.sparql.lanes); the others run in
+long-lived
+worker processes that read snapshots made after commits (graph.store.snapshots,
+graph.sparql.execution).
 Every query passes `admission` first, when the server installs one (server.admission).
 """
 
@@ -21,12 +23,15 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
-from graph.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
-from graph.formats import NotAcceptable, negotiate, serialize_result
-from graph.labels import open_index
-from graph.lanes import CheapLane
-from graph.load import build_store, prepare_store_folder, sync_datasets
-from graph.remote import (
+from graph.core.settings import Settings
+from graph.sparql.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
+from graph.sparql.formats import NotAcceptable, negotiate, serialize_result
+from graph.sparql.lanes import CheapLane
+from graph.sparql.text import bind_values, has_dataset_clause, query_form
+from graph.store.embedded import Store
+from graph.store.labels import open_index
+from graph.store.load import build_store, prepare_store_folder, sync_datasets
+from graph.store.remote import (
     EMPTY_GRAPH,
     RemoteError,
     RemoteStore,
@@ -37,11 +42,8 @@ from graph.remote import (
     parse_response,
     query_request,
 )
-from graph.remote_guard import vet_query
-from graph.settings import Settings
-from graph.snapshots import Snapshots
-from graph.sparql_text import bind_values, has_dataset_clause, query_form
-from graph.store import Store
+from graph.store.remote_guard import vet_query
+from graph.store.snapshots import Snapshots
 
 Progress = Callable[[Path, int, int], None]
 MAX_ANSWER_BYTES = 64 * 2**20
@@ -54,9 +56,9 @@ class Backend:
     store: Store | RemoteStore
     settings: Settings
     writer = None
-    """The write path (graph.writer.Writer); None when the store cannot be written."""
+    """The write path (graph.write.writer.Writer); None when the store cannot be written."""
     labels = None
-    """The label index behind search and browse (graph.labels.LabelIndex)."""
+    """The label index behind search and browse (graph.store.labels.LabelIndex)."""
     data_version: int = 0
     """Grows by one with each committed write (this process's writes)."""
     admission: Callable[[str], contextlib.AbstractAsyncContextManager] | None = None
@@ -275,7 +277,7 @@ class RemoteBackend(Backend):
 
 def _open_writer(store, settings: Settings):
     """The write path over this store, after applying any logged change the store lacks."""
-    from graph.writer import Writer
+    from graph.write.writer import Writer
 
     writer = Writer(store, settings)
     writer.recover()

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from graph.auth import WriteTokens
 from graph.backend import Backend, open_backend
-from graph.execution import Overloaded
-from graph.settings import Settings, get_settings
+from graph.core.settings import Settings, get_settings
+from graph.sparql.execution import Overloaded
+from graph.write.auth import WriteTokens
 from server import STATIC_DIR, derived_views
 from server.admission import Admission, AdmissionMiddleware, overloaded
 from server.cache import VersionHeaders

@@ -305,11 +305,11 @@ class VersionHeaders:
 
 
 async def after_commit(app, result) -> None:
-    """Tell the derived views that a write (a `graph.writer.Result`) was committed and made
+    """Tell the derived views that a write (a `graph.write.writer.Result`) was committed and made
     `app.state.data_version` current. Never fails the write: a view that cannot follow it is
     recomputed."""
-    from graph.changes import META_GRAPH
-    from graph.writer import MARKER
+    from graph.write.changes import META_GRAPH
+    from graph.write.writer import MARKER
 
     keeper = derived(app)
     store = app.state.backend.writer.store

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from graph.backend import Backend
-from graph.settings import Settings
+from graph.core.settings import Settings
 
 
 async def get_backend(request: Request) -> Backend:

@@ -13,8 +13,8 @@ import logging
 
 import httpx
 
-from graph.changes import META_GRAPH
-from graph.writer import MARKER
+from graph.write.changes import META_GRAPH
+from graph.write.writer import MARKER
 from server import describe
 from server.cache import Kept, derived
 from server.routes import meta, network

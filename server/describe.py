@@ -11,10 +11,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
 from graph.backend import Backend
-from graph.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
-from graph.formats import GRAPH_FORMATS, NotAcceptable, negotiate
-from graph.queries import parse_query_file
-from graph.settings import Settings
+from graph.core.settings import Settings
+from graph.sparql.catalogue import parse_query_file
+from graph.sparql.formats import GRAPH_FORMATS, NotAcceptable, negotiate
+from graph.store.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import graph_licences
 from server.responses import error

@@ -1,6 +1,7 @@
 """Where the dumps are announced (front page, VoID): their URLs and licences, without writing them.
 
-Announcing must not cost a dump: the file names come from the graph names (graph.dumps.graph_file)
+Announcing must not cost a dump: the file names come from the graph names
+(graph.store.dumps.graph_file)
 and the licences from one small query per data version, so the front page and VoID can list every
 file while the files themselves are written on the first download.
 """
@@ -11,8 +12,8 @@ from pathlib import Path
 
 from fastapi import Request
 
-from graph.dumps import DATASET_LICENSE, DATASET_LICENSE_NAME, FULL_DUMP, graph_file
-from graph.queries import parse_query_file
+from graph.sparql.catalogue import parse_query_file
+from graph.store.dumps import DATASET_LICENSE, DATASET_LICENSE_NAME, FULL_DUMP, graph_file
 from server.cache import per_data_version
 
 

@@ -10,7 +10,7 @@ operator can find the one from the other.
 
 Two kinds of exception are the client's doing even when they surface unexpectedly: a recursion
 too deep for a parser and a request the process has no memory for. They get 400 and 413 with a
-hint at the limits (graph.limits checks them before any parser; this is the net behind it).
+hint at the limits (graph.sparql.limits checks them before any parser; this is the net behind it).
 """
 
 from __future__ import annotations

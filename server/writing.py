@@ -18,10 +18,10 @@ import mimeparse
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from graph.auth import ENABLE_HINT, WriteTokens, bearer_token
-from graph.changes import ChangeError
-from graph.remote import RemoteError
-from graph.writer import Result, Writer
+from graph.store.remote import RemoteError
+from graph.write.auth import ENABLE_HINT, WriteTokens, bearer_token
+from graph.write.changes import ChangeError
+from graph.write.writer import Result, Writer
 from server.cache import after_commit
 from server.responses import Refusal, error
 

@@ -15,10 +15,10 @@ from live import (
     write_env,
 )
 
-from graph.load import build_store
-from graph.settings import Settings
-from graph.store import Store
-from graph.validate import parse_dir
+from graph.core.settings import Settings
+from graph.store.embedded import Store
+from graph.store.load import build_store
+from graph.store.validate import parse_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -127,7 +127,7 @@ def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]
         log = Path(tmp) / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "graph.cli", "serve", "--host", "127.0.0.1",
+                [sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
                  "--port", str(port)],
                 cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -354,8 +354,8 @@ HOSTILE_TURTLE = """\
 
 def data_dir_with(folder: Path, name: str, text: str) -> Path:
     """A data folder holding the bundled data files plus one more file `name` with `text`."""
-    from graph.load import DATA_SUFFIXES
-    from graph.settings import Settings
+    from graph.core.settings import Settings
+    from graph.store.load import DATA_SUFFIXES
 
     folder.mkdir(parents=True, exist_ok=True)
     for path in Settings().data_dir.iterdir():
@@ -411,10 +411,11 @@ def kill_hard(server: LiveServer) -> None:
 
 
 def restore(target: SparqlStore, source) -> None:
-    """Put a shared store back to the data of `source` (a graph.store.Store): after a test wrote."""
+    """Put a shared store back to the data of `source` (a graph.store.embedded.Store): after a test
+    wrote."""
     import pyoxigraph as ox
 
-    from graph.remote import RemoteStore
+    from graph.store.remote import RemoteStore
 
     remote = RemoteStore(target.query_url, target.update_url)
     remote.clear()

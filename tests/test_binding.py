@@ -17,10 +17,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from run import inline_constants  # noqa: E402 - the benchmark's client-side rewrite
 
-from graph.queries import catalogue
-from graph.settings import Settings
-from graph.sparql_text import bind_values
-from graph.store import Store
+from graph.core.settings import Settings
+from graph.sparql.catalogue import catalogue
+from graph.sparql.text import bind_values
+from graph.store.embedded import Store
 
 ID = "https://w3id.org/citydiplomacy/id/"
 GDYNIA = ox.NamedNode(ID + "city/gdynia")

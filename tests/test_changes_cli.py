@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from graph.cli import app
-from graph.settings import get_settings
+from graph.cli.main import app
+from graph.core.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CD = "https://w3id.org/citydiplomacy/ns#"

@@ -9,7 +9,7 @@ import pytest
 import rdflib
 from typer.testing import CliRunner
 
-from graph.cli import app
+from graph.cli.main import app
 
 ROOT = Path(__file__).resolve().parent.parent
 INVALID = ROOT / "tests" / "shapes" / "invalid"

@@ -6,8 +6,8 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF, RDFS
 
-from graph.namespaces import CD, GRAPH, ID, ORG
-from graph.validate import validate
+from graph.core.namespaces import CD, GRAPH, ID, ORG
+from graph.store.validate import validate
 
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 DATA = Path(__file__).resolve().parent.parent / "graph" / "data"

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from rdflib import Graph, URIRef
 from rdflib.namespace import VOID
 
-from graph.namespaces import CD, ID
-from graph.settings import Settings
+from graph.core.namespaces import CD, ID
+from graph.core.settings import Settings
 from server.app import create_app
 from tests.live import WRITE_TOKENS, bearer, citydip_server, write_env
 

@@ -12,8 +12,8 @@ import pyoxigraph as ox
 import pytest
 from live import LiveServer, bearer, citydip_server, write_env
 
-from graph.dumps import DATASET_LICENSE, FULL_DUMP, current_dump, graph_file
-from graph.store import Store
+from graph.store.dumps import DATASET_LICENSE, FULL_DUMP, current_dump, graph_file
+from graph.store.embedded import Store
 
 EX = "https://w3id.org/citydiplomacy/graph/"
 CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"

@@ -18,11 +18,11 @@ import pyoxigraph as ox
 import pytest
 from live import bearer, citydip_server, kill_hard, write_env
 
-from graph.changes import META_GRAPH, Changeset
-from graph.history import History, HistoryError, replay
-from graph.load import build_store, materialise_shortcuts
-from graph.store import Store
-from graph.writer import MARKER, Writer
+from graph.store.embedded import Store
+from graph.store.load import build_store, materialise_shortcuts
+from graph.write.changes import META_GRAPH, Changeset
+from graph.write.history import History, HistoryError, replay
+from graph.write.writer import MARKER, Writer
 
 CD = "https://w3id.org/citydiplomacy/ns#"
 ID = "https://w3id.org/citydiplomacy/id/"

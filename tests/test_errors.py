@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from live import free_port
 
-from graph.settings import Settings
+from graph.core.settings import Settings
 from server.app import create_app
 
 

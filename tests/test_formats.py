@@ -5,7 +5,7 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from graph.formats import BY_NAME, serialize_result
+from graph.sparql.formats import BY_NAME, serialize_result
 
 QUERY = "SELECT ?s ?label WHERE { ?s <urn:label> ?label } ORDER BY ?s"
 

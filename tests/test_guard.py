@@ -12,7 +12,7 @@ import httpx
 import pytest
 from live import LiveServer
 
-from graph.guard import UnsafeQuery, check_query, expand_escapes, is_update
+from graph.sparql.guard import UnsafeQuery, check_query, expand_escapes, is_update
 
 TRIPLE = "{ ?s ?p ?o }"
 REFUSED = {

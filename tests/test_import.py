@@ -8,10 +8,10 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from typer.testing import CliRunner
 
-from graph.cli import app
-from graph.importer import SourceSpec, import_list
-from graph.namespaces import CD, GEO, GRAPH, ID
-from graph.validate import parse_dir, validate
+from graph.cli.main import app
+from graph.core.namespaces import CD, GEO, GRAPH, ID
+from graph.importing.world import SourceSpec, import_list
+from graph.store.validate import parse_dir, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.countries import CountryResolver
-from graph.import_pairs import PairListError, guess_columns, parse_columns, read_pairs
+from graph.importing.countries import CountryResolver
+from graph.importing.pairs import PairListError, guess_columns, parse_columns, read_pairs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
 

@@ -9,7 +9,7 @@ shortcuts re-derived from scratch: the same verdict, the same violations, the sa
 the focus nodes, and the same shortcuts, every time.
 
 Also kept here: the pyshacl 0.40.1 `focus_nodes=` defect (nested-shape violations dropped), and a
-check that the dependency table of graph/incremental.py covers every shape.
+check that the dependency table of graph/write/incremental.py covers every shape.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from hypothesis import strategies as st
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from graph.changes import effective
-from graph.history import History, update_text
-from graph.incremental import coverage_problems
-from graph.load import load_ontology, materialise_shortcuts
-from graph.namespaces import CD, GRAPH, ID, ORG, SHORTCUTS_GRAPH
-from graph.store import Store
-from graph.validate import Finding, parse_dir, validate
-from graph.writer import Writer
+from graph.core.namespaces import CD, GRAPH, ID, ORG, SHORTCUTS_GRAPH
+from graph.store.embedded import Store
+from graph.store.load import load_ontology, materialise_shortcuts
+from graph.store.validate import Finding, parse_dir, validate
+from graph.write.changes import effective
+from graph.write.history import History, update_text
+from graph.write.incremental import coverage_problems
+from graph.write.writer import Writer
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "shapes" / "valid"
@@ -466,7 +466,7 @@ def full_graph_triples(world: World, change):
 
 
 def test_the_dependency_table_covers_every_shape(settings) -> None:
-    """A new SHACL-SPARQL query or inverse path needs graph/incremental.py reviewed first."""
+    """A new SHACL-SPARQL query or inverse path needs graph/write/incremental.py reviewed first."""
     assert coverage_problems(parse_dir(settings.shapes_dir)) == []
 
 
@@ -477,8 +477,8 @@ def test_an_unchanged_store_checks_nothing(world: World) -> None:
 
 def test_shapes_the_table_does_not_know_are_checked_on_the_whole_graph(world: World) -> None:
     """A new SHACL-SPARQL constraint: correct before fast, the check falls back to everything."""
-    from graph.incremental import IncrementalValidator
-    from graph.staging import Staged
+    from graph.write.incremental import IncrementalValidator
+    from graph.write.staging import Staged
 
     shapes = Graph()
     for triple in world.shapes:

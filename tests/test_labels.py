@@ -1,4 +1,4 @@
-"""The label index (graph.labels): folding, ranking, browse pages, and following changes.
+"""The label index (graph.store.labels): folding, ranking, browse pages, and following changes.
 
 Over a real pyoxigraph store filled with the bundled data, and a store of generated actors.
 """
@@ -8,10 +8,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from graph.changes import Changeset
-from graph.labels import LabelIndex, fold
-from graph.load import build_store
-from graph.settings import Settings
+from graph.core.settings import Settings
+from graph.store.labels import LabelIndex, fold
+from graph.store.load import build_store
+from graph.write.changes import Changeset
 
 ID = "https://w3id.org/citydiplomacy/id/"
 CD = "https://w3id.org/citydiplomacy/ns#"
@@ -103,9 +103,9 @@ def test_a_rebuild_matches_the_stamp_only_once(tmp_path, store) -> None:
 
 
 def test_after_writes_a_restart_finds_the_index_current(tmp_path) -> None:
-    from graph.labels import open_index
-    from graph.store import Store
-    from graph.writer import Writer
+    from graph.store.embedded import Store
+    from graph.store.labels import open_index
+    from graph.write.writer import Writer
 
     folder = tmp_path / "store"
     settings = Settings(store_path=str(folder), history_path=str(tmp_path / "h.jsonl"))

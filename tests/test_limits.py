@@ -1,4 +1,5 @@
-"""The bounds of graph.limits: nesting counted as a parser would see it, DTDs refused, memory."""
+"""The bounds of graph.sparql.limits: nesting counted as a parser would see it, DTDs refused,
+memory."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.changes import ChangeError, parse_rdf
-from graph.guard import expand_escapes
-from graph.limits import (
+from graph.core.settings import Settings
+from graph.sparql.guard import expand_escapes
+from graph.sparql.limits import (
     Bounds,
     LimitExceeded,
     MemoryBudget,
@@ -20,7 +21,7 @@ from graph.limits import (
     json_depth,
     nesting_depth,
 )
-from graph.settings import Settings
+from graph.write.changes import ChangeError, parse_rdf
 
 ROOT = Path(__file__).resolve().parent.parent
 import pyoxigraph as ox  # noqa: E402

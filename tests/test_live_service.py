@@ -20,10 +20,10 @@ import pytest
 from live import WRITE_TOKENS, LiveServer, bearer, citydip_server, write_env
 
 from graph.backend import EmbeddedBackend
-from graph.execution import QueryJob, WorkerPool, run_job
-from graph.load import build_store
-from graph.settings import Settings
-from graph.store import LiveStoreError, Store, open_read_only
+from graph.core.settings import Settings
+from graph.sparql.execution import QueryJob, WorkerPool, run_job
+from graph.store.embedded import LiveStoreError, Store, open_read_only
+from graph.store.load import build_store
 
 G = "urn:test:snapshot"
 SLOW_DISTINCT = ("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH <" + G + "> { ?s ?p ?o } "
@@ -57,7 +57,7 @@ def test_a_directory_that_may_be_written_is_never_opened_read_only(tmp_path: Pat
     insert(live, "a")
     with pytest.raises(LiveStoreError):
         open_read_only(tmp_path / "live")
-    from graph.snapshots import Snapshots
+    from graph.store.snapshots import Snapshots
 
     snapshots = Snapshots(live, tmp_path / "snapshots")
     snapshot = snapshots.make(1)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.backend import EmbeddedBackend
-from graph.load import build_store, prepare_store_folder
-from graph.namespaces import SHORTCUTS_GRAPH
-from graph.settings import Settings
-from graph.store import Store
+from graph.core.namespaces import SHORTCUTS_GRAPH
+from graph.core.settings import Settings
+from graph.store.embedded import Store
+from graph.store.load import build_store, prepare_store_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTINEL = ox.Quad(ox.NamedNode("https://example.org/half"), ox.NamedNode("https://example.org/p"),
@@ -73,7 +73,7 @@ def test_the_load_command_fills_once_and_again_with_force(tmp_path: Path) -> Non
     env["CITYDIP_STORE_PATH"] = str(tmp_path / "store")
 
     def load(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "graph.cli", "load", *args], cwd=ROOT,
+        return subprocess.run([sys.executable, "-m", "graph.cli.main", "load", *args], cwd=ROOT,
                               env=env, capture_output=True, text=True, timeout=300)
 
     first = load()

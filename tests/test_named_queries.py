@@ -2,8 +2,8 @@
 
 import pytest
 
-from graph.queries import catalogue
-from graph.settings import Settings
+from graph.core.settings import Settings
+from graph.sparql.catalogue import catalogue
 
 QUERIES = catalogue(Settings().queries_dir)
 ID = "https://w3id.org/citydiplomacy/id/"

@@ -8,10 +8,9 @@ import itertools
 import networkx as nx
 import pytest
 
-from graph.network import FilterError, Filters, project, select
-from graph.network_cache import NetworkCache, View
-from graph.network_data import NETWORK_QUERIES, UnknownActor, fetch, query_texts, store_select
-from graph.network_measures import (
+from graph.network.cache import NetworkCache, View
+from graph.network.data import NETWORK_QUERIES, UnknownActor, fetch, query_texts, store_select
+from graph.network.measures import (
     Analysis,
     attribute_assortativity,
     degree_assortativity,
@@ -19,6 +18,7 @@ from graph.network_measures import (
     shortest_path,
     timeline,
 )
+from graph.network.projection import FilterError, Filters, project, select
 
 TRILATERAL = "agreement/kaohsiung-arizona-kumamoto-economic-exchange-mou"
 SIX_PARTY = "agreement/six-party-semiconductor-ecosystem-global-talent-mou"

@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 from fastapi.testclient import TestClient
 
-from graph.settings import Settings
+from graph.core.settings import Settings
 from server.app import create_app
 
 

@@ -8,7 +8,7 @@ import re
 import networkx as nx
 from typer.testing import CliRunner
 
-from graph.cli import app
+from graph.cli.main import app
 
 runner = CliRunner()
 

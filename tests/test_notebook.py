@@ -15,8 +15,8 @@ import pytest
 from live import citydip_server
 from nbclient import NotebookClient
 
-from graph.importer import SourceSpec, import_list
-from graph.settings import Settings
+from graph.core.settings import Settings
+from graph.importing.world import SourceSpec, import_list
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "docs" / "notebooks" / "partner-web.ipynb"

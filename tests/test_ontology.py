@@ -4,7 +4,7 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from graph.namespaces import CD
+from graph.core.namespaces import CD
 
 OWN = str(CD)
 EXTERNAL_VOCABULARIES = (

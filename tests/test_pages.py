@@ -18,9 +18,9 @@ from live import citydip_server
 from rdflib.namespace import RDFS
 
 from graph.backend import Backend
-from graph.execution import Outcome, QueryJob, QueryTimeout
-from graph.load import DATA_SUFFIXES
-from graph.settings import Settings
+from graph.core.settings import Settings
+from graph.sparql.execution import Outcome, QueryJob, QueryTimeout
+from graph.store.load import DATA_SUFFIXES
 from server import STATIC_DIR
 from server.app import create_app
 

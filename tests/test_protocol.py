@@ -22,7 +22,7 @@ from live import LiveServer, citydip_server, remote_env
 from rdflib.namespace import RDF, VOID
 from rdflib.query import Result
 
-from graph.store import Store
+from graph.store.embedded import Store
 
 G = "https://w3id.org/citydiplomacy/graph/"
 REPORT, REFERENCE, ONTOLOGY, SHORTCUTS = (

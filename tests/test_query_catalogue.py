@@ -3,8 +3,8 @@
 import pyoxigraph as ox
 import pytest
 
-from graph.queries import ParamError, QueryError, catalogue, get_query
-from graph.settings import Settings
+from graph.core.settings import Settings
+from graph.sparql.catalogue import ParamError, QueryError, catalogue, get_query
 
 QUERIES = catalogue(Settings().queries_dir)
 

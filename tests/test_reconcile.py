@@ -8,12 +8,20 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF
 
-from graph.countries import CountryResolver
-from graph.gazetteer import Gazetteer
-from graph.importer import import_world, manifest
-from graph.namespaces import CD, ID
-from graph.reconcile import Entry, Reconciler, Target, distance_km, fold, name_keys, qualifier
-from graph.settings import ROOT
+from graph.core.namespaces import CD, ID
+from graph.core.settings import ROOT
+from graph.importing.countries import CountryResolver
+from graph.importing.gazetteer import Gazetteer
+from graph.importing.reconcile import (
+    Entry,
+    Reconciler,
+    Target,
+    distance_km,
+    fold,
+    name_keys,
+    qualifier,
+)
+from graph.importing.world import import_world, manifest
 
 WD = rdflib.Namespace("http://www.wikidata.org/entity/")
 KAOHSIUNG = ID["city/kaohsiung"]

@@ -34,8 +34,10 @@ from live import (
 )
 
 from graph.backend import RemoteBackend
-from graph.execution import QueryJob, QueryTimeout
-from graph.remote import (
+from graph.core.settings import Settings
+from graph.sparql.execution import QueryJob, QueryTimeout
+from graph.store.embedded import Store
+from graph.store.remote import (
     SYSTEM_GRAPH,
     XSD_BOOLEAN,
     RemoteError,
@@ -44,8 +46,6 @@ from graph.remote import (
     check_answer,
     normalize_answer,
 )
-from graph.settings import Settings
-from graph.store import Store
 
 ID = "https://w3id.org/citydiplomacy/id/"
 GDYNIA = ox.NamedNode(ID + "city/gdynia")

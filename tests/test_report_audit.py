@@ -22,7 +22,7 @@ import pytest
 import rdflib
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from graph.namespaces import CD, GRAPH, ID, ORG
+from graph.core.namespaces import CD, GRAPH, ID, ORG
 
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")

@@ -25,7 +25,7 @@ import pytest
 from rdflib import BNode, Graph, Namespace
 from rdflib.namespace import RDF, RDFS, SH
 
-from graph.validate import Finding, Report, parse_dir, validate
+from graph.store.validate import Finding, Report, parse_dir, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "tests" / "shapes"

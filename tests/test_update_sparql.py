@@ -1,13 +1,14 @@
-"""SPARQL Update turned into changesets (graph/sparql_update.py), in process on the bundled data."""
+"""SPARQL Update turned into changesets (graph/write/sparql_update.py), in process on the bundled
+data."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
 
-from graph.changes import SKOLEM_BASE, ChangeError, Changeset, protected_graphs
-from graph.sparql_update import update_changeset
-from graph.store import Store
+from graph.store.embedded import Store
+from graph.write.changes import SKOLEM_BASE, ChangeError, Changeset, protected_graphs
+from graph.write.sparql_update import update_changeset
 
 CD = "https://w3id.org/citydiplomacy/ns#"
 ID = "https://w3id.org/citydiplomacy/id/"

@@ -1,4 +1,4 @@
-"""Pictures of the web (graph/viz.py): budgets, legends, escaping — without a browser."""
+"""Pictures of the web (graph/network/viz.py): budgets, legends, escaping — without a browser."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import re
 import pytest
 from live import HOSTILE_LABEL, HOSTILE_TURTLE, data_dir_with
 
-from graph.load import build_store
-from graph.network import Filters
-from graph.network_cache import View
-from graph.network_data import fetch, store_select
-from graph.store import Store
-from graph.viz import (
+from graph.network.cache import View
+from graph.network.data import fetch, store_select
+from graph.network.projection import Filters
+from graph.network.viz import (
     country_picture,
     ego_picture,
     network_picture,
@@ -21,6 +19,8 @@ from graph.viz import (
     render,
     script_json,
 )
+from graph.store.embedded import Store
+from graph.store.load import build_store
 from server import STATIC_DIR, TEMPLATES_DIR
 
 VENDOR = STATIC_DIR / "vendor" / "vis-network"

@@ -18,7 +18,7 @@ from live import HOSTILE_LABEL, HOSTILE_TURTLE, citydip_server, data_dir_with
 from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
-from graph.cli import app as cli
+from graph.cli.main import app as cli
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -10,14 +10,14 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from graph.cli import app
-from graph.importer import SourceSpec, import_list
-from graph.load import build_store, dataset_paths, sync_datasets
-from graph.namespaces import GRAPH
-from graph.network import FilterError, Filters, select
-from graph.network_data import fetch, store_select
-from graph.settings import Settings, get_settings
-from graph.store import Store
+from graph.cli.main import app
+from graph.core.namespaces import GRAPH
+from graph.core.settings import Settings, get_settings
+from graph.importing.world import SourceSpec, import_list
+from graph.network.data import fetch, store_select
+from graph.network.projection import FilterError, Filters, select
+from graph.store.embedded import Store
+from graph.store.load import build_store, dataset_paths, sync_datasets
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
 WORLD_GRAPH = str(GRAPH["world-fixture"])
@@ -139,7 +139,7 @@ def test_the_world_page_shows_its_figures_from_this_server(live_server):
 
 
 def test_the_pair_lists_query_gives_one_row_per_list(data_dir, settings):
-    from graph.queries import parse_query_file
+    from graph.sparql.catalogue import parse_query_file
 
     store = build_store(Settings(data_dir=data_dir, datasets=["all"]), store=Store(None))
     text = parse_query_file(settings.queries_dir / "world" / "pair-lists.rq").text

@@ -13,12 +13,12 @@ import rdflib
 from live import citydip_server
 from rdflib.namespace import OWL, RDF, RDFS
 
-from graph.gazetteer import Gazetteer, geonames_iri
-from graph.importer import SourceSpec, import_list
-from graph.load import build_store
-from graph.namespaces import CD, ID
-from graph.settings import ROOT, Settings
-from graph.store import Store
+from graph.core.namespaces import CD, ID
+from graph.core.settings import ROOT, Settings
+from graph.importing.gazetteer import Gazetteer, geonames_iri
+from graph.importing.world import SourceSpec, import_list
+from graph.store.embedded import Store
+from graph.store.load import build_store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")

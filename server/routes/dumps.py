@@ -1,6 +1,6 @@
 """Data dumps at /dump: the whole dataset as gzipped N-Quads, each named graph as Turtle.
 
-The files are written by graph.dumps, once per content of the store; this router only finds
+The files are written by graph.store.dumps, once per content of the store; this router only finds
 the current folder (once per data version of this server, and again after REMOTE_SECONDS for a
 remote store that other replicas may write) and serves the files the folder's manifest lists, so
 no request names a path of its own.
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
-from graph.dumps import DumpFile, current_dump
+from graph.store.dumps import DumpFile, current_dump
 from server.cache import per_data_version
 from server.responses import error
 from server.routes.pages import render, wants_html

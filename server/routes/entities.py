@@ -20,10 +20,10 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from graph.formats import ALIASES, BY_NAME, GRAPH_FORMATS, Format, NotAcceptable, negotiate
-from graph.namespaces import SHORTCUTS_GRAPH
-from graph.queries import get_query
-from graph.sparql_text import bind_values
+from graph.core.namespaces import SHORTCUTS_GRAPH
+from graph.sparql.catalogue import get_query
+from graph.sparql.formats import ALIASES, BY_NAME, GRAPH_FORMATS, Format, NotAcceptable, negotiate
+from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
 from server.routes.pages import (
     DISPLAY_PREFIXES,

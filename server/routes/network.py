@@ -1,6 +1,6 @@
 """`/network/...`: measures of the partnership web as JSON, and the networks as files.
 
-Thin: the computing is in `graph.network*`. The store is read once per data version
+Thin: the computing is in `graph.network.projection*`. The store is read once per data version
 (`app.state.data_version`, 0 when absent) and the views are cached in `app.state.network_cache`;
 computations run in the thread pool so the event loop stays free.
 """
@@ -18,13 +18,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from graph.execution import QueryTimeout
-from graph.network import FilterError, Filters
-from graph.network_cache import NetworkCache, View
-from graph.network_data import NetworkData, UnknownActor, fetch_async
-from graph.network_export import EXPORT_FORMATS, node_link
-from graph.network_measures import MEASURES
-from graph.network_persist import Background, ResultStore
+from graph.network.cache import NetworkCache, View
+from graph.network.data import NetworkData, UnknownActor, fetch_async
+from graph.network.export import EXPORT_FORMATS, node_link
+from graph.network.measures import MEASURES
+from graph.network.persist import Background, ResultStore
+from graph.network.projection import FilterError, Filters
+from graph.sparql.execution import QueryTimeout
 from server.cache import derived, describes
 
 
@@ -215,7 +215,7 @@ def complete_later(app, view: View, version: Any, name: str) -> None:
 
 
 def background(app) -> Background:
-    """The app's thread for long network computations (see `graph.network_persist`)."""
+    """The app's thread for long network computations (see `graph.network.persist`)."""
     if getattr(app.state, "network_background", None) is None:
         app.state.network_background = Background()
     return app.state.network_background

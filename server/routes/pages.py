@@ -22,9 +22,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from graph.execution import QueryTimeout
-from graph.namespaces import CD, PREFIXES
-from graph.queries import NamedQuery, QueryError, catalogue, parse_query_file
+from graph.core.namespaces import CD, PREFIXES
+from graph.sparql.catalogue import NamedQuery, QueryError, catalogue, parse_query_file
+from graph.sparql.execution import QueryTimeout
 from server import TEMPLATES_DIR
 from server.cache import described, per_data_version
 from server.deps import SettingsDep
@@ -365,7 +365,8 @@ MAX_SEARCH = 200
 @router.get("/search", name="search", response_class=HTMLResponse,
             summary="Resources by label, in any language (HTML, or JSON with format=json)")
 async def search(request: Request, settings: SettingsDep) -> Response:
-    """The label index (graph.labels) answers: prefix and substring, case- and accent-folded."""
+    """The label index (graph.store.labels) answers: prefix and substring, case- and
+    accent-folded."""
     q = (request.query_params.get("q") or "").strip()[:MAX_SEARCH]
     lang = request.query_params.get("lang") or None
     limit = settings.search_results

@@ -13,9 +13,9 @@ from typing import Annotated
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 
-from graph.changes import ChangeError, parse_rdf, rdf_format
-from graph.execution import QueryJob
-from graph.limits import Bounds
+from graph.sparql.execution import QueryJob
+from graph.sparql.limits import Bounds
+from graph.write.changes import ChangeError, parse_rdf, rdf_format
 from server.deps import BackendDep, SettingsDep
 from server.responses import Refusal, run_query
 from server.writing import WriteBody, WriterName, commit

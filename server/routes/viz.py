@@ -2,7 +2,7 @@
 
 `/viz/network` the whole (filtered) web, `/viz/ego/{kind}/{slug}` an actor's neighbourhood,
 `/viz/path?from=&to=` a chain of partnerships, `/viz/countries` the web by country. The pictures
-are built by `graph.viz`; this module only reads the request and picks the page.
+are built by `graph.network.viz`; this module only reads the request and picks the page.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 
-from graph.execution import QueryTimeout
-from graph.network import FilterError
-from graph.network_data import NetworkData, UnknownActor
-from graph.viz import (
+from graph.network.data import NetworkData, UnknownActor
+from graph.network.projection import FilterError
+from graph.network.viz import (
     NODE_BUDGET,
     Picture,
     country_picture,
@@ -29,6 +28,7 @@ from graph.viz import (
     path_picture,
     render,
 )
+from graph.sparql.execution import QueryTimeout
 from server import TEMPLATES_DIR
 from server.routes.network import (
     PRERENDER,

@@ -3,7 +3,8 @@
 The page is drawn in the browser by server/static/map.js with d3-geo and topojson-client over
 Natural Earth outlines (world-atlas), all vendored under server/static/vendor/ (see
 scripts/vendor-refresh.sh), so it works offline. This module gives the page its data as JSON
-(graph.map_data) inside the page, escaped, and also at /viz/map/data for scripts. Coordinates
+(graph.network.map_data) inside the page, escaped, and also at /viz/map/data for scripts.
+Coordinates
 are read once per data version.
 """
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from graph.map_data import coordinates, map_data
+from graph.network.map_data import coordinates, map_data
 from server.cache import per_data_version
 from server.routes.network import FilterDep, open_view
 from server.routes.pages import render
@@ -59,7 +60,7 @@ async def map_path(request: Request, iri: str) -> str | None:
     One small query (queries/pages/placed-partner.rq), so that an entity page never waits for
     the network to be built.
     """
-    from graph.namespaces import ID
+    from graph.core.namespaces import ID
     from server.routes.pages import page_rows
 
     if not iri.startswith(str(ID)):

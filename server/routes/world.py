@@ -10,10 +10,10 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from graph.execution import QueryTimeout
-from graph.queries import parse_query_file
-from graph.settings import ROOT
-from graph.world_figures import FIGURES, KONECT, SOURCES
+from graph.core.settings import ROOT
+from graph.importing.figures import FIGURES, KONECT, SOURCES
+from graph.sparql.catalogue import parse_query_file
+from graph.sparql.execution import QueryTimeout
 from server.routes.pages import CONTENT_SECURITY_POLICY, render
 
 FIGURES_DIR = ROOT / "docs" / "figures"

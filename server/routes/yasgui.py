@@ -21,8 +21,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from graph.queries import QueryError, catalogue
-from graph.vocabulary import vocabulary_terms
+from graph.sparql.catalogue import QueryError, catalogue
+from graph.store.vocabulary import vocabulary_terms
 from server.deps import SettingsDep
 from server.routes.pages import DISPLAY_PREFIXES, PageRoute, page_query, render
 

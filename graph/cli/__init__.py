@@ -1,0 +1,1 @@
+"""The `citydip` command line, one module per command group."""

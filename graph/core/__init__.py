@@ -1,0 +1,3 @@
+"""Settings and namespaces: the leaves every other sub-package imports, importing nothing of
+ours.
+"""

@@ -1,0 +1,209 @@
+"""The catalogue of named queries: `queries/<name>.rq`, each with a `#+` YAML header."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyoxigraph as ox
+import yaml
+
+from graph.core.namespaces import ID
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PARAM_TYPES = ("iri", "string", "date", "integer", "language")
+HEADER = re.compile(r"^#\+ ?(.*)$")
+
+
+class QueryError(ValueError):
+    """A named query is missing or malformed."""
+
+
+class ParamError(ValueError):
+    """A parameter value is missing or does not fit its type; names the parameter."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"parameter {name!r}: {message}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str = "iri"
+    description: str = ""
+    default: str | None = None
+    required: bool = False
+    example: str | None = None
+    """A value that shows how the parameter is used (docs, tests, the web form)."""
+
+    def term(self, raw: str) -> ox.NamedNode | ox.Literal:
+        """The RDF term for a raw text value, checked against the parameter's type."""
+        raw = raw.strip()
+        if not raw:
+            raise ParamError(self.name, "empty value")
+        if self.type == "iri":
+            return ox.NamedNode(_expand_iri(self.name, raw))
+        if self.type == "integer":
+            if not re.fullmatch(r"[+-]?\d+", raw):
+                raise ParamError(self.name, f"{raw!r} is not an integer")
+            return ox.Literal(raw, datatype=ox.NamedNode(XSD + "integer"))
+        if self.type == "date":
+            return _date_literal(self.name, raw)
+        if self.type == "language":
+            if not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", raw):
+                raise ParamError(self.name, f"{raw!r} is not a language tag such as en or zh-Hant")
+            return ox.Literal(raw)
+        return ox.Literal(raw)
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    path: Path
+    text: str
+    summary: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    params: tuple[Param, ...] = field(default_factory=tuple)
+    paging: dict | None = None
+    """`paging: {limit: N}` in the header: the query takes `limit` and `offset` (rows per page
+    and rows skipped), and its HTML form shows N rows a page; other forms stay whole unless
+    asked for a page."""
+
+    def page_text(self, limit: int, offset: int) -> str:
+        """The query text for one page of rows (it must end with its ORDER BY for a stable one)."""
+        return f"{self.text.rstrip()}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"
+
+    @property
+    def form(self) -> str:
+        """SELECT, ASK, CONSTRUCT or DESCRIBE: the first keyword after the prologue."""
+        body = re.sub(r"#[^\n]*", "", self.text)
+        body = re.sub(r"(?is)\b(PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)", "", body)
+        match = re.search(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body)
+        return match.group(1).upper() if match else "SELECT"
+
+    def bindings(self, values: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+        """Typed bindings for the given raw values and the defaults; unknown names are errors."""
+        known = {p.name: p for p in self.params}
+        for name in values:
+            if name not in known:
+                raise ParamError(name, f"unknown parameter of query {self.name!r}; "
+                                 f"it takes {', '.join(known) or 'none'}")
+        bound = {}
+        for param in self.params:
+            raw = values.get(param.name, param.default)
+            if raw is None:
+                if param.required:
+                    raise ParamError(param.name, "is required")
+                continue
+            bound[param.name] = param.term(str(raw))
+        return bound
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "description": self.description,
+            "tags": list(self.tags),
+            "form": self.form,
+            "params": [p.__dict__ for p in self.params],
+            **({"paging": self.paging} if self.paging else {}),
+        }
+
+
+def parse_query_file(path: Path) -> NamedQuery:
+    """Read one `.rq` file: the `#+` lines at its top are a YAML mapping."""
+    text = path.read_text(encoding="utf-8")
+    header_lines = []
+    for line in text.splitlines():
+        match = HEADER.match(line)
+        if match:
+            header_lines.append(match.group(1))
+        elif line.strip() and not line.startswith("#"):
+            break
+    try:
+        meta = yaml.safe_load("\n".join(header_lines)) or {}
+    except yaml.YAMLError as exc:
+        raise QueryError(f"{path}: the #+ header is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict) or "summary" not in meta:
+        raise QueryError(f"{path}: the #+ header needs at least 'summary:'")
+    params = []
+    for name, spec in (meta.get("params") or {}).items():
+        spec = spec or {}
+        ptype = spec.get("type", "iri")
+        if ptype not in PARAM_TYPES:
+            raise QueryError(f"{path}: parameter {name!r} has unknown type {ptype!r}")
+        default = spec.get("default")
+        example = spec.get("example", default)
+        params.append(
+            Param(
+                name=name,
+                type=ptype,
+                description=str(spec.get("description", "")).strip(),
+                default=None if default is None else str(default),
+                required=bool(spec.get("required", False)),
+                example=None if example is None else str(example),
+            )
+        )
+    paging = meta.get("paging")
+    if paging is not None:
+        if not isinstance(paging, dict) or not isinstance(paging.get("limit"), int) \
+                or paging["limit"] < 1:
+            raise QueryError(f"{path}: 'paging' needs a whole number 'limit' of rows per page")
+        if any(p.name in ("limit", "offset") for p in params):
+            raise QueryError(f"{path}: a paged query cannot have parameters limit or offset")
+    return NamedQuery(
+        paging=paging,
+        name=path.stem,
+        path=path,
+        text=text,
+        summary=str(meta["summary"]).strip(),
+        description=str(meta.get("description", "")).strip(),
+        tags=tuple(meta.get("tags") or ()),
+        params=tuple(params),
+    )
+
+
+def catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
+    """All named queries of a folder by name (rules in sub-folders are not part of it)."""
+    return {q.name: q for q in map(parse_query_file, sorted(queries_dir.glob("*.rq")))}
+
+
+def get_query(queries_dir: Path, name: str) -> NamedQuery:
+    path = queries_dir / f"{name}.rq"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not path.is_file():
+        known = ", ".join(catalogue(queries_dir))
+        raise QueryError(f"no named query {name!r}; known: {known}")
+    return parse_query_file(path)
+
+
+def _expand_iri(name: str, raw: str) -> str:
+    """Accept a full IRI, `<IRI>`, or a resource path such as `city/gdynia`."""
+    raw = raw.removeprefix("<").removesuffix(">")
+    if re.match(r"^[a-z][a-z0-9+.-]*:", raw, re.I):
+        iri = raw
+    elif re.fullmatch(r"[a-z0-9-]+/[A-Za-z0-9._~-]+", raw):
+        iri = str(ID) + raw
+    else:
+        raise ParamError(name, f"{raw!r} is neither an IRI nor a resource path like city/gdynia")
+    if re.search(r"[\s<>\"{}|\\^`]", iri):
+        raise ParamError(name, f"{raw!r} contains characters not allowed in an IRI")
+    return iri
+
+
+def _date_literal(name: str, raw: str) -> ox.Literal:
+    """A date as precise as given: YYYY (gYear), YYYY-MM (gYearMonth) or YYYY-MM-DD (date)."""
+    if re.fullmatch(r"\d{4}", raw):
+        return ox.Literal(raw, datatype=ox.NamedNode(XSD + "gYear"))
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", raw):
+        return ox.Literal(raw, datatype=ox.NamedNode(XSD + "gYearMonth"))
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        raise ParamError(name, f"{raw!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise ParamError(name, f"{raw!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    return ox.Literal(raw, datatype=ox.NamedNode(XSD + "date"))

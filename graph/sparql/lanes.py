@@ -1,0 +1,128 @@
+"""The cheap lane: queries known to be quick answered in a thread of the server process.
+
+Why: a worker process is what makes a query killable, but it costs a round trip through a socket
+and a pickle per query (about a millisecond more than Oxigraph's own server for a lookup), and
+during a burst of long queries every worker is busy, so even `ASK {}` would wait behind them.
+pyoxigraph releases the GIL while it evaluates, and the server process owns the read-write
+store, so a query run here in a thread is defined behaviour and reads a consistent snapshot of
+its own (RocksDB's, or the in-memory store's MVCC), even while a write commits.
+
+A thread cannot be stopped, so only queries that are known to be quick go here: `ASK {}` and
+the shapes whose measured history says so. A shape is the query text with its IRIs and string
+literals blanked out, plus the names of its bound variables, so a named query, an entity page
+or a lookup shares one history whatever resource it asks about. A shape runs on a worker (and is
+timed there, in CPU seconds) until it has `history_min` runs in a row under `cheap_seconds`;
+one run over that, in either lane, wipes its history and sends it back to the workers, to be
+measured again (a shape whose cost depends on the resource, such as the partners of a hub city,
+may go back and forth; a shape that is slow stays on the workers). The lane has a fixed number
+of threads: at worst, that many misjudged queries run to their end while everything else goes
+on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+
+import pyoxigraph as ox
+
+from graph.sparql.execution import Outcome, QueryJob, run_job
+
+ALWAYS_CHEAP = {"ASK{}", "ASKWHERE{}"}
+_TOKENS = re.compile("|".join((
+    r"<[^<>\s]*>",  # IRIs
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""',  # long strings
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+    r'"(?:[^"\\\n]|\\.)*"',  # strings
+    r"'(?:[^'\\\n]|\\.)*'",
+)))
+"""Constants blanked out of a shape (numbers are kept: LIMIT 10 and LIMIT 100000 differ)."""
+_SPACE = re.compile(r"\s+")
+HISTORY = 8
+"""Runs remembered per shape."""
+MAX_SHAPES = 10_000
+"""Shapes remembered at most (the oldest forgotten first): the history is bounded in memory."""
+
+
+def shape(job: QueryJob) -> str:
+    """What makes two queries cost alike: the text without its constants, the bound names."""
+    text = _SPACE.sub(" ", _TOKENS.sub("_", job.sparql)).strip()
+    parts = [text, ",".join(sorted(job.bindings)), str(job.max_rows)]
+    if job.default_graph is not None or job.named_graphs is not None:
+        parts.append("dataset")
+    return "\x1f".join(parts)
+
+
+class CheapLane:
+    """A few threads answering known-quick queries on the server's own store."""
+
+    def __init__(self, store: ox.Store, threads: int, cheap_seconds: float,
+                 history_min: int = 2, lock: threading.RLock | None = None) -> None:
+        self.store = store
+        self.cheap_seconds = cheap_seconds
+        self.history_min = history_min
+        self.threads = max(0, threads)
+        self._lock = lock
+        """Held while a query runs here (in memory: no worker is forked mid-read)."""
+        self._executor = ThreadPoolExecutor(max(1, self.threads), thread_name_prefix="cheap-lane")
+        self._slots: asyncio.Semaphore | None = None
+        self._history: dict[str, deque[float]] = {}
+        self.answered = 0
+        """Queries answered in this lane so far."""
+        self.demoted = 0
+        """Runs in this lane that took longer than cheap_seconds (their shape then left it)."""
+
+    def takes(self, job: QueryJob) -> bool:
+        if self.threads == 0:
+            return False
+        key = shape(job)
+        if key.partition("\x1f")[0].replace(" ", "") in ALWAYS_CHEAP:
+            return True
+        runs = self._history.get(key)
+        return runs is not None and len(runs) >= self.history_min
+
+    def record(self, job: QueryJob, seconds: float) -> None:
+        """A run of this job's shape cost `seconds` of CPU time (in either lane).
+
+        CPU time, not wall time: on a busy machine a quick query waits for a core, and would
+        otherwise look slow and leave the lane just when the lane matters most.
+        """
+        key = shape(job)
+        if seconds > self.cheap_seconds:
+            self._history.pop(key, None)  # measured again on the workers before it comes back
+            return
+        runs = self._history.get(key)
+        if runs is None:
+            if len(self._history) >= MAX_SHAPES:
+                self._history.pop(next(iter(self._history)))
+            runs = self._history[key] = deque(maxlen=HISTORY)
+        runs.append(seconds)
+
+    async def run(self, job: QueryJob) -> Outcome:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.threads)
+        async with self._slots:
+            outcome = await asyncio.get_running_loop().run_in_executor(self._executor,
+                                                                       self._run, job)
+        self.answered += 1
+        if outcome.cpu_seconds > self.cheap_seconds:
+            self.demoted += 1
+        self.record(job, outcome.cpu_seconds)
+        return outcome
+
+    def _run(self, job: QueryJob) -> Outcome:
+        started, cpu = time.perf_counter(), time.thread_time()
+        with self._lock if self._lock is not None else nullcontext():
+            outcome = run_job(self.store, job)
+        outcome.seconds = time.perf_counter() - started
+        outcome.cpu_seconds = time.thread_time() - cpu
+        outcome.lane = "cheap"
+        return outcome
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

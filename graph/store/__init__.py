@@ -1,0 +1,3 @@
+"""The stores: embedded pyoxigraph and remote SPARQL endpoints; loading, exporting,
+validating.
+"""

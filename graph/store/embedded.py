@@ -1,0 +1,206 @@
+"""The store abstraction: an embedded pyoxigraph store holding the dataset in named graphs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from graph.sparql.text import bind_values
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+"""Serializations by their usual short name."""
+
+QuadFormats = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
+
+SNAPSHOT_MARKER = "CITYDIP-SNAPSHOT"
+"""Written into a checkpoint directory once it is complete (graph.store.snapshots): only such a
+directory, which nobody writes, may be opened read-only by another process."""
+
+
+class LiveStoreError(RuntimeError):
+    """A read-only open of a directory that is not a finished snapshot (it may be written)."""
+
+
+def open_read_only(path: str | Path) -> ox.Store:
+    """Open a snapshot read-only; refuse any other directory.
+
+    pyoxigraph documents a read-only open of a directory that another process writes as undefined
+    behaviour; a finished snapshot is never written, the live store always may be.
+    """
+    if not (Path(path) / SNAPSHOT_MARKER).is_file():
+        raise LiveStoreError(f"{path} is not a finished snapshot of the store: a directory that "
+                             "may be written is never opened read-only")
+    return ox.Store.read_only(str(path))
+
+
+class Store:
+    """A quad store: named graphs in, SPARQL out. The default graph of queries is the union."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        """The store's folder; None in memory."""
+        self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        self.lock = threading.RLock()
+        """Held while this process writes (and by the query pool while it forks a worker, so that
+        a forked worker never inherits a store caught in the middle of a write)."""
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def load_file(self, path: Path, graph: str, on_bytes=None) -> None:
+        """Load one RDF file (format from its extension) into a named graph, atomically.
+
+        `on_bytes(n)` is called as the parser reads the file, for progress reports.
+        """
+        with path.open("rb") as handle:
+            source = _Reporting(handle, on_bytes) if on_bytes else handle
+            try:
+                self._store.load(source, format=_format_for(path), to_graph=ox.NamedNode(graph))
+            except SyntaxError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+
+    def bulk_load_file(self, path: Path, graph: str, on_bytes=None) -> None:
+        """Load one RDF file with the engine's bulk loader: fast and lean, but not atomic, so
+        only for filling an empty store (graph.store.load marks a finished fill)."""
+        with path.open("rb") as handle:
+            source = _Reporting(handle, on_bytes) if on_bytes else handle
+            try:
+                self._store.bulk_load(source, format=_format_for(path),
+                                      to_graph=ox.NamedNode(graph))
+            except SyntaxError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+
+    def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads with the bulk loader (streamed, not atomic)."""
+        self._store.bulk_extend(quads)
+
+    def optimize(self) -> None:
+        """Compact the store's files (after a bulk fill)."""
+        self._store.optimize()
+
+    def load_data(self, data: bytes | str, format: ox.RdfFormat, graph: str) -> None:
+        self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> int:
+        """Replace a named graph's content with the given triples; returns how many were written."""
+        node = ox.NamedNode(graph)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
+        self._store.clear_graph(node)
+        self._store.extend(quads)
+        return len(quads)
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update as one transaction: all of it is written, or nothing."""
+        with self.lock:
+            self._store.update(sparql)
+
+    def backup(self, target: Path) -> None:
+        """A consistent checkpoint of an on-disk store in `target` (hard links; see snapshots)."""
+        self._store.backup(str(target))
+
+    def flush(self) -> None:
+        """Make every write durable on disk (a no-op in memory)."""
+        self._store.flush()
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store itself, for the query workers that inherit it."""
+        return self._store
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        *,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a SPARQL query; `bindings` binds variables to RDF terms (VALUES, never raw text)."""
+        kwargs: dict = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        return self._store.query(bind_values(sparql, bindings or {}), **kwargs)
+
+    def quads_for_pattern(self, subject=None, predicate=None, object=None, graph=None):
+        """The quads matching a pattern (None is a wildcard; graph None means every graph)."""
+        if isinstance(subject, ox.Literal) or isinstance(predicate, ox.Literal | ox.BlankNode):
+            return iter(())  # matches nothing (and pyoxigraph refuses such a pattern)
+        return self._store.quads_for_pattern(subject, predicate, object, graph)
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def count(self, graph: str | None = None) -> int:
+        with self.lock:  # as for writes: no worker is forked while this thread is in the store
+            if graph is None:
+                return len(self._store)
+            return sum(1 for _ in self._store.quads_for_pattern(None, None, None,
+                                                                ox.NamedNode(graph)))
+
+    def dump(self, format: ox.RdfFormat, graph: str | None = None) -> bytes:
+        """Serialize the whole dataset (quad formats) or the union / one graph (triple formats)."""
+        if format in QuadFormats:
+            return self._store.dump(format=format)
+        if graph is not None:
+            return self._store.dump(format=format, from_graph=ox.NamedNode(graph))
+        triples = self._store.query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
+        )
+        return ox.serialize(triples, format=format)
+
+    def to_rdflib(self) -> rdflib.Graph:
+        """The union of all graphs as an in-memory rdflib graph (for pyshacl and rdflib tools)."""
+        union = rdflib.Graph()
+        union.parse(data=self.dump(ox.RdfFormat.N_TRIPLES), format="nt")
+        return union
+
+    def version(self) -> str:
+        """A digest of the content, to key caches on the data version."""
+        digest = hashlib.sha256(self._store.dump(format=ox.RdfFormat.N_QUADS))
+        return digest.hexdigest()[:16]
+
+
+class _Reporting(io.RawIOBase):
+    """A binary file that reports how many bytes were read."""
+
+    def __init__(self, handle, on_bytes) -> None:
+        self._handle, self._on_bytes = handle, on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._handle.readinto(buffer)
+        if n:
+            self._on_bytes(n)
+        return n
+
+
+def _format_for(path: Path) -> ox.RdfFormat:
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    if fmt is None:
+        raise ValueError(f"{path}: unknown RDF file extension {path.suffix!r}")
+    return fmt

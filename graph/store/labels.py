@@ -1,0 +1,478 @@
+"""The label index: search by label and browse by class, at a cost that grows with the answer.
+
+Why SQLite and not SPARQL: a label search in SPARQL (`FILTER CONTAINS(LCASE(?label), …)`) reads
+every label of the graph, and a class listing ordered by label sorts every instance, so both grow
+with the graph (6.9 s and 3.0 s at 5M triples). The store's own indexes cannot answer either.
+SQLite ships with Python, and its FTS5 full-text engine with the `trigram` tokenizer answers
+substring queries of three or more characters from an index, in any script; prefixes and
+shorter needles (two-character Chinese names such as 高雄) use an ordinary B-tree index on the
+folded label, and only a one- or two-character needle that is not a prefix falls back to a scan
+of the (small, folded) label column. `benchmarks/search.py` measures FTS5 against that scan.
+
+What is folded: case (str.casefold), compatibility forms (NFKC: full-width Latin, half-width
+kana), and Latin/Greek/Cyrillic diacritics (the combining marks U+0300–U+036F after NFD, plus
+letters that carry their mark in their shape, such as Polish ł). Hangul syllables and Japanese
+voiced kana are recomposed untouched: が is not か.
+
+How it stays current: it is built when the store is filled (or when it does not match the
+store: its stamp is the store's last applied change and size), and every committed write calls
+`apply(changeset)`, which indexes again just the resources the change touched (their labels and
+types; the partnership count of the parties). The file lives beside the store
+(`<store>.labels.sqlite`), so a restart over an unchanged store reuses it.
+
+The rows also give the browse listing: `members` holds (class, sort key, resource) for every
+class of a resource and every superclass of those, so a page of a class is an index range.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.core.namespaces import CD
+
+log = logging.getLogger(__name__)
+
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+SKOS_ALT = ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+PARTY = ox.NamedNode(str(CD["party"]))
+LABEL_PREDICATES = (RDFS_LABEL, SKOS_ALT)
+WATCHED = {RDFS_LABEL, SKOS_ALT, RDF_TYPE}
+SCHEMA_VERSION = "1"
+BATCH = 20_000
+
+# Letters whose diacritic is part of the letter (no decomposition in Unicode).
+LETTERS = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d",
+                         "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i"})
+COMBINING = re.compile("[\u0300-\u036f]")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS resources (
+  id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, name TEXT, name_lang TEXT, name_zh TEXT,
+  sortkey TEXT NOT NULL DEFAULT '', degree INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS labels (
+  id INTEGER PRIMARY KEY, resource INTEGER NOT NULL, text TEXT NOT NULL, lang TEXT NOT NULL,
+  alt INTEGER NOT NULL, folded TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS labels_fts USING fts5 (
+  folded, content='labels', content_rowid='id', tokenize='trigram');
+CREATE TABLE IF NOT EXISTS types (
+  resource INTEGER NOT NULL, class TEXT NOT NULL, PRIMARY KEY (resource, class)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (
+  class TEXT NOT NULL, sortkey TEXT NOT NULL, resource INTEGER NOT NULL,
+  PRIMARY KEY (class, sortkey, resource)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS member_of (
+  resource INTEGER NOT NULL, class TEXT NOT NULL, PRIMARY KEY (resource, class)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hierarchy (
+  class TEXT NOT NULL, ancestor TEXT NOT NULL, PRIMARY KEY (class, ancestor)) WITHOUT ROWID;
+"""
+INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS labels_key ON labels (resource, text, lang, alt)",
+    "CREATE INDEX IF NOT EXISTS labels_folded ON labels (folded)",
+    "CREATE TRIGGER IF NOT EXISTS labels_ai AFTER INSERT ON labels BEGIN "
+    "INSERT INTO labels_fts (rowid, folded) VALUES (new.id, new.folded); END",
+    "CREATE TRIGGER IF NOT EXISTS labels_ad AFTER DELETE ON labels BEGIN "
+    "INSERT INTO labels_fts (labels_fts, rowid, folded) VALUES ('delete', old.id, old.folded); "
+    "END",
+)
+"""Kept by every change; dropped while the index is built in bulk, and made again after."""
+UNINDEX = ("DROP TRIGGER IF EXISTS labels_ai", "DROP TRIGGER IF EXISTS labels_ad",
+           "DROP INDEX IF EXISTS labels_key", "DROP INDEX IF EXISTS labels_folded")
+
+
+def fold(text: str) -> str:
+    """The form labels and needles are compared in: case-, width- and accent-folded."""
+    text = unicodedata.normalize("NFKC", text).translate(LETTERS)
+    decomposed = unicodedata.normalize("NFD", text)
+    if decomposed != text:
+        text = unicodedata.normalize("NFC", COMBINING.sub("", decomposed))
+    return text.casefold()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class Hit:
+    """One resource found by search, with the labels that matched."""
+
+    iri: str
+    name: str | None
+    name_lang: str | None
+    name_zh: str | None
+    degree: int
+    rank: int
+    labels: list[tuple[str, str]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"iri": self.iri, "name": self.name, "nameZh": self.name_zh,
+                "partnerships": self.degree, "rank": self.rank,
+                "labels": [{"text": t, "lang": lang} for t, lang in self.labels],
+                "classes": self.classes}
+
+
+class LabelIndex:
+    """Labels, types and partnership counts of every resource, in one SQLite file."""
+
+    def __init__(self, path: Path | str | None, resource_base: str) -> None:
+        self.path = str(path) if path else ":memory:"
+        self.resource_base = resource_base
+        self.lock = threading.Lock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else
+                        "PRAGMA journal_mode=MEMORY")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        for sql in INDEXES:
+            self.db.execute(sql)
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # --- stamp ------------------------------------------------------------------------------
+
+    def stamp(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='stamp'").fetchone()
+        return row[0] if row else None
+
+    def set_stamp(self, stamp: str) -> None:
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
+
+    def ensure(self, store, stamp: str) -> bool:
+        """Build the index unless it was built for this stamp; True if it was (re)built."""
+        if self.stamp() == f"{SCHEMA_VERSION}|{stamp}":
+            return False
+        self.build(store)
+        self.set_stamp(f"{SCHEMA_VERSION}|{stamp}")
+        return True
+
+    # --- building ---------------------------------------------------------------------------
+
+    def build(self, store) -> int:
+        """Index every label, type and partnership of the store (its union), streaming."""
+        with self.lock:
+            db = self.db
+            db.execute("BEGIN")
+            for sql in UNINDEX:
+                db.execute(sql)
+            for table in ("labels", "types", "members", "member_of", "hierarchy", "resources",
+                          "meta"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+            db.execute("INSERT INTO labels_fts (labels_fts) VALUES ('delete-all')")
+            ids: dict[str, int] = {}
+
+            def rid(iri: str) -> int:
+                found = ids.get(iri)
+                if found is None:
+                    found = ids[iri] = len(ids) + 1
+                return found
+
+            seen_labels: set[tuple] = set()  # the union repeats a label stated in two graphs
+            for predicate in LABEL_PREDICATES:
+                alt = int(predicate == SKOS_ALT)
+                batch = []
+                for quad in store.quads_for_pattern(None, predicate, None, None):
+                    s, o = quad.subject, quad.object
+                    if isinstance(s, ox.NamedNode) and isinstance(o, ox.Literal):
+                        row = (rid(s.value), o.value, o.language or "", alt)
+                        if row not in seen_labels:
+                            seen_labels.add(row)
+                            batch.append((*row, fold(o.value)))
+                    if len(batch) >= BATCH:
+                        db.executemany("INSERT INTO labels (resource, text, lang, alt, folded) "
+                                       "VALUES (?,?,?,?,?)", batch)
+                        batch = []
+                db.executemany("INSERT INTO labels (resource, text, lang, alt, folded) "
+                               "VALUES (?,?,?,?,?)", batch)
+            del seen_labels
+            db.execute("INSERT INTO labels_fts (labels_fts) VALUES ('rebuild')")
+            for sql in INDEXES:
+                db.execute(sql)
+            batch = []
+            for quad in store.quads_for_pattern(None, RDF_TYPE, None, None):
+                if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object,
+                                                                         ox.NamedNode):
+                    batch.append((rid(quad.subject.value), quad.object.value))
+                if len(batch) >= BATCH:
+                    db.executemany("INSERT OR IGNORE INTO types VALUES (?,?)", batch)
+                    batch = []
+            db.executemany("INSERT OR IGNORE INTO types VALUES (?,?)", batch)
+            degree: dict[int, int] = defaultdict(int)
+            seen: set[tuple[str, str]] = set()
+            for quad in store.quads_for_pattern(None, PARTY, None, None):
+                if isinstance(quad.object, ox.NamedNode):
+                    key = (quad.subject.value, quad.object.value)
+                    if key not in seen:  # the union repeats a triple stated in two graphs
+                        seen.add(key)
+                        degree[rid(quad.object.value)] += 1
+            del seen
+            db.executemany("INSERT INTO resources (id, iri) VALUES (?,?)",
+                           ((i, iri) for iri, i in ids.items()))
+            db.executemany("UPDATE resources SET degree=? WHERE id=?",
+                           ((n, i) for i, n in degree.items()))
+            self._names()
+            self._hierarchy(store)
+            db.execute("INSERT INTO member_of SELECT t.resource, h.ancestor FROM types t "
+                       "JOIN hierarchy h ON h.class = t.class UNION "
+                       "SELECT resource, class FROM types")
+            db.execute("INSERT OR IGNORE INTO members SELECT m.class, r.sortkey, r.id "
+                       "FROM member_of m JOIN resources r ON r.id = m.resource "
+                       "ORDER BY m.class, r.sortkey, r.id")
+            db.execute("COMMIT")
+            count = len(ids)
+        log.info("label index: %d resources", count)
+        return count
+
+    def _names(self, where: str = "", args: tuple = ()) -> None:
+        """Each resource's display name: English label, else Chinese, else any; sort key."""
+        self.db.execute(f"""
+          UPDATE resources SET
+            name = (SELECT text FROM labels l WHERE l.resource = resources.id
+                    ORDER BY l.alt, l.lang <> 'en', l.lang <> 'zh-hant', l.lang, l.text LIMIT 1),
+            name_lang = (SELECT lang FROM labels l WHERE l.resource = resources.id
+                    ORDER BY l.alt, l.lang <> 'en', l.lang <> 'zh-hant', l.lang, l.text LIMIT 1),
+            name_zh = (SELECT text FROM labels l WHERE l.resource = resources.id AND l.alt = 0
+                       AND l.lang = 'zh-hant' ORDER BY l.text LIMIT 1)
+          {where}""", args)  # noqa: S608 - fixed fragments
+        self.db.execute(f"""UPDATE resources SET sortkey = COALESCE(
+            (SELECT folded FROM labels l WHERE l.resource = resources.id
+             ORDER BY l.alt, l.lang <> 'en', l.lang <> 'zh-hant', l.lang, l.text LIMIT 1),
+            '~' || iri) {where}""", args)  # noqa: S608
+
+    def _hierarchy(self, store) -> None:
+        parents: dict[str, set[str]] = defaultdict(set)
+        for quad in store.quads_for_pattern(None, SUBCLASS, None, None):
+            if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
+                parents[quad.subject.value].add(quad.object.value)
+        rows = []
+        for cls in parents:
+            seen, todo = set(), list(parents[cls])
+            while todo:
+                up = todo.pop()
+                if up not in seen and up != cls:
+                    seen.add(up)
+                    todo.extend(parents.get(up, ()))
+            rows.extend((cls, up) for up in seen)
+        self.db.execute("DELETE FROM hierarchy")
+        self.db.executemany("INSERT OR IGNORE INTO hierarchy VALUES (?,?)", rows)
+
+    # --- keeping current --------------------------------------------------------------------
+
+    def apply(self, store, quads: Iterable[ox.Quad]) -> int:
+        """Index again the resources a committed change touched; returns how many."""
+        touched: set[str] = set()
+        parties: set[str] = set()
+        for quad in quads:
+            if quad.predicate in WATCHED and isinstance(quad.subject, ox.NamedNode):
+                touched.add(quad.subject.value)
+            if quad.predicate == PARTY and isinstance(quad.object, ox.NamedNode):
+                parties.add(quad.object.value)
+        if not touched and not parties:
+            return 0
+        with self.lock:
+            db = self.db
+            db.execute("BEGIN")
+            for iri in touched:
+                self._reindex(store, iri)
+            for iri in parties:
+                node = ox.NamedNode(iri)
+                n = len({q.subject for q in store.quads_for_pattern(None, PARTY, node, None)})
+                db.execute("INSERT OR IGNORE INTO resources (iri) VALUES (?)", (iri,))
+                db.execute("UPDATE resources SET degree=? WHERE iri=?", (n, iri))
+            db.execute("COMMIT")
+        return len(touched | parties)
+
+    def _reindex(self, store, iri: str) -> None:
+        db = self.db
+        node = ox.NamedNode(iri)
+        db.execute("INSERT OR IGNORE INTO resources (iri) VALUES (?)", (iri,))
+        rid = db.execute("SELECT id FROM resources WHERE iri=?", (iri,)).fetchone()[0]
+        for table in ("labels", "types", "members", "member_of"):
+            db.execute(f"DELETE FROM {table} WHERE resource=?", (rid,))  # noqa: S608
+        for predicate in LABEL_PREDICATES:
+            alt = int(predicate == SKOS_ALT)
+            db.executemany("INSERT OR IGNORE INTO labels (resource, text, lang, alt, folded) "
+                           "VALUES (?,?,?,?,?)",
+                           [(rid, q.object.value, q.object.language or "", alt,
+                             fold(q.object.value))
+                            for q in store.quads_for_pattern(node, predicate, None, None)
+                            if isinstance(q.object, ox.Literal)])
+        db.executemany("INSERT OR IGNORE INTO types VALUES (?,?)",
+                       [(rid, q.object.value)
+                        for q in store.quads_for_pattern(node, RDF_TYPE, None, None)
+                        if isinstance(q.object, ox.NamedNode)])
+        self._names("WHERE id=?", (rid,))
+        db.execute("INSERT OR IGNORE INTO member_of SELECT t.resource, h.ancestor FROM types t "
+                   "JOIN hierarchy h ON h.class = t.class WHERE t.resource=?1 UNION "
+                   "SELECT resource, class FROM types WHERE resource=?1", (rid,))
+        db.execute("INSERT OR IGNORE INTO members SELECT m.class, r.sortkey, r.id FROM member_of m"
+                   " JOIN resources r ON r.id = m.resource WHERE r.id=?", (rid,))
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50, lang: str | None = None) -> list[Hit]:
+        """Resources with a label containing `text` (folded), best first.
+
+        Rank: 0 the whole label, 1 a prefix of it, 2 a prefix of a word in it, 3 elsewhere;
+        then more partnerships first, then the name.
+        """
+        needle = fold(text.strip())
+        if not needle:
+            return []
+        if len(needle) >= 3:
+            phrase = '"' + needle.replace('"', '""') + '"'
+            candidates = ("SELECT l.id FROM labels_fts f JOIN labels l ON l.id = f.rowid "
+                          "WHERE labels_fts MATCH ?", (phrase,))
+        else:
+            candidates = ("SELECT id FROM labels WHERE folded LIKE ? ESCAPE '\\'",
+                          ("%" + _like_escape(needle) + "%",))
+        sql = f"""
+          SELECT r.iri, r.name, r.name_lang, r.name_zh, r.degree, l.text, l.lang,
+                 CASE WHEN l.folded = ?1 THEN 0
+                      WHEN substr(l.folded, 1, length(?1)) = ?1 THEN 1
+                      WHEN instr(l.folded, ' ' || ?1) OR instr(l.folded, '-' || ?1) THEN 2
+                      ELSE 3 END AS rank
+          FROM labels l JOIN resources r ON r.id = l.resource
+          WHERE l.id IN ({candidates[0].replace('?', '?2')})
+            AND substr(r.iri, 1, length(?3)) = ?3
+            AND (?4 IS NULL OR l.lang = ?4 OR l.lang LIKE ?4 || '-%')
+        """  # noqa: S608 - fixed fragments
+        with self.lock:
+            rows = self.db.execute(sql, (needle, candidates[1][0], self.resource_base,
+                                         lang.lower() if lang else None)).fetchall()
+            hits: dict[str, Hit] = {}
+            for iri, name, name_lang, name_zh, degree, label, label_lang, rank in rows:
+                hit = hits.get(iri)
+                if hit is None:
+                    hit = hits[iri] = Hit(iri, name, name_lang, name_zh, degree, rank)
+                hit.rank = min(hit.rank, rank)
+                if (label, label_lang) not in hit.labels:
+                    hit.labels.append((label, label_lang))
+            best = sorted(hits.values(), key=lambda h: (h.rank, -h.degree,
+                                                        fold(h.name or h.iri), h.iri))[:limit]
+            for hit in best:
+                hit.classes = [c for (c,) in self.db.execute(
+                    "SELECT t.class FROM types t JOIN resources r ON r.id = t.resource "
+                    "WHERE r.iri=? ORDER BY t.class", (hit.iri,))]
+        return best
+
+    def class_labels(self, classes: Iterable[str]) -> dict[str, str]:
+        """English (else any) labels of classes, as indexed."""
+        wanted = list(dict.fromkeys(classes))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        with self.lock:
+            return {iri: name for iri, name in self.db.execute(
+                f"SELECT iri, name FROM resources WHERE iri IN ({marks}) AND name IS NOT NULL",  # noqa: S608
+                wanted)}
+
+    def names(self, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """(name, its language, Chinese name) of each resource the index knows, by IRI."""
+        wanted = list(dict.fromkeys(iris))
+        found: dict[str, tuple] = {}
+        with self.lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for iri, name, lang, zh in self.db.execute(
+                        f"SELECT iri, name, name_lang, name_zh FROM resources "  # noqa: S608
+                        f"WHERE iri IN ({marks})", chunk):
+                    found[iri] = (name, lang, zh)
+        return found
+
+    def describe(self, iri: str) -> tuple[list[tuple[str, str, bool]], list[str]] | None:
+        """The labels (text, language, alternative) and types of a resource; None if unknown."""
+        with self.lock:
+            row = self.db.execute("SELECT id FROM resources WHERE iri=?", (iri,)).fetchone()
+            if row is None:
+                return None
+            labels = [(t, lang, bool(alt)) for t, lang, alt in self.db.execute(
+                "SELECT text, lang, alt FROM labels WHERE resource=? ORDER BY alt, lang, text",
+                (row[0],))]
+            types = [c for (c,) in self.db.execute(
+                "SELECT class FROM types WHERE resource=? ORDER BY class", (row[0],))]
+        return labels, types
+
+    def members(self, cls: str, limit: int, offset: int = 0) -> list[dict]:
+        """One page of the instances of a class (or of its subclasses), by name."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT r.id, r.iri, r.name, r.name_lang, r.name_zh FROM members m "
+                "JOIN resources r ON r.id = m.resource WHERE m.class=? "
+                "ORDER BY m.sortkey, m.resource LIMIT ? OFFSET ?", (cls, limit, offset)
+            ).fetchall()
+            found = []
+            for rid, iri, name, name_lang, name_zh in rows:
+                types = [c for (c,) in self.db.execute(
+                    "SELECT class FROM types WHERE resource=? ORDER BY class", (rid,))]
+                found.append({"iri": iri, "name": name, "name_lang": name_lang,
+                              "name_zh": name_zh, "types": types})
+        return found
+
+    def member_count(self, cls: str) -> int:
+        with self.lock:
+            return self.db.execute("SELECT count(*) FROM members WHERE class=?",
+                                   (cls,)).fetchone()[0]
+
+
+def index_path(store_path: str | None, configured: str | None = None) -> str | None:
+    """Where the index lives: the configured path, else beside an on-disk store, else memory."""
+    if configured:
+        return None if configured == ":memory:" else configured
+    if not store_path or store_path == ":memory:":
+        return None
+    store = Path(store_path)
+    return str(store.with_name(store.name + ".labels.sqlite"))
+
+
+def open_index(store, settings, writer=None) -> LabelIndex:
+    """The label index of a store, built if it does not match it, and kept current by `writer`.
+
+    The stamp names the store's last applied change, its size and its graphs: a store filled
+    again, synced to other datasets or written by this server's write path since the index was
+    built does not match, and the index is built again.
+    """
+    index = LabelIndex(index_path(None if settings.store_backend == "remote"
+                                  else settings.store_path, settings.label_index_path),
+                       settings.resource_base)
+    marker = writer.marker() if writer is not None else None
+    folder = getattr(store, "path", None)
+    filled = folder.with_name(folder.name + ".filled") if folder is not None else None
+    fill = filled.read_text(encoding="utf-8").strip() if filled and filled.exists() else ""
+    state = {"marker": marker, "count": store.count(), "graphs": " ".join(store.graphs())}
+
+    def stamp() -> str:
+        return f"{fill}|{state['marker']}|{state['count']}|{state['graphs']}"
+
+    if index.ensure(store, stamp()):
+        log.info("label index built for %s", stamp()[:80])
+    if writer is not None:
+        def follow(change, derived) -> None:
+            index.apply(store, change.quads() | derived.quads())
+            # The store's size follows from the change (and the marker's first quad), so no
+            # count of a large store after each write.
+            state["count"] += (len(change.added) + len(derived.added) - len(change.removed)
+                               - len(derived.removed) + (state["marker"] is None))
+            state["marker"] = writer.marker()
+            if any(q.graph_name.value not in state["graphs"].split() for q in change.added) \
+                    or change.removed:
+                state["graphs"] = " ".join(store.graphs())
+            index.set_stamp(f"{SCHEMA_VERSION}|{stamp()}")
+        writer.on_commit.append(follow)
+    return index
