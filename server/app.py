@@ -14,6 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from graph.backend import Backend, open_backend
 from graph.core.settings import Settings, get_settings
+from graph.network.viz import VENDOR_DIR
 from graph.sparql.execution import Overloaded
 from graph.write.auth import WriteTokens
 from server import STATIC_DIR, derived_views
@@ -96,6 +97,9 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(changes.router)
     app.include_router(dumps.router)
     app.include_router(yasgui.router)
+    # vis-network is vendored beside the picture code (graph/network/), the rest of the assets here.
+    app.mount("/static/vendor/vis-network", StaticFiles(directory=VENDOR_DIR / "vis-network"),
+              name="vis-network")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 

@@ -12,6 +12,7 @@ from graph.network.cache import View
 from graph.network.data import fetch, store_select
 from graph.network.projection import Filters
 from graph.network.viz import (
+    VENDOR_DIR,
     country_picture,
     ego_picture,
     network_picture,
@@ -21,9 +22,8 @@ from graph.network.viz import (
 )
 from graph.store.embedded import Store
 from graph.store.load import build_store
-from server import STATIC_DIR, TEMPLATES_DIR
 
-VENDOR = STATIC_DIR / "vendor" / "vis-network"
+VENDOR = VENDOR_DIR / "vis-network"
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_above_the_node_budget_the_picture_keeps_the_best_connected_and_says_so(
     assert "city/kaohsiung" in {n["id"] for n in picture.nodes}
     assert "shows the 12 actors with the most partners" in picture.notes[0]
     assert "the 20 strongest are drawn" in picture.notes[1]
-    page = render(picture, TEMPLATES_DIR)
+    page = render(picture)
     assert "shows the 12 actors with the most partners" in page
     assert 'data-nodes="12"' in page and 'data-edges="20"' in page
 
@@ -100,7 +100,7 @@ def test_ego_path_and_country_pictures(view):
 
 
 def test_served_pages_load_assets_from_this_server_only(view):
-    page = render(network_picture(view), TEMPLATES_DIR, root="/prefix")
+    page = render(network_picture(view), root="/prefix")
     urls = re.findall(r'(?:src|href)="([^"]*)"', page)
     assert "/prefix/static/vendor/vis-network/vis-network.min.js" in urls
     assert all(u.startswith("/prefix/") for u in urls), urls
@@ -110,7 +110,7 @@ def test_served_pages_load_assets_from_this_server_only(view):
 
 def test_standalone_files_inline_every_asset(view):
     page = render(network_picture(view, links="https://w3id.org/citydiplomacy/id/"),
-                  TEMPLATES_DIR, inline_from=VENDOR)
+                  inline_from=VENDOR)
     assert not re.search(r"<(script|link)[^>]+(src|href)=", page)
     assert "vis-network" in page and len(page) > 500_000
     assert embedded_data(page)["nodes"][0]["url"].startswith("https://w3id.org/")
@@ -124,7 +124,7 @@ def test_vendor_assets_keep_their_licence():
 
 
 def test_a_hostile_label_is_text_in_the_page(hostile):
-    page = render(ego_picture(hostile, "city/hostile"), TEMPLATES_DIR)
+    page = render(ego_picture(hostile, "city/hostile"))
     assert "<img src=x" not in page and "<script>alert" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the title, escaped by Jinja
     data = embedded_data(page)
@@ -133,5 +133,5 @@ def test_a_hostile_label_is_text_in_the_page(hostile):
         "<script>alert(2)</script>"
     edge = data["edges"][0]
     assert edge["tip"]["partnerships"][0]["label"].startswith(HOSTILE_LABEL)
-    path_page = render(path_picture(hostile, "city/hostile", "city/kaohsiung"), TEMPLATES_DIR)
+    path_page = render(path_picture(hostile, "city/hostile", "city/kaohsiung"))
     assert "<img src=x" not in path_page and "&lt;img src=x onerror=alert(1)&gt;" in path_page

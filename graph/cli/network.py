@@ -385,10 +385,9 @@ Links = Annotated[str | None, typer.Option(help="Prefix of the page a click on a
 
 
 def _write_picture(picture, output: Path) -> None:
-    from graph.network.viz import render
-    from server import STATIC_DIR, TEMPLATES_DIR
+    from graph.network.viz import VENDOR_DIR, render
 
-    html = render(picture, TEMPLATES_DIR, inline_from=STATIC_DIR / "vendor" / "vis-network")
+    html = render(picture, inline_from=VENDOR_DIR / "vis-network")
     output.write_text(html, encoding="utf-8")
     for note in picture.notes:
         err.print(note, highlight=False, markup=False)

@@ -3,8 +3,8 @@
 pyvis holds the nodes, edges and options (filled list by list: its `add_edge` checks every
 existing edge, minutes for tens of thousands); its own template is not used, because it loads
 bootstrap and vis-network from CDNs and writes `heading` and its menus into the page unescaped.
-Our template (`server/templates/viz/picture.html`) loads vis-network from the server's
-`/static/vendor/` or, for a standalone file, inlines it; the data travels as JSON in a
+Our template (`templates/viz/picture.html`, beside this module) loads vis-network from the
+server's `/static/vendor/` or, for a standalone file, inlines it; the data travels as JSON in a
 `<script type="application/json">` block with `<`, `>` and `&` escaped, and tooltips are built
 as DOM text in the browser, so no text from the data is ever parsed as HTML.
 
@@ -26,6 +26,11 @@ from pyvis.network import Network
 from graph.core.namespaces import ID
 from graph.network.cache import View
 from graph.network.measures import shortest_path
+
+# The page template and the vendored vis-network live beside this module, so that the CLI's
+# standalone pictures and the server's pages render the same files without graph/ importing server/.
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
 
 NODE_BUDGET = 1_500
 EDGE_BUDGET = 6_000
@@ -328,7 +333,7 @@ def country_picture(view: View, *, links: str | None = None) -> Picture:
 
 # --- rendering ----------------------------------------------------------------------------
 
-def render(picture: Picture, templates_dir: Path, *, root: str = "",
+def render(picture: Picture, templates_dir: Path = TEMPLATES_DIR, *, root: str = "",
            inline_from: Path | None = None, form: dict | None = None) -> str:
     """The HTML page of a picture.
 

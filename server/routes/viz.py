@@ -21,6 +21,7 @@ from graph.network.data import NetworkData, UnknownActor
 from graph.network.projection import FilterError
 from graph.network.viz import (
     NODE_BUDGET,
+    TEMPLATES_DIR,
     Picture,
     country_picture,
     ego_picture,
@@ -29,7 +30,6 @@ from graph.network.viz import (
     render,
 )
 from graph.sparql.execution import QueryTimeout
-from server import TEMPLATES_DIR
 from server.routes.network import (
     PRERENDER,
     FilterDep,
@@ -87,7 +87,7 @@ def _root(request: Request) -> str:
 
 
 def _page(request: Request, picture: Picture, form: dict | None = None) -> HTMLResponse:
-    text = render(picture, TEMPLATES_DIR, root=_root(request), form=form)
+    text = render(picture, root=_root(request), form=form)
     return HTMLResponse(text, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
 
