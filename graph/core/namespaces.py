@@ -27,6 +27,14 @@ PREFIXES = {
 }
 
 
+def compact(iri: str) -> str:
+    """Shorten an IRI with the project's prefixes for display."""
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
 def graph_for(stem: str):
     """The named graph a data file `graph/data/{stem}.ttl` is loaded into."""
     return GRAPH[stem]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from rich.table import Table
 
-from graph.store.validate import compact
+from graph.core.namespaces import compact
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,

@@ -11,7 +11,7 @@ import pyshacl
 from rdflib import BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import RDF, SH
 
-from graph.core.namespaces import PREFIXES
+from graph.core.namespaces import compact
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -71,14 +71,6 @@ class Report:
             if f.shape:
                 lines.append(f"    shape {compact(f.shape)} ({compact(f.component)})")
         return "\n".join(lines)
-
-
-def compact(iri: str) -> str:
-    """Shorten an IRI with the project's prefixes for display."""
-    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
 
 
 def parse_dir(directory: Path, graph: Graph | None = None) -> Graph:
