@@ -4,7 +4,14 @@ import pyoxigraph as ox
 import pytest
 
 from graph.core.settings import Settings
-from graph.sparql.catalogue import ParamError, QueryError, catalogue, get_query
+from graph.sparql.catalogue import (
+    ParamError,
+    QueryError,
+    catalogue,
+    every_query,
+    get_query,
+    internal_query,
+)
 
 QUERIES = catalogue(Settings().queries_dir)
 
@@ -81,3 +88,35 @@ def test_an_unknown_query_name_lists_the_known_ones(settings):
         get_query(settings.queries_dir, "no-such-query")
     with pytest.raises(QueryError):
         get_query(settings.queries_dir, "../pyproject")
+
+
+EVERY = every_query(Settings().queries_dir)
+
+
+def test_every_query_file_is_in_the_catalogue_once():
+    files = sorted(Settings().queries_dir.rglob("*.rq"))
+    assert len(EVERY) == len(files) and set(QUERIES) <= set(EVERY)
+    assert {name.split("/")[0] for name in EVERY if "/" in name} >= {
+        "pages", "network", "world", "meta", "rules"}
+
+
+@pytest.mark.parametrize("name", sorted(EVERY))
+def test_every_query_file_runs_on_the_bundled_graph(name, store):
+    """The server's own queries too: documented, and answering with their example values."""
+    query = EVERY[name]
+    assert query.summary, f"{name}: no summary"
+    for param in query.params:
+        assert not param.required or param.example, f"{name}: {param.name} needs an example"
+    values = {p.name: p.example for p in query.params if p.example is not None}
+    result = store.query(query.text, query.bindings(values))
+    if query.form != "ASK":
+        list(result)  # the engine evaluates lazily: read every row or triple
+
+
+def test_an_internal_query_is_parsed_once_and_named_by_folder(settings):
+    first = internal_query(settings.queries_dir, "pages/browse")
+    assert internal_query(settings.queries_dir, "pages/browse") is first
+    with pytest.raises(QueryError):
+        internal_query(settings.queries_dir, "../pages/browse")
+    with pytest.raises(QueryError):
+        internal_query(settings.queries_dir, "pages/no-such-query")

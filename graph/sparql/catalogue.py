@@ -1,10 +1,19 @@
-"""The catalogue of named queries: `queries/<name>.rq`, each with a `#+` YAML header."""
+"""The catalogue of queries: `queries/<name>.rq` (the named queries researchers run) and
+`queries/<folder>/<name>.rq` (the server's own: pages, network, world, meta, rules), each with a
+`#+` YAML header.
+
+Every file is parsed once and kept, keyed by its path and modification time, so a page request
+never parses a header again, and a query file edited while the server runs is read anew.
+Internal queries are named `folder/name` (`pages/browse`); only top-level files are in the
+public catalogue (`catalogue`), which is what `/queries` and `citydip queries` list.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -167,17 +176,44 @@ def parse_query_file(path: Path) -> NamedQuery:
     )
 
 
+@lru_cache(maxsize=512)
+def _parsed(path: Path, mtime_ns: int) -> NamedQuery:
+    return parse_query_file(path)
+
+
+def load_query(path: Path) -> NamedQuery:
+    """One query file, parsed once per version of the file."""
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
 def catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
-    """All named queries of a folder by name (rules in sub-folders are not part of it)."""
-    return {q.name: q for q in map(parse_query_file, sorted(queries_dir.glob("*.rq")))}
+    """The named queries of a folder by name (the sub-folders' internal queries are not part)."""
+    return {q.name: q for q in map(load_query, sorted(Path(queries_dir).glob("*.rq")))}
+
+
+def every_query(queries_dir: Path) -> dict[str, NamedQuery]:
+    """Every query file: named queries by name, internal ones as `folder/name`."""
+    root = Path(queries_dir)
+    return {path.relative_to(root).with_suffix("").as_posix(): load_query(path)
+            for path in sorted(root.rglob("*.rq"))}
 
 
 def get_query(queries_dir: Path, name: str) -> NamedQuery:
-    path = queries_dir / f"{name}.rq"
+    path = Path(queries_dir) / f"{name}.rq"
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not path.is_file():
         known = ", ".join(catalogue(queries_dir))
         raise QueryError(f"no named query {name!r}; known: {known}")
-    return parse_query_file(path)
+    return load_query(path)
+
+
+def internal_query(queries_dir: Path, name: str) -> NamedQuery:
+    """A query of the server's own, `folder/name` (e.g. `pages/browse`, `world/areas`)."""
+    if not re.fullmatch(r"[a-z]+/[a-z0-9][a-z0-9-]*", name):
+        raise QueryError(f"{name!r} is not an internal query name (folder/name)")
+    path = Path(queries_dir) / f"{name}.rq"
+    if not path.is_file():
+        raise QueryError(f"no internal query {name!r} in {queries_dir}")
+    return load_query(path)
 
 
 def _expand_iri(name: str, raw: str) -> str:
