@@ -1,11 +1,20 @@
-"""Shared fixtures: the settings, the bundled graph in an embedded store, the ontology."""
+"""Shared fixtures: the settings, the bundled graph in an embedded store, the ontology.
 
+The suite is sorted by what a test needs: `unit/` runs in process, `http/` starts real servers
+(`support/live.py`), `browser/` drives headless Chromium. Each folder is also a marker
+(`pytest -m unit`), set here from the folder, so that a run can pick a kind.
+"""
+
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import rdflib
-from live import (
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+from live import (  # noqa: E402
     LiveServer,
     SparqlStore,
     citydip_server,
@@ -21,6 +30,14 @@ from graph.store.load import build_store
 from graph.store.validate import parse_dir
 
 ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("unit", "http", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = item.path.parent.name
+        if kind in KINDS:
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from graph.cli.main import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INVALID = ROOT / "tests" / "shapes" / "invalid"
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from graph.core.namespaces import CD, GRAPH, ID, ORG
 from graph.store.validate import validate
 
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
-DATA = Path(__file__).resolve().parent.parent / "graph" / "data"
+DATA = Path(__file__).resolve().parents[2] / "graph" / "data"
 REPORT_TEXT = (DATA / "sources" / "kaohsiung-report.txt").read_text(encoding="utf-8").splitlines()
 REPORT_GRAPH = str(GRAPH["kaohsiung-report"])
 

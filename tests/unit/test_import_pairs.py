@@ -7,7 +7,7 @@ import pytest
 from graph.importing.countries import CountryResolver
 from graph.importing.pairs import PairListError, guess_columns, parse_columns, read_pairs
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pairs"
 
 
 def names(pairs) -> set[frozenset[tuple[str, str]]]:

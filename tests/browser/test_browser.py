@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live import citydip_server
+from live import HOSTILE_LABEL, citydip_server, data_dir_with
+from page_fixtures import HOSTILE_TURTLE, QUOTE
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_pages import HOSTILE_LABEL, HOSTILE_TURTLE, QUOTE, data_dir_with
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -27,7 +27,7 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from graph.store.validate import Finding, Report, parse_dir, validate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "tests" / "shapes"
 VALID = sorted((EXAMPLES / "valid").glob("*.ttl"))
 INVALID = sorted((EXAMPLES / "invalid").glob("*.ttl"))

@@ -13,7 +13,7 @@ from graph.core.namespaces import CD, GEO, GRAPH, ID
 from graph.importing.world import SourceSpec, import_list
 from graph.store.validate import parse_dir, validate
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pairs"
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 PAV = rdflib.Namespace("http://purl.org/pav/")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from graph.cli.main import app
 from graph.core.settings import get_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CD = "https://w3id.org/citydiplomacy/ns#"
 ID = "https://w3id.org/citydiplomacy/id/"
 REPORT = f"{ID}report/kaohsiung-administration-international-affairs-2026"

@@ -19,7 +19,7 @@ from graph.network.projection import FilterError, Filters, select
 from graph.store.embedded import Store
 from graph.store.load import build_store, dataset_paths, sync_datasets
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pairs"
 WORLD_GRAPH = str(GRAPH["world-fixture"])
 
 

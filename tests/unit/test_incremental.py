@@ -34,7 +34,7 @@ from graph.write.history import History, update_text
 from graph.write.incremental import coverage_problems
 from graph.write.writer import Writer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VALID = ROOT / "tests" / "shapes" / "valid"
 EXAMPLES = ["sister-city-agreement-with-signatories", "six-party-mou-with-party-count-stated",
             "sister-school-mou-with-university-group", "twinning-relations-with-shortcuts",

@@ -4,71 +4,29 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
 from fastapi.testclient import TestClient
-from live import citydip_server
+from live import HOSTILE_LABEL, citydip_server, data_dir_with
+from page_fixtures import HOSTILE_TURTLE, QUOTE
 from rdflib.namespace import RDFS
 
 from graph.backend import Backend
 from graph.core.settings import Settings
 from graph.sparql.execution import Outcome, QueryJob, QueryTimeout
-from graph.store.load import DATA_SUFFIXES
 from server import STATIC_DIR
 from server.app import create_app
 
 ID = "https://w3id.org/citydiplomacy/id/"
 GDYNIA = rdflib.URIRef(ID + "city/gdynia")
-QUOTE = "與格丁尼亞科西奧雷克 Aleksandra Kosiorek 市長共同簽署姊妹市協定"
 PAGES = ["/", "/browse", "/browse?class=City", "/search?q=gdynia", "/search?q=", "/query",
          "/id/city/gdynia", "/id/city/kaohsiung", "/id/agreement/kaohsiung-gdynia-sister-city-2025",
          "/id/passage/kaohsiung-report-l84", "/id/city/atlantis", "/query/simple"]
-
-
-HOSTILE_LABEL = "<img src=x onerror=alert(1)>"
-HOSTILE_TURTLE = """\
-@prefix cd:   <https://w3id.org/citydiplomacy/ns#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
-
-# Text that would run as script if a page pasted it into HTML unescaped.
-<https://w3id.org/citydiplomacy/id/city/hostile> a cd:City ;
-    rdfs:label "<img src=x onerror=alert(1)>"@en , "<script>alert('zh')</script>"@zh-Hant ;
-    rdfs:comment "\\"><svg onload=alert(2)>"@en ;
-    cd:country <https://w3id.org/citydiplomacy/id/country/poland> ;
-    rdfs:seeAlso <javascript:alert(3)> ;
-    prov:wasDerivedFrom <https://w3id.org/citydiplomacy/id/passage/hostile-l1> .
-
-<https://w3id.org/citydiplomacy/id/agreement/hostile-gdynia-sister-city> a cd:SisterCityAgreement ;
-    rdfs:label "<b onmouseover=alert(4)>Hostile</b> sister-city agreement"@en ;
-    cd:party <https://w3id.org/citydiplomacy/id/city/hostile> ,
-        <https://w3id.org/citydiplomacy/id/city/gdynia> ;
-    cd:signedOn "2026-01"^^xsd:gYearMonth ;
-    prov:wasDerivedFrom <https://w3id.org/citydiplomacy/id/passage/hostile-l1> .
-
-<https://w3id.org/citydiplomacy/id/passage/hostile-l1> a cd:Passage ;
-    cd:quote "<img src=y onerror=alert(5)> 簽署"@zh-Hant ;
-    cd:lineStart 1 ;
-    cd:lineEnd 1 ;
-    cd:section "</blockquote><script>alert(6)</script>"@zh-Hant .
-"""
-
-
-def data_dir_with(folder: Path, name: str, turtle: str) -> Path:
-    """A folder for CITYDIP_DATA_DIR: a copy of the bundled data files plus one more."""
-    for path in Settings().data_dir.iterdir():
-        if path.suffix in DATA_SUFFIXES:
-            shutil.copy(path, folder / path.name)
-    (folder / name).write_text(turtle, encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module")
