@@ -6,10 +6,10 @@ Both offer the same things: `store` (the synchronous store interface, for loadin
 a number that grows with each committed write, and the callbacks told of it (derived views).
 
 The embedded store (see docs/architecture.md): the server process owns the only read-write
-store. Queries known to be quick run in a thread on it (graph.sparql.lanes); the others run in
+store. Queries known to be quick run in a thread on it (graph.store.lanes); the others run in
 long-lived
 worker processes that read snapshots made after commits (graph.store.snapshots,
-graph.sparql.execution).
+graph.store.execution).
 Every query passes `admission` first, when the server installs one (server.admission).
 """
 
@@ -24,12 +24,12 @@ import httpx
 import pyoxigraph as ox
 
 from graph.core.settings import Settings
-from graph.sparql.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.sparql.formats import NotAcceptable, negotiate, serialize_result
-from graph.sparql.lanes import CheapLane
 from graph.sparql.text import bind_values, has_dataset_clause, query_form
 from graph.store.embedded import Store
+from graph.store.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.store.labels import open_index
+from graph.store.lanes import CheapLane
 from graph.store.load import build_store, prepare_store_folder, sync_datasets
 from graph.store.remote import (
     EMPTY_GRAPH,

@@ -8,13 +8,13 @@ Here:
 - a client is the address of the connection, or the name of the write token it presents;
 - a request is admitted when it starts its first query (a page that runs three queries is one
   request); beyond `CITYDIP_CLIENT_MAX_PARALLEL` running requests the client gets 429 and
-  `Retry-After: 1`. Queries of the cheap lane (graph.sparql.lanes) are not held to the parallel
+  `Retry-After: 1`. Queries of the cheap lane (graph.store.lanes) are not held to the parallel
   limit:
   they take no worker, and are what keeps pages and lookups moving during a burst;
 - every query's time is charged to its client when it ends; a client that used
   `CITYDIP_CLIENT_QUERY_SECONDS` within the last `CITYDIP_CLIENT_WINDOW_SECONDS` gets 429 and a
   Retry-After saying when enough of it will have left the window;
-- at most `CITYDIP_QUEUE_MAX` queries wait for a query worker (graph.sparql.execution); one more
+- at most `CITYDIP_QUEUE_MAX` queries wait for a query worker (graph.store.execution); one more
 gets 503
   and a Retry-After at once, rather than a connection held open until a proxy gives up.
 
@@ -39,7 +39,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.core.settings import Settings
-from graph.sparql.execution import Overloaded
+from graph.store.execution import Overloaded
 from graph.write.auth import WriteTokens, bearer_token
 from server.responses import Refusal, error
 

@@ -15,7 +15,7 @@ from swagger_ui_bundle import swagger_ui_path
 from graph.backend import Backend, open_backend
 from graph.core.settings import Settings, get_settings
 from graph.network.viz import VENDOR_DIR
-from graph.sparql.execution import Overloaded
+from graph.store.execution import Overloaded
 from graph.write.auth import WriteTokens
 from server import STATIC_DIR, derived_views
 from server.admission import Admission, AdmissionMiddleware, overloaded

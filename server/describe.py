@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import Request, Response
@@ -12,7 +11,7 @@ from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
 from graph.backend import Backend
 from graph.core.settings import Settings
-from graph.sparql.catalogue import parse_query_file
+from graph.sparql.catalogue import internal_query
 from graph.sparql.formats import GRAPH_FORMATS, NotAcceptable, negotiate
 from graph.store.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
 from server.cache import Change, Recount, derived, per_data_version
@@ -28,7 +27,7 @@ RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdfxml": "x
 
 
 async def _meta(backend: Backend, settings: Settings, name: str, **values: str) -> list[dict]:
-    query = parse_query_file(Path(settings.queries_dir) / "meta" / f"{name}.rq")
+    query = internal_query(settings.queries_dir, f"meta/{name}")
     return await backend.select(query.text, query.bindings(values))
 
 

@@ -8,11 +8,9 @@ file while the files themselves are written on the first download.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import Request
 
-from graph.sparql.catalogue import parse_query_file
+from graph.sparql.catalogue import internal_query
 from graph.store.dumps import DATASET_LICENSE, DATASET_LICENSE_NAME, FULL_DUMP, graph_file
 from server.cache import per_data_version
 
@@ -22,7 +20,7 @@ async def graph_licences(request: Request) -> dict[str, tuple[str, str]]:
     state = request.app.state
 
     async def compute() -> dict[str, tuple[str, str]]:
-        query = parse_query_file(Path(state.settings.queries_dir) / "meta" / "graph-licences.rq")
+        query = internal_query(state.settings.queries_dir, "meta/graph-licences")
         found: dict[str, tuple[str, str]] = {}
         for row in await state.backend.select(query.text):
             rights = row.get("rights")

@@ -6,7 +6,7 @@ from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 
 from graph.backend import Backend
-from graph.sparql.execution import QueryJob, QueryTimeout
+from graph.store.execution import QueryJob, QueryTimeout
 
 
 def error(status: int, message: str) -> PlainTextResponse:

@@ -32,7 +32,7 @@ from graph.network.measures import (
     exact_mean_distance,
 )
 from graph.network.projection import Filters, country_network, partner_network, select
-from graph.sparql.catalogue import parse_query_file
+from graph.sparql.catalogue import internal_query
 from graph.store.embedded import Store
 from graph.store.load import build_store, dataset_paths
 
@@ -99,7 +99,7 @@ def coordinates(store: Store, settings: Settings) -> dict[str, tuple[float, floa
     """(lat, long) of every party to a partnership that has them, by actor id."""
     from graph.network.data import _short
 
-    text = parse_query_file(settings.queries_dir / "world" / "coordinates.rq").text
+    text = internal_query(settings.queries_dir, "world/coordinates").text
     found = {}
     for row in store.query(text):
         found[_short(row["actor"].value)] = (float(row["lat"].value), float(row["long"].value))

@@ -47,7 +47,7 @@ from graph.importing.spec import (  # noqa: F401  (re-exported for the command l
     SourceSpec,
     manifest,
 )
-from graph.sparql.catalogue import parse_query_file
+from graph.sparql.catalogue import internal_query
 from graph.store.embedded import Store
 from graph.store.load import DATA_SUFFIXES, build_store
 from graph.store.validate import Report
@@ -58,7 +58,7 @@ Say = Callable[[str], None]
 # --- the graph as it is: the reconciliation targets -----------------------------------------------
 
 def _select(store: Store, settings: Settings, name: str) -> list[dict]:
-    text = parse_query_file(settings.queries_dir / "world" / f"{name}.rq").text
+    text = internal_query(settings.queries_dir, f"world/{name}").text
     solutions = store.query(text)
     names = [v.value for v in solutions.variables]
     return [{n: s[n] for n in names} for s in solutions]

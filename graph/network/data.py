@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.core.namespaces import CD, ID
-from graph.sparql.catalogue import parse_query_file
+from graph.sparql.catalogue import internal_query
 
 NETWORK_QUERIES = ("partnership-parties", "partnerships", "partnership-topics", "actors",
                    "vocabulary", "partnership-sources")
@@ -260,8 +260,7 @@ class NetworkData:
 
 def query_texts(queries_dir: Path) -> dict[str, str]:
     """The SPARQL text of each network query."""
-    folder = queries_dir / "network"
-    return {name: parse_query_file(folder / f"{name}.rq").text for name in NETWORK_QUERIES}
+    return {name: internal_query(queries_dir, f"network/{name}").text for name in NETWORK_QUERIES}
 
 
 def fetch(select: Callable[[str], Rows], queries_dir: Path) -> NetworkData:
@@ -285,7 +284,7 @@ async def fetch_async(backend, queries_dir: Path) -> NetworkData:
     `Backend.select` caps rows at the endpoint's `max_rows`, which a large store exceeds, so the
     job here asks for every row; a cut result would be a wrong network, and is refused.
     """
-    from graph.sparql.execution import QueryJob
+    from graph.store.execution import QueryJob
 
     rows: dict[str, Rows] = {}
     for name, text in query_texts(queries_dir).items():

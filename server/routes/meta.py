@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from graph.sparql.execution import QueryJob
+from graph.store.execution import QueryJob
 from server.cache import Change, derived, described, per_data_version
 from server.deps import BackendDep, SettingsDep
 from server.describe import void_description

@@ -24,7 +24,7 @@ from graph.network.export import EXPORT_FORMATS, node_link
 from graph.network.measures import MEASURES
 from graph.network.persist import Background, ResultStore
 from graph.network.projection import FilterError, Filters
-from graph.sparql.execution import QueryTimeout
+from graph.store.execution import QueryTimeout
 from server.cache import derived, describes
 
 

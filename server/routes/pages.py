@@ -23,8 +23,8 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from graph.core.namespaces import CD, PREFIXES
-from graph.sparql.catalogue import NamedQuery, QueryError, catalogue, parse_query_file
-from graph.sparql.execution import QueryTimeout
+from graph.sparql.catalogue import NamedQuery, QueryError, catalogue, internal_query
+from graph.store.execution import QueryTimeout
 from server import TEMPLATES_DIR
 from server.cache import described, per_data_version
 from server.deps import SettingsDep
@@ -137,7 +137,7 @@ router = APIRouter(tags=["pages"], route_class=PageRoute)
 
 def page_query(request: Request, name: str) -> NamedQuery:
     """A query of `queries/pages/` (declarative, loaded from its file like every named query)."""
-    return parse_query_file(Path(request.app.state.settings.queries_dir) / "pages" / f"{name}.rq")
+    return internal_query(request.app.state.settings.queries_dir, f"pages/{name}")
 
 
 async def page_rows(request: Request, name: str, **values: str) -> list[dict]:
@@ -235,7 +235,7 @@ async def front_page_counts(app) -> dict:
     class-breakdown.rq), as plain values: kept per data version (server/cache.py), warmed at
     start and recounted in the background after writes."""
     async def rows(name: str) -> list[dict]:
-        query = parse_query_file(Path(app.state.settings.queries_dir) / "pages" / f"{name}.rq")
+        query = internal_query(app.state.settings.queries_dir, f"pages/{name}")
         return await app.state.backend.select(query.text, query.bindings({}))
 
     totals = {r["group"].value: int(r["count"].value) for r in await rows("overview")}

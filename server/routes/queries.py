@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph.sparql.catalogue import NamedQuery, ParamError, QueryError, catalogue, get_query
-from graph.sparql.execution import QueryJob
+from graph.store.execution import QueryJob
 from server.deps import BackendDep, SettingsDep
 from server.responses import error, run_query
 from server.routes.pages import PageRoute, node, pager, render, wants_html

@@ -7,9 +7,9 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from graph.sparql.execution import QueryJob
 from graph.sparql.guard import UnsafeQuery, check_query, expand_escapes, is_update
 from graph.sparql.limits import LimitExceeded, check_nesting
+from graph.store.execution import QueryJob
 from server.describe import service_description
 from server.responses import error, run_query
 

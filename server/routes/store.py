@@ -13,8 +13,8 @@ from typing import Annotated
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 
-from graph.sparql.execution import QueryJob
 from graph.sparql.limits import Bounds
+from graph.store.execution import QueryJob
 from graph.write.changes import ChangeError, parse_rdf, rdf_format
 from server.deps import BackendDep, SettingsDep
 from server.responses import Refusal, run_query

@@ -29,7 +29,7 @@ from graph.network.viz import (
     path_picture,
     render,
 )
-from graph.sparql.execution import QueryTimeout
+from graph.store.execution import QueryTimeout
 from server.routes.network import (
     PRERENDER,
     FilterDep,

@@ -12,8 +12,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from graph.core.settings import ROOT
 from graph.importing.figures import FIGURES, KONECT, SOURCES
-from graph.sparql.catalogue import parse_query_file
-from graph.sparql.execution import QueryTimeout
+from graph.sparql.catalogue import internal_query
+from graph.store.execution import QueryTimeout
 from server.routes.pages import CONTENT_SECURITY_POLICY, render
 
 FIGURES_DIR = ROOT / "docs" / "figures"
@@ -54,7 +54,7 @@ def _table(stats: dict | None) -> dict | None:
 @router.get("", response_class=HTMLResponse, summary="The world web of twinned cities")
 async def world_page(request: Request) -> Response:
     settings = request.app.state.settings
-    query = parse_query_file(Path(settings.queries_dir) / "world" / "pair-lists.rq")
+    query = internal_query(settings.queries_dir, "world/pair-lists")
     try:
         lists = await request.app.state.backend.select(query.text)
         problem = None

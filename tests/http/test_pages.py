@@ -18,7 +18,7 @@ from rdflib.namespace import RDFS
 
 from graph.backend import Backend
 from graph.core.settings import Settings
-from graph.sparql.execution import Outcome, QueryJob, QueryTimeout
+from graph.store.execution import Outcome, QueryJob, QueryTimeout
 from server import STATIC_DIR
 from server.app import create_app
 

@@ -35,8 +35,8 @@ from live import (
 
 from graph.backend import RemoteBackend
 from graph.core.settings import Settings
-from graph.sparql.execution import QueryJob, QueryTimeout
 from graph.store.embedded import Store
+from graph.store.execution import QueryJob, QueryTimeout
 from graph.store.remote import (
     SYSTEM_GRAPH,
     XSD_BOOLEAN,

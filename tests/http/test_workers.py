@@ -10,8 +10,8 @@ import pytest
 import uvloop
 from live import LiveServer, citydip_server
 
-from graph.sparql.execution import QueryJob, WorkerPool, run_job
 from graph.store.embedded import Store
+from graph.store.execution import QueryJob, WorkerPool, run_job
 
 LOOPS = {"asyncio": asyncio.run, "uvloop": uvloop.run}
 ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"

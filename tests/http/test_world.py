@@ -139,10 +139,10 @@ def test_the_world_page_shows_its_figures_from_this_server(live_server):
 
 
 def test_the_pair_lists_query_gives_one_row_per_list(data_dir, settings):
-    from graph.sparql.catalogue import parse_query_file
+    from graph.sparql.catalogue import internal_query
 
     store = build_store(Settings(data_dir=data_dir, datasets=["all"]), store=Store(None))
-    text = parse_query_file(settings.queries_dir / "world" / "pair-lists.rq").text
+    text = internal_query(settings.queries_dir, "world/pair-lists").text
     rows = list(store.query(text))
     assert len(rows) == 1
     assert rows[0]["relations"].value == "8" and rows[0]["graph"].value == WORLD_GRAPH

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from graph.sparql.execution import QueryJob, run_job
 from graph.sparql.text import has_dataset_clause
+from graph.store.execution import QueryJob, run_job
 
 REPORT = "https://w3id.org/citydiplomacy/graph/kaohsiung-report"
 ONTOLOGY = "https://w3id.org/citydiplomacy/graph/ontology"

@@ -27,7 +27,7 @@ from graph.core.namespaces import CD, GRAPH, ID, ORG
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 SCHEMA = rdflib.Namespace("https://schema.org/")
-DATA = Path(__file__).resolve().parent.parent / "graph" / "data"
+DATA = Path(__file__).resolve().parents[2] / "graph" / "data"
 LINES = (DATA / "sources" / "kaohsiung-report.txt").read_text(encoding="utf-8").splitlines()
 TEXT = "\n".join(LINES)
 REPORT_NODE = ID["report/kaohsiung-administration-international-affairs-2026"]

@@ -17,7 +17,7 @@ import pytest
 from fuzzing import State, auth, check_alive, check_answer
 from live import LiveServer
 
-HERE = Path(__file__).resolve().parent / "regressions"
+HERE = Path(__file__).resolve().parents[1] / "regressions"
 CASES = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))
 
 

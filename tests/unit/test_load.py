@@ -21,7 +21,7 @@ from graph.core.settings import Settings
 from graph.store.embedded import Store
 from graph.store.load import build_store, prepare_store_folder
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SENTINEL = ox.Quad(ox.NamedNode("https://example.org/half"), ox.NamedNode("https://example.org/p"),
                    ox.Literal("a fill that never finished"),
                    ox.NamedNode("https://example.org/g"))

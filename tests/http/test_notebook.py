@@ -18,9 +18,9 @@ from nbclient import NotebookClient
 from graph.core.settings import Settings
 from graph.importing.world import SourceSpec, import_list
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "docs" / "notebooks" / "partner-web.ipynb"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pairs"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "system-deps.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "system-deps.sh"
 
 
 def run_unprivileged(env: dict[str, str]) -> subprocess.CompletedProcess:

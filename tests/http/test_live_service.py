@@ -21,8 +21,8 @@ from live import WRITE_TOKENS, LiveServer, bearer, citydip_server, write_env
 
 from graph.backend import EmbeddedBackend
 from graph.core.settings import Settings
-from graph.sparql.execution import QueryJob, WorkerPool, run_job
 from graph.store.embedded import LiveStoreError, Store, open_read_only
+from graph.store.execution import QueryJob, WorkerPool, run_job
 from graph.store.load import build_store
 
 G = "urn:test:snapshot"

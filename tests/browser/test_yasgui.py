@@ -15,7 +15,7 @@ from live import citydip_server
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "server" / "static" / "vendor" / "yasgui"
 
 

@@ -71,7 +71,7 @@ class Outcome:
     """CPU time the query and its serialization used (its cost, whatever else the machine ran)."""
     lane: str = ""
     """Where it ran: "worker" (a killable worker process) or "cheap" (a thread, see
-    graph.sparql.lanes)."""
+    graph.store.lanes)."""
 
 
 class QueryTimeout(Exception):

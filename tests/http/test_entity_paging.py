@@ -15,8 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live import LiveServer, bearer, citydip_server
-from test_pages import data_dir_with
+from live import LiveServer, bearer, citydip_server, data_dir_with
 
 ID = "https://w3id.org/citydiplomacy/id/"
 RELATIONS = 5000

@@ -20,11 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph, URIRef
 from rdflib.namespace import VOID
+from tests.live import WRITE_TOKENS, bearer, citydip_server, write_env
 
 from graph.core.namespaces import CD, ID
 from graph.core.settings import Settings
 from server.app import create_app
-from tests.live import WRITE_TOKENS, bearer, citydip_server, write_env
 
 PREFIXES = f"""PREFIX cd: <{CD}>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

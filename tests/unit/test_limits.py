@@ -23,7 +23,7 @@ from graph.sparql.limits import (
 )
 from graph.write.changes import ChangeError, parse_rdf
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 import pyoxigraph as ox  # noqa: E402
 
 

@@ -20,7 +20,7 @@ from graph.importing.world import SourceSpec, import_list
 from graph.store.embedded import Store
 from graph.store.load import build_store
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pairs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pairs"
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 WD = rdflib.Namespace("http://www.wikidata.org/entity/")
 POZNAN = ID["city/poznan"]

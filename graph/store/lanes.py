@@ -31,7 +31,7 @@ from contextlib import nullcontext
 
 import pyoxigraph as ox
 
-from graph.sparql.execution import Outcome, QueryJob, run_job
+from graph.store.execution import Outcome, QueryJob, run_job
 
 ALWAYS_CHEAP = {"ASK{}", "ASKWHERE{}"}
 _TOKENS = re.compile("|".join((
