@@ -45,7 +45,8 @@ validate: $(STAMP)
 	$(BIN)/citydip validate graph/data
 
 lint: $(STAMP)
-	$(BIN)/ruff check graph server tests
+	$(BIN)/ruff check graph server tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache graph/data/world/*.nt graph/data/world/*.json $(WORLD_STAMP)
