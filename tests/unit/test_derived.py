@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from live import WRITE_TOKENS, bearer, citydip_server, write_env
 from rdflib import Graph, URIRef
 from rdflib.namespace import VOID
-from tests.live import WRITE_TOKENS, bearer, citydip_server, write_env
 
 from graph.core.namespaces import CD, ID
 from graph.core.settings import Settings
