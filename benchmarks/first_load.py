@@ -88,6 +88,9 @@ def main() -> None:
     print(f"file: {nt} ({nt.stat().st_size / 2**20:.0f} MiB); {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     runs: dict[str, list[dict]] = {"citydip load": [], "oxigraph load": []}
+    # the two store folders while loading, then the two summaries of figures
+    ours: Path | dict[str, float]
+    theirs: Path | dict[str, float]
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="citydip-load-", dir=args.data) as tmp:
             ours, theirs = Path(tmp) / "ours", Path(tmp) / "oxigraph"

@@ -31,6 +31,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graph.core.namespaces import CD as CD_NS  # noqa: E402 - the project's own IRIs
@@ -440,7 +441,7 @@ class Generator:
         for i in range(n):
             code = codes[i]
             en, zh, slug = self.name(2)
-            c = {
+            c: dict[str, Any] = {
                 "iri": res("country", f"gen-{slug}-{code.lower()}"),
                 "slug": f"gen-{slug}-{code.lower()}",
                 "en": f"{en}land",

@@ -37,6 +37,7 @@ def main() -> None:
             citydip_server(fuzz_env(Path(tmp) / "history.jsonl")) as server, \
             httpx.Client(base_url=server.url, timeout=120) as client:
         process = server.process()
+        statuses: set[int] | list[int]  # a case's statuses, then the sorted ones of a row
         for case in CASES:
             request = request_of(case)
             client.request(**request)  # warm-up (first use of a route)

@@ -38,6 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
@@ -99,7 +100,9 @@ class Http:
 def rows(client: Http, query: str) -> list:
     status, body, _ = client.sparql(query)
     assert status == 200, body[:300]
-    return list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+    # the queries asked here are SELECT queries
+    return list(cast(ox.QuerySolutions,
+                     ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)))
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -356,6 +359,8 @@ def killer(server: Server, every: float, stop: threading.Event, killed: list[int
 def phase(server: Server, material: Material, args, writes: bool, kill: bool,
           acknowledged: list[str]) -> dict:
     stop, lock = threading.Event(), threading.Lock()
+    killed: list[int]
+    kinds: dict[str, Tally]
     reads, written, killed, kinds = Tally(), Tally(), [], {}
     threads = [threading.Thread(target=reader, args=(server.port, material, 1000 * i + 1, stop,
                                                      reads, lock, kinds), daemon=True)
@@ -376,7 +381,7 @@ def phase(server: Server, material: Material, args, writes: bool, kill: bool,
     for thread in threads:
         thread.join(args.timeout + 30)
     elapsed = time.perf_counter() - started
-    result = {"reads": reads.summary(elapsed),
+    result: dict[str, Any] = {"reads": reads.summary(elapsed),
               "by_kind": {k: {"p50_ms": round(percentile(t.latencies, 0.5) * 1000, 1),
                               "p99_ms": round(percentile(t.latencies, 0.99) * 1000, 1),
                               "failed": t.failed} for k, t in sorted(kinds.items())}}
@@ -431,6 +436,7 @@ def burst(server: Server, material: Material, args) -> dict:
         thread.start()
     time.sleep(0.5)
     ask, pages = Tally(), Tally()
+    status: int | None  # a probe's status, then each runaway's
     while any(t.is_alive() for t in threads) and len(ask.latencies) < 200:
         started = time.perf_counter()
         status = probe.sparql("ASK {}")[0]

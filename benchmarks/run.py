@@ -55,6 +55,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
@@ -244,7 +245,7 @@ class Server:
     key: str
     port: int
     endpoint: str
-    proc: subprocess.Popen | None
+    proc: subprocess.Popen
     log_path: Path
     ready_seconds: float
     quads: int | None = None
@@ -598,7 +599,7 @@ def inline_constants(text: str, bindings: dict) -> str:
 
 def build_queries(store, seed_scale: bool, args) -> tuple[list[BenchQuery], dict[str, str]]:
     """The query texts of one scale, with the parameter values they were given."""
-    from graph.sparql.catalogue import catalogue
+    from graph.sparql.catalogue import NamedQuery, catalogue
 
     named = catalogue(ROOT / "queries")
     bench = catalogue(HERE / "queries")
@@ -615,6 +616,7 @@ def build_queries(store, seed_scale: bool, args) -> tuple[list[BenchQuery], dict
 
     only = set(args.queries.split(",")) if args.queries else None
     queries: list[BenchQuery] = []
+    q: NamedQuery | BenchQuery  # a catalogue query, then a benchmark query
     for q in named.values():
         # Optional parameters without a default (since, lang) stay unbound, as in the product.
         raw = {p.name: value(p) for p in q.params if p.required or p.default is not None}
@@ -628,7 +630,7 @@ def build_queries(store, seed_scale: bool, args) -> tuple[list[BenchQuery], dict
 
     # The benchmark queries: on the hub, and on a pool of cities taken at random (-random).
     city_param = bench["lookup"].params[0]
-    hub = city_param.term(value(city_param))
+    hub = city_param.term(cast(str, value(city_param)))  # the city is required, with an example
     cd = "PREFIX cd: <https://w3id.org/citydiplomacy/ns#>\n"
     cities = sorted(r[0].value for r in store.query(cd + "SELECT ?c WHERE { ?c a cd:City }"))
     pool = random.Random(args.seed).sample(cities, min(args.pool_size, len(cities)))
@@ -667,14 +669,14 @@ def percentile(samples: list[float], p: float) -> float:
 @dataclass
 class Latency:
     samples: list[float] = field(default_factory=list)
-    rows: int | None = None
+    rows: int | float | None = None
     truncated: bool = False
     errors: int = 0
     error: str = ""
     bytes: int = 0
 
     def summary(self) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "n": len(self.samples),
             "rows": self.rows,
             "truncated": self.truncated,
@@ -1214,7 +1216,7 @@ def report_scale(scale: Scale, records: dict[str, dict], args) -> tuple[str, dic
                         f"{t.get('p95_ms', 0):.1f})"
                         + (f" {t['errors']} err" if t["errors"] else "")
                     )
-            rps = {k: (cells[k] or {}).get("rps") for k in args.servers}
+            rps: dict[str, Any] = {k: (cells[k] or {}).get("rps") for k in args.servers}
             r1 = (
                 rps.get("ours") / rps["oxigraph"]
                 if rps.get("ours") and rps.get("oxigraph")
@@ -1285,7 +1287,7 @@ def report_scale(scale: Scale, records: dict[str, dict], args) -> tuple[str, dic
 
 
 def machine() -> dict:
-    info = {
+    info: dict[str, Any] = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,15 +73,17 @@ class Material:
         self.random = random.Random(seed)
         query = (f"PREFIX cd: <{CD}> SELECT ?city ?country WHERE {{ ?city a cd:City ; "
                  "cd:country ?country } ORDER BY ?city")
-        self.cities = [(r["city"].value, r["country"].value) for r in store.query(query)]
-        self.report = next(iter(store.query(
-            f"PREFIX cd: <{CD}> SELECT ?r WHERE {{ ?r a cd:Report }} LIMIT 1")))["r"].value
-        self.topics = [r["t"].value for r in store.query(
+        # all four are SELECT queries
+        self.cities = [(r["city"].value, r["country"].value)
+                       for r in cast(ox.QuerySolutions, store.query(query))]
+        self.report = next(iter(cast(ox.QuerySolutions, store.query(
+            f"PREFIX cd: <{CD}> SELECT ?r WHERE {{ ?r a cd:Report }} LIMIT 1"))))["r"].value
+        self.topics = [r["t"].value for r in cast(ox.QuerySolutions, store.query(
             "SELECT ?t WHERE { ?t <http://www.w3.org/2004/02/skos/core#inScheme> "
-            f"<{ID}scheme/topics> }} ORDER BY ?t")]
-        self.hub = next(iter(store.query(
+            f"<{ID}scheme/topics> }} ORDER BY ?t"))]
+        self.hub = next(iter(cast(ox.QuerySolutions, store.query(
             f"PREFIX cd: <{CD}> SELECT ?c (COUNT(?p) AS ?n) WHERE {{ ?c a cd:City ; "
-            "cd:partnerOf ?p } GROUP BY ?c ORDER BY DESC(?n) LIMIT 1")))
+            "cd:partnerOf ?p } GROUP BY ?c ORDER BY DESC(?n) LIMIT 1"))))
         self.hub_city = self.hub["c"].value
         self.hub_country = dict(self.cities)[self.hub_city]
 
@@ -114,8 +117,8 @@ class Material:
 
 
 def as_insert_data(turtle: str, graph: str) -> str:
-    body = ox.serialize(list(ox.parse(turtle, format=ox.RdfFormat.TURTLE)),
-                        format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    body = cast(bytes, ox.serialize(list(ox.parse(turtle, format=ox.RdfFormat.TURTLE)),
+                                    format=ox.RdfFormat.N_TRIPLES)).decode("utf-8")
     return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
 
 
@@ -126,6 +129,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def series(writer: Writer, material: Material, settings: Settings, count: int, path: str,
            hub: bool) -> dict:
+    parts: dict[str, list[float]]
     latencies, triples, focus, checked, parts = [], [], [], [], {}
     for n in range(count):
         turtle = material.agreement(n + (1000 if hub else 0) + (500 if path == "sparql" else 0),

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pyoxigraph as ox
@@ -28,7 +29,7 @@ from graph.sparql.formats import NotAcceptable, negotiate, serialize_result
 from graph.sparql.text import bind_values, has_dataset_clause, query_form
 from graph.store.embedded import Store
 from graph.store.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
-from graph.store.labels import open_index
+from graph.store.labels import LabelIndex, open_index
 from graph.store.lanes import CheapLane
 from graph.store.load import build_store, prepare_store_folder, sync_datasets
 from graph.store.remote import (
@@ -57,7 +58,7 @@ class Backend:
     settings: Settings
     writer = None
     """The write path (graph.write.writer.Writer); None when the store cannot be written."""
-    labels = None
+    labels: LabelIndex | None = None
     """The label index behind search and browse (graph.store.labels.LabelIndex)."""
     data_version: int = 0
     """Grows by one with each committed write (this process's writes)."""
@@ -107,7 +108,8 @@ class Backend:
                                               max_rows=self.settings.max_rows))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
-        solutions = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
+        solutions = cast(ox.QuerySolutions,  # a SELECT
+                         ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON))
         names = [v.value for v in solutions.variables]
         return [{n: s[n] for n in names} for s in solutions]
 
@@ -183,6 +185,8 @@ class EmbeddedBackend(Backend):
 class RemoteBackend(Backend):
     """Queries go to a remote SPARQL endpoint; answers are checked, cut and re-serialized here."""
 
+    store: RemoteStore
+
     def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
         if not settings.remote_query_url:
             raise ValueError("the remote backend needs CITYDIP_REMOTE_QUERY_URL")
@@ -190,7 +194,9 @@ class RemoteBackend(Backend):
         self.store = RemoteStore.from_settings(settings)
         self.store.check_engine()
         if self.store.count() == 0 and settings.remote_update_url:
-            build_store(settings, store=self.store, progress=progress)
+            # RemoteStore offers the Store methods a fill uses; it is not a Store subclass
+            build_store(settings, store=self.store,  # type: ignore[arg-type]
+                        progress=progress)
         if settings.remote_update_url:
             self.writer = _open_writer(self.store, settings)
         self.labels = open_index(self.store, settings, self.writer)
@@ -206,6 +212,7 @@ class RemoteBackend(Backend):
         read timeout); leaving it closes the connection, which stops the query remotely.
         """
         assert self._client is not None, "start() the backend first"
+        assert self.settings.remote_query_url is not None  # checked in __init__
         text = bind_values(job.sparql, job.bindings)
         refusal = await asyncio.to_thread(vet_query, text, job.base_iri)
         if refusal:

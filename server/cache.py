@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -222,7 +222,8 @@ class Derived:
         return self.durable.get(version)
 
     def _durable_key(self) -> str:
-        marker = sorted(q.object.value for q in self.marker)
+        # the marker's objects are IRIs or literals
+        marker = sorted(cast("ox.NamedNode | ox.Literal", q.object).value for q in self.marker)
         text = f"{RESULTS_FORMAT}|{self.datasets}|{self.triples}|{marker}"
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 

@@ -45,6 +45,7 @@ def changeset_source(path: Path, settings: Settings):
     if path.suffix in DATA_SUFFIXES:
         graph = ox.NamedNode(str(graph_for(path.stem)))
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+        assert fmt is not None  # every DATA_SUFFIXES extension names a format
         return graph, parse_rdf(path.read_bytes(), fmt, graph,  # as `citydip load` reads it
                                 bounds=Bounds.of(settings))
     fail(f"{path}: a changeset file is .json (a changeset document) or an RDF data file")

@@ -175,7 +175,8 @@ class CountryResolver:
         if folded in NOT_COUNTRIES:
             return None
         if re.fullmatch(r"[A-Za-z]{2}", name):  # already a code
-            found = pycountry.countries.get(alpha_2=name.upper())
+            found: pycountry.db.Country | Resolution | None = pycountry.countries.get(
+                alpha_2=name.upper())
             code = name.upper()
             if found is not None or code in EXTRA_NAMES:
                 return Resolution(code, country_name(code), "exact")

@@ -20,6 +20,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import networkx as nx
 import numpy as np
@@ -35,6 +36,9 @@ from graph.network.projection import Filters, country_network, partner_network, 
 from graph.sparql.catalogue import internal_query
 from graph.store.embedded import Store
 from graph.store.load import build_store, dataset_paths
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 KONECT = {
     "label": "KONECT twin (Wikidata P190, October 2017)",
@@ -101,7 +105,7 @@ def coordinates(store: Store, settings: Settings) -> dict[str, tuple[float, floa
 
     text = internal_query(settings.queries_dir, "world/coordinates").text
     found = {}
-    for row in store.query(text):
+    for row in cast("ox.QuerySolutions", store.query(text)):  # a SELECT
         found[_short(row["actor"].value)] = (float(row["lat"].value), float(row["long"].value))
     return found
 

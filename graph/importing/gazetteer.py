@@ -131,6 +131,7 @@ class Gazetteer:
                    "lat REAL, lon REAL, population INTEGER, names TEXT)")
         db.execute("CREATE TABLE name (key TEXT, gid TEXT)")
         folded: dict[str, str] = {}
+        names: list[tuple[str, str]]
         places, names = [], []
         for gid, city in cities.items():
             alive = [n for n in (city["name"], *city["alternatenames"]) if not _CODE(n)]

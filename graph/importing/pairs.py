@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 FIELDS = ("name1", "country1", "lat1", "lon1", "id1", "name2", "country2", "lat2", "lon2", "id2")
 _BASES = {
@@ -178,7 +179,7 @@ def parse_columns(spec: str | None) -> tuple[dict[str, str], list[str]]:
     return explicit, positional
 
 
-def _check_fields(columns: dict[str, str], path: Path) -> None:
+def _check_fields(columns: dict[str, int], path: Path) -> None:
     for side in "12":
         if f"name{side}" not in columns and f"id{side}" not in columns:
             raise PairListError(f"{path}: no column for the name (or id) of area {side}; map "
@@ -201,7 +202,7 @@ def read_text(path: Path) -> str:
 
 
 def _rows(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    quoting: Literal[0, 3] = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     try:
         for row in reader:

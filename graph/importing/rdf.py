@@ -17,6 +17,7 @@ language tag is the one label without a tag.
 from __future__ import annotations
 
 import random
+from typing import cast
 
 import pyoxigraph as ox
 import rdflib
@@ -27,7 +28,7 @@ from graph.importing.countries import country_name
 from graph.importing.gazetteer import LICENSE as GEONAMES_LICENSE
 from graph.importing.gazetteer import SITE as GEONAMES_SITE
 from graph.importing.gazetteer import geonames_iri
-from graph.importing.pairs import PairList
+from graph.importing.pairs import ListNode, PairList
 from graph.importing.reconcile import Entry, Reconciliation, Target
 from graph.importing.spec import (
     CHUNK,
@@ -150,6 +151,7 @@ def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
     taken_country_iris = {c["iri"] for c in countries.values()}
     country_iri: dict[str, str] = {}
     minted_countries: dict[str, str] = {}
+    node: ox.NamedNode | ListNode  # a country, then a list's node
     for code in sorted({e.country for e in entries.values() if e.country}):
         known = countries.get(code)
         if known:
@@ -266,13 +268,14 @@ def validate_import(store: Store, settings: Settings, spec: SourceSpec,
     (the report's labels of its own cities count). Returns the report and the relations checked."""
     raw = store.raw
     graph = _nn(spec.graph)
-    relations = sorted({q.subject.value for q in raw.quads_for_pattern(
+    # the relations, their parties and countries are IRIs (no RDF-star triples here)
+    relations = sorted({cast(ox.NamedNode, q.subject).value for q in raw.quads_for_pattern(
         None, RDF_TYPE, _nn(str(CD.TwinningRelation)), graph)})
     report_areas = {iri for iri, t in targets.items()
                     if any(not o.startswith(WORLD_PREFIX) for o in t.origins)}
     party = _nn(str(CD.party))
     touching = sorted({r for r in relations
-                       if any(q.object.value in report_areas
+                       if any(cast(ox.NamedNode, q.object).value in report_areas
                               for q in raw.quads_for_pattern(_nn(r), party, None, graph))})
     if sample is None:
         chosen = relations
@@ -299,15 +302,16 @@ def _neighbourhood(raw: ox.Store, relations: list[str], spec: SourceSpec) -> byt
     party, country = _nn(str(CD.party)), _nn(str(CD.country))
     for r in relations:
         subjects.add(r)
+        # sources, parties and countries are IRIs (no RDF-star triples here)
         for q in raw.quads_for_pattern(_nn(r), PROV_DERIVED, None, None):
-            subjects.add(q.object.value)
+            subjects.add(cast(ox.NamedNode, q.object).value)
         for q in raw.quads_for_pattern(_nn(r), party, None, None):
-            subjects.add(q.object.value)
-            for c in raw.quads_for_pattern(q.object, country, None, None):
-                subjects.add(c.object.value)
+            subjects.add(cast(ox.NamedNode, q.object).value)
+            for c in raw.quads_for_pattern(cast(ox.NamedNode, q.object), country, None, None):
+                subjects.add(cast(ox.NamedNode, c.object).value)
     triples = []
     for s in sorted(subjects):
         for q in raw.quads_for_pattern(_nn(s), None, None, None):
             if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == shortcuts):
                 triples.append(ox.Triple(q.subject, q.predicate, q.object))
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))  # no output: bytes

@@ -48,7 +48,7 @@ def summary(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
                                    "support": c.support if c else [],
                                    "km": None if c is None or c.km is None else round(c.km, 1),
                                    "shared_partners": c.shared if c else 0})
-    matched_lists = Counter()
+    matched_lists: Counter[str] = Counter()
     for d in result.decisions.values():
         if d.status == "matched":
             for origin in targets[d.iri].origins:

@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -59,7 +60,7 @@ Say = Callable[[str], None]
 
 def _select(store: Store, settings: Settings, name: str) -> list[dict]:
     text = internal_query(settings.queries_dir, f"world/{name}").text
-    solutions = store.query(text)
+    solutions = cast(ox.QuerySolutions, store.query(text))  # the world queries are SELECTs
     names = [v.value for v in solutions.variables]
     return [{n: s[n] for n in names} for s in solutions]
 
@@ -72,6 +73,7 @@ def load_targets(store: Store, settings: Settings) -> tuple[dict[str, Target], d
     """The areas the graph has (with names, country, coordinates, Wikidata ID, partners, and
     the graphs that describe them), and the countries by ISO code."""
     targets: dict[str, Target] = {}
+    t: Target | None
     for row in _select(store, settings, "areas"):
         iri = _v(row["area"])
         t = targets.setdefault(iri, Target(iri))
@@ -177,7 +179,7 @@ def import_list(spec: SourceSpec, settings: Settings, out_dir: Path | None = Non
     out_dir.mkdir(parents=True, exist_ok=True)
     rdf_path = out_dir / f"{spec.stem}.nt"
     triples = list(dict.fromkeys(triples))  # one line per triple (see load.sync_datasets)
-    rdf_path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    rdf_path.write_bytes(cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
     say(f"wrote {len(triples)} triples to {rdf_path}")
 
     store.load_file(rdf_path, spec.graph)
@@ -241,6 +243,7 @@ def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: f
     likewise (`gids`: key → GeoNames ID). Pairs that become duplicates or self-loops are merged
     or skipped like any other. Returns how many areas were merged into another."""
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    key: str | tuple[str, str]  # a node's key, then a pair's
     for key, node in pairs.nodes.items():
         if node.country and codes[key][0] and not node.ident:
             groups[(node.name, codes[key][0])].append(key)

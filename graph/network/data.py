@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -127,6 +128,7 @@ class NetworkData:
 
         kinds: dict[str, set[str]] = defaultdict(set)
         info: dict[str, dict[str, object]] = {}
+        seen: dict[str, object] | dict[str, str]  # a partnership's info, then an actor's labels
         for row in rows["partnerships"]:
             iri = _value(row["partnership"])
             relation = _value(row.get("relation")) == "true"
@@ -293,7 +295,9 @@ async def fetch_async(backend, queries_dir: Path) -> NetworkData:
             raise RuntimeError(f"network query {name}: {outcome.message}")
         if outcome.truncated:
             raise RuntimeError(f"network query {name}: the result was cut")
-        solutions = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
+        # the network queries are SELECT queries
+        solutions = cast(ox.QuerySolutions,
+                         ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON))
         names = [v.value for v in solutions.variables]
         rows[name] = [{n: s[n] for n in names} for s in solutions]
     return NetworkData.from_rows(rows)

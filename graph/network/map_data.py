@@ -70,7 +70,7 @@ def map_data(view: View, coords: dict[str, tuple[float, float]], centre: str | N
 
     def node(n: str) -> dict:
         a = actors[n]
-        out = {"id": n, "label": a.label, "label_zh": a.label_zh, "cls": a.cls,
+        out: dict[str, object] = {"id": n, "label": a.label, "label_zh": a.label_zh, "cls": a.cls,
                "href": _href(a.iri, links)}
         if a.iri in coords:
             out["lat"], out["lon"] = coords[a.iri]

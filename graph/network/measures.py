@@ -13,7 +13,7 @@ import random
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import numpy as np
@@ -319,7 +319,8 @@ def timeline(partnerships: list[Partnership]) -> dict:
     Dated partnerships only, cumulative (the web as of a year holds everything dated up to it);
     how many are undated is given beside.
     """
-    dated = sorted((p for p in partnerships if p.year is not None), key=lambda p: p.year)
+    dated = sorted((p for p in partnerships if p.year is not None),
+                   key=lambda p: cast(int, p.year))  # the undated are left out
     web = nx.Graph()
     rows = []
     per_year: dict[int, list[Partnership]] = defaultdict(list)

@@ -18,6 +18,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -97,7 +98,7 @@ def script_json(value: object) -> str:
 class _Builder:
     """Turns (part of) a view's graph into vis-network nodes and edges through pyvis."""
 
-    def __init__(self, view: View, color_by: str = "class", links: str = "/id/") -> None:
+    def __init__(self, view: View, color_by: str = "class", links: str | None = "/id/") -> None:
         if color_by not in ("class", "community"):
             raise ValueError(f"unknown colouring {color_by!r}; use class or community")
         self.view = view
@@ -129,7 +130,7 @@ class _Builder:
             country = self.data.countries.get(attrs.get("country", ""))
             cls_term = self.data.classes.get(attrs.get("cls", ""))
             colour = self.colour(n, attrs)
-            node = {
+            node: dict[str, Any] = {
                 "id": n, "label": attrs.get("label") or n, "shape": "dot",
                 "value": degree.get(n, 0) + 1, "color": colour,
                 "url": self.links + n if self.links is not None and "://" not in n else None,

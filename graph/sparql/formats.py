@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 from dataclasses import dataclass
+from typing import IO, cast
 
 import mimeparse
 import pyoxigraph as ox
@@ -150,12 +151,12 @@ def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serializ
     turns out to be cut off, to serve the rows before the cut.
     """
     if isinstance(result, ox.QueryBoolean):
-        body = result.serialize(format=fmt.results)
+        body = cast(bytes, result.serialize(format=fmt.results))  # no output: returns bytes
         return Serialized(body, _with_charset(fmt), rows=1)
     if not isinstance(result, ox.QuerySolutions):  # CONSTRUCT or DESCRIBE: triples
         triples = list(itertools.islice(result, max_rows + 1))
         truncated = len(triples) > max_rows
-        body = ox.serialize(triples[:max_rows], format=fmt.rdf)
+        body = cast(bytes, ox.serialize(triples[:max_rows], format=fmt.rdf))
         return Serialized(body, _with_charset(fmt), truncated, min(len(triples), max_rows))
     # All in pyoxigraph: write TSV (one line per row, so rows can be counted as they are
     # written), stop one row past the limit keeping the rows before it, and convert that TSV to
@@ -163,7 +164,8 @@ def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serializ
     sink = _RowBudget(max_rows)
     truncated = False
     try:
-        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+        # _RowBudget is a binary file, which the IO[bytes] of the stub does not see
+        result.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)
     except _TooManyRows:
         truncated = True
     except SyntaxError:
@@ -175,7 +177,8 @@ def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serializ
     if fmt.results is ox.QueryResultsFormat.TSV:
         return Serialized(tsv, _with_charset(fmt), truncated)
     parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return Serialized(parsed.serialize(format=fmt.results), _with_charset(fmt), truncated)
+    return Serialized(cast(bytes, parsed.serialize(format=fmt.results)), _with_charset(fmt),
+                      truncated)
 
 
 def _serialize_cut(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Serialized:
@@ -189,7 +192,7 @@ def _serialize_cut(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Ser
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if fmt.results is not ox.QueryResultsFormat.JSON:
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        body = parsed.serialize(format=fmt.results)
+        body = cast(bytes, parsed.serialize(format=fmt.results))
     return Serialized(body, _with_charset(fmt), True, len(bindings))
 
 

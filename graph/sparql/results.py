@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pyoxigraph as ox
 from rich.table import Table
 
@@ -54,7 +56,7 @@ def serialize(result, fmt: str) -> bytes:
     if isinstance(result, ox.QueryTriples):
         if fmt not in GRAPH_FORMATS:
             raise ValueError(f"format {fmt!r} does not fit a graph result; use ttl, nt or jsonld")
-        return ox.serialize(result, format=GRAPH_FORMATS[fmt])
+        return cast(bytes, ox.serialize(result, format=GRAPH_FORMATS[fmt]))  # no output: bytes
     if fmt not in RESULT_FORMATS:
         raise ValueError(f"format {fmt!r} does not fit a table result; use json, xml, csv or tsv")
     return result.serialize(format=RESULT_FORMATS[fmt])

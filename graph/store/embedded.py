@@ -7,6 +7,7 @@ import io
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 import rdflib
@@ -67,7 +68,8 @@ class Store:
         `on_bytes(n)` is called as the parser reads the file, for progress reports.
         """
         with path.open("rb") as handle:
-            source = _Reporting(handle, on_bytes) if on_bytes else handle
+            # _Reporting is a binary file, which the IO[bytes] of the stub does not see
+            source = cast(IO[bytes], _Reporting(handle, on_bytes)) if on_bytes else handle
             try:
                 self._store.load(source, format=_format_for(path), to_graph=ox.NamedNode(graph))
             except SyntaxError as exc:
@@ -77,7 +79,8 @@ class Store:
         """Load one RDF file with the engine's bulk loader: fast and lean, but not atomic, so
         only for filling an empty store (graph.store.load marks a finished fill)."""
         with path.open("rb") as handle:
-            source = _Reporting(handle, on_bytes) if on_bytes else handle
+            # _Reporting is a binary file, which the IO[bytes] of the stub does not see
+            source = cast(IO[bytes], _Reporting(handle, on_bytes)) if on_bytes else handle
             try:
                 self._store.bulk_load(source, format=_format_for(path),
                                       to_graph=ox.NamedNode(graph))
@@ -163,13 +166,13 @@ class Store:
     def dump(self, format: ox.RdfFormat, graph: str | None = None) -> bytes:
         """Serialize the whole dataset (quad formats) or the union / one graph (triple formats)."""
         if format in QuadFormats:
-            return self._store.dump(format=format)
+            return cast(bytes, self._store.dump(format=format))  # no output: returns bytes
         if graph is not None:
-            return self._store.dump(format=format, from_graph=ox.NamedNode(graph))
+            return cast(bytes, self._store.dump(format=format, from_graph=ox.NamedNode(graph)))
         triples = self._store.query(
             "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
         )
-        return ox.serialize(triples, format=format)
+        return cast(bytes, ox.serialize(cast(ox.QueryTriples, triples), format=format))
 
     def to_rdflib(self) -> rdflib.Graph:
         """The union of all graphs as an in-memory rdflib graph (for pyshacl and rdflib tools)."""
@@ -179,7 +182,7 @@ class Store:
 
     def version(self) -> str:
         """A digest of the content, to key caches on the data version."""
-        digest = hashlib.sha256(self._store.dump(format=ox.RdfFormat.N_QUADS))
+        digest = hashlib.sha256(cast(bytes, self._store.dump(format=ox.RdfFormat.N_QUADS)))
         return digest.hexdigest()[:16]
 
 

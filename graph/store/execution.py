@@ -33,6 +33,7 @@ import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -230,7 +231,8 @@ def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = Non
                 continue
         try:
             started = time.thread_time()
-            outcome = run_job(store, job)
+            # the parent names a snapshot with each on-disk job; in memory it is inherited
+            outcome = run_job(cast(ox.Store, store), job)
             outcome.cpu_seconds = time.thread_time() - started
             _send(sock, outcome)
         except OSError:
@@ -265,7 +267,8 @@ class WorkerPool:
         self.queue_max = queue_max
         self._idle: asyncio.Queue[_Worker] | None = None
         self._workers: list[_Worker] = []
-        self._ctx = mp.get_context("fork" if snapshots is None else "spawn")
+        self._ctx = cast("mp.context.ForkContext | mp.context.SpawnContext",
+                         mp.get_context("fork" if snapshots is None else "spawn"))
         self._closed = False
         self.generation = 0
         self._fork_lock = fork_lock if snapshots is None else None
@@ -312,7 +315,8 @@ class WorkerPool:
             self._idle.put_nowait(worker)
 
     def pids(self) -> list[int]:
-        return [w.process.pid for w in self._workers if w.process.is_alive()]
+        # a started process has a pid
+        return [cast(int, w.process.pid) for w in self._workers if w.process.is_alive()]
 
     def retry_after(self) -> float:
         """A guess of when a queued job would get a worker: the queue times the typical job."""
@@ -400,6 +404,7 @@ class WorkerPool:
         outcome.lane = "worker"
         self._durations = self._durations[-99:] + [outcome.seconds]
         if not self._closed:
+            assert self._idle is not None  # the worker was taken from it
             self._idle.put_nowait(worker)
         return outcome
 

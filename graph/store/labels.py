@@ -185,7 +185,7 @@ class LabelIndex:
             seen_labels: set[tuple] = set()  # the union repeats a label stated in two graphs
             for predicate in LABEL_PREDICATES:
                 alt = int(predicate == SKOS_ALT)
-                batch = []
+                batch: list[tuple] = []
                 for quad in store.quads_for_pattern(None, predicate, None, None):
                     s, o = quad.subject, quad.object
                     if isinstance(s, ox.NamedNode) and isinstance(o, ox.Literal):
@@ -259,7 +259,7 @@ class LabelIndex:
         for quad in store.quads_for_pattern(None, SUBCLASS, None, None):
             if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
                 parents[quad.subject.value].add(quad.object.value)
-        rows = []
+        rows: list[tuple[str, str]] = []
         for cls in parents:
             seen, todo = set(), list(parents[cls])
             while todo:

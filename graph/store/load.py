@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -106,7 +107,8 @@ def rule_files(settings: Settings) -> list[Path]:
 def derived_triples(store: Store, settings: Settings) -> Iterator[ox.Triple]:
     """The rules' results over the union, one rule after another, as they come."""
     for rule in rule_files(settings):
-        yield from store.query(rule.read_text(encoding="utf-8"))
+        # the rules are CONSTRUCT queries
+        yield from cast(ox.QueryTriples, store.query(rule.read_text(encoding="utf-8")))
 
 
 def materialise_shortcuts(store: Store, settings: Settings, bulk: bool = False) -> int:
@@ -208,7 +210,8 @@ def build_store(
                                       "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                 time.gmtime())}) + "\n",
                           encoding="utf-8")
-    store.load_seconds = seconds  # type: ignore[attr-defined]
+    # a figure for the caller, set on the object though Store does not declare it
+    store.load_seconds = seconds  # type: ignore[union-attr]
     return store
 
 

@@ -29,6 +29,7 @@ import json
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlencode
 
 import httpx
@@ -136,7 +137,7 @@ def normalize_answer(headers, body: bytes, form: str | None, complete: bool = Tr
                        for t in ox.parse(body, format=fmt)]
         except SyntaxError:
             return body
-        return ox.serialize(triples, format=fmt)
+        return cast(bytes, ox.serialize(triples, format=fmt))  # no output: returns bytes
     return body
 
 
@@ -269,10 +270,11 @@ class RemoteStore:
 
     def dump(self, format: ox.RdfFormat, graph: str | None = None) -> bytes:
         if format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            return ox.serialize(self.quads(), format=format)
+            return cast(bytes, ox.serialize(self.quads(), format=format))  # no output: bytes
+        # the remote store's quads are all in named graphs
         triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self.quads()
-                   if graph is None or q.graph_name.value == graph}
-        return ox.serialize(sorted(triples, key=str), format=format)
+                   if graph is None or cast(ox.NamedNode, q.graph_name).value == graph}
+        return cast(bytes, ox.serialize(sorted(triples, key=str), format=format))
 
     def to_rdflib(self):
         import rdflib
@@ -306,7 +308,7 @@ class RemoteStore:
         pending = list(triples)
         while written < len(pending):
             chunk = pending[written:written + size]
-            body = ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+            body = cast(bytes, ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES)).decode("utf-8")
             try:
                 self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
             except RemoteError as exc:

@@ -13,7 +13,8 @@ from rdflib.namespace import RDF, SH
 
 from graph.core.namespaces import compact
 
-SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+SEVERITIES: dict[Node | None, str] = {SH.Violation: "Violation", SH.Warning: "Warning",
+                                      SH.Info: "Info"}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -108,7 +109,9 @@ def canonical(quad: ox.Quad) -> ox.Quad:
 
 def to_nquads(quads: Iterable[ox.Quad]) -> str:
     """Quads as sorted N-Quads text (a stable form for the log and for diffs)."""
-    lines = ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()
+    # without an output, serialize returns the bytes
+    lines = cast(bytes, ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS)).decode(
+        "utf-8").splitlines()
     return "".join(line + "\n" for line in sorted(lines))
 
 

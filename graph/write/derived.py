@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -49,7 +50,7 @@ def refresh_shortcuts(view: Staged, change: Changeset, rules: list[str],
 
     derived = set()
     for rule in rules:
-        for triple in scratch.query(rule):
+        for triple in cast(ox.QueryTriples, scratch.query(rule)):  # the rules are CONSTRUCTs
             if (triple.subject, triple.object) in pairs:
                 derived.add(ox.Quad(triple.subject, triple.predicate, triple.object, SHORTCUTS))
     current = {q for a, b in pairs for q in view.quads(a, None, b, SHORTCUTS)}

@@ -64,7 +64,7 @@ from graph.write.staging import Staged
 log = logging.getLogger(__name__)
 
 
-def _nn(iri: str) -> ox.NamedNode:
+def _nn(iri: object) -> ox.NamedNode:
     return ox.NamedNode(str(iri))
 
 

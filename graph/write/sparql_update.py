@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from typing import cast
 
 import pyoxigraph as ox
 import rdflib
@@ -222,8 +223,9 @@ class UpdateEvaluator:
 
     def graphs(self) -> list[str]:
         """The named graphs of the staged store (asked of the store only when a query needs it)."""
-        return sorted(set(self._stored_graphs()) | {q.graph_name.value for q in
-                                                     self.staged.added})
+        # inserted quads are in named graphs
+        return sorted(set(self._stored_graphs()) | {cast(ox.NamedNode, q.graph_name).value
+                                                     for q in self.staged.added})
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -326,10 +328,13 @@ class UpdateEvaluator:
         self._insert(self._skolemized(items))
 
     def _DeleteData(self, op) -> None:  # noqa: N802
-        quads = [ox.Quad(*(to_ox(t, self.bnodes) for t in triple), ox.DefaultGraph())
+        # a triple's three terms, then the graph: mypy cannot count the starred terms
+        quads = [ox.Quad(*(to_ox(t, self.bnodes) for t in triple),  # type: ignore[call-arg]
+                         ox.DefaultGraph())
                  for triple in op.triples or []]
         for graph, triples in (op.quads or {}).items():
-            quads += [ox.Quad(*(to_ox(t, self.bnodes) for t in triple), self._named(graph))
+            quads += [ox.Quad(*(to_ox(t, self.bnodes) for t in triple),  # type: ignore[call-arg]
+                              self._named(graph))
                       for triple in triples]
         self._delete(quads)
 

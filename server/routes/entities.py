@@ -13,6 +13,7 @@ import secrets
 import time
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import mimeparse
@@ -212,7 +213,8 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     settings = request.app.state.settings
     index = label_index(request)
     size = settings.page_size
-    numbers = {name: page_number(request, name) for name in LISTS}
+    # ints once the None check below has passed
+    numbers: dict[str, Any] = {name: page_number(request, name) for name in LISTS}
     if None in numbers.values():
         return PlainTextResponse("out, in and partnerships are page numbers from 1\n",
                                  status_code=400, headers=headers)

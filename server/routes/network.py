@@ -75,7 +75,7 @@ class FilterQuery:
         until: Annotated[str | None, Query(description="Last year: the web as of that year "
                                            "(dated only)")] = None,
     ) -> None:
-        self.raw = {"kind": kind, "topic": topic, "actor_class": actor_class,
+        self.raw: dict[str, Any] = {"kind": kind, "topic": topic, "actor_class": actor_class,
                     "country": country, "since": since, "until": until}
 
     def parse(self, data: NetworkData) -> Filters:

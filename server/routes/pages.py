@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -411,7 +411,7 @@ def label_literal(text: str | None, lang: str | None) -> ox.Literal | None:
             include_in_schema=False)
 async def query_simple(request: Request, settings: SettingsDep) -> Response:
     try:
-        named = catalogue(Path(settings.queries_dir)).values()
+        named: Iterable[NamedQuery] = catalogue(Path(settings.queries_dir)).values()
     except QueryError:
         log.exception("the query catalogue cannot be read")
         named = []

@@ -58,6 +58,7 @@ async def run_named(name: str, request: Request, backend: BackendDep,
 
 def paging(request: Request, query: NamedQuery, max_rows: int) -> tuple[int, int] | Response:
     """`limit` (default: the query's rows a page) and `offset` (default 0), checked."""
+    assert query.paging is not None  # called for paged queries only
     found = {}
     for name, default, low, high in (("limit", query.paging["limit"], 1, max_rows),
                                       ("offset", 0, 0, 10**9)):

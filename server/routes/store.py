@@ -8,7 +8,7 @@ graph), but not replaced or deleted.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
@@ -52,7 +52,7 @@ async def read_graph(request: Request, target: Target, backend: BackendDep,
         job = QueryJob(UNION_QUERY, accept=request.headers.get("accept"),
                        format=request.query_params.get("format"), max_rows=settings.max_rows)
     else:
-        bindings = {"graph": ox.NamedNode(target)}
+        bindings: dict[str, ox.NamedNode | ox.Literal] = {"graph": ox.NamedNode(target)}
         exists = await backend.execute(QueryJob(EXISTS_QUERY, bindings, format="json"))
         if exists.status == 200 and b"false" in exists.body:
             raise Refusal(404, f"there is no graph <{target}>")
@@ -73,7 +73,9 @@ def _payload(request: Request, body: bytes, graph: str) -> list[ox.Quad]:
                           bounds=Bounds.of(request.app.state.settings))
     except ChangeError as exc:
         raise Refusal(exc.status, str(exc)) from None
-    stray = sorted({q.graph_name.value for q in quads if q.graph_name.value != graph})
+    # parse_rdf puts default-graph triples in `graph`: every quad is in a named graph
+    stray = sorted({cast(ox.NamedNode, q.graph_name).value for q in quads
+                    if cast(ox.NamedNode, q.graph_name).value != graph})
     if stray:
         raise Refusal(400, f"the payload names other graphs ({', '.join(stray[:3])}); a Graph "
                            f"Store request writes only <{graph}>")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
@@ -147,7 +147,7 @@ async def network_page(request: Request, filters: FilterDep, colour: ColourBy = 
     page = _page(request, picture, form)
     if not stats["pending"]:
         await run_in_threadpool(_persist, request.app, version, name,
-                                {"html": page.body.decode("utf-8")})
+                                {"html": cast(bytes, page.body).decode("utf-8")})  # HTML: bytes
     return page
 
 

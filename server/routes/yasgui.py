@@ -16,12 +16,13 @@ scripts still come from this server only. The small editor that came before stay
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from graph.sparql.catalogue import QueryError, catalogue
+from graph.sparql.catalogue import NamedQuery, QueryError, catalogue
 from graph.store.vocabulary import vocabulary_terms
 from server.deps import SettingsDep
 from server.routes.pages import DISPLAY_PREFIXES, PageRoute, page_query, render
@@ -38,7 +39,7 @@ YASGUI_CSP = (
 @router.get("/query", name="query_page", response_class=HTMLResponse, include_in_schema=False)
 async def query_page(request: Request, settings: SettingsDep) -> Response:
     try:
-        named = catalogue(Path(settings.queries_dir)).values()
+        named: Iterable[NamedQuery] = catalogue(Path(settings.queries_dir)).values()
     except QueryError:
         log.exception("the query catalogue cannot be read")
         named = []
