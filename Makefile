@@ -58,5 +58,5 @@ fuzz: $(STAMP)
 	mkdir -p var
 	CITYDIP_FUZZ_EXAMPLES=$${CITYDIP_FUZZ_EXAMPLES:-20000} \
 	CITYDIP_FUZZ_REPORT=$${CITYDIP_FUZZ_REPORT:-var/fuzz-report.json} \
-	$(BIN)/python -m pytest -q tests/test_fuzz_sparql.py tests/test_fuzz_payloads.py \
-		tests/test_fuzz_routes.py tests/test_fuzz_regressions.py
+	$(BIN)/python -m pytest -q tests/http/test_fuzz_sparql.py tests/http/test_fuzz_payloads.py \
+		tests/http/test_fuzz_routes.py tests/http/test_fuzz_regressions.py

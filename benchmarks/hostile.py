@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark of the refusals (not a test): how fast, and at what memory, hostile input is refused.
 
-Starts `citydip serve` (in memory, writes enabled, tests/live.py) on a free port, replays every
+Starts `citydip serve` (in memory, writes enabled, tests/support/live.py) on a free port, replays
+every
 input of tests/regressions/ `--rounds` times, and prints per input the status, the median and
 maximum answer time, and how much the server's resident memory moved from before the first round
 to after the last. Issue 11's targets: the billion-laughs upload answers 4xx in under a second

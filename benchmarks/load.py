@@ -17,7 +17,7 @@ own readers, which all come from one address) and runs, in one run:
 
 It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies,
 and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
-Per-client throttling (429/503 with Retry-After) is checked by tests/test_live_service.py.
+Per-client throttling (429/503 with Retry-After) is checked by tests/http/test_live_service.py.
 
     .venv/bin/python benchmarks/load.py --scales report,world --seconds 20
     .venv/bin/python benchmarks/load.py --scales 1m --markdown docs/load-1m.md

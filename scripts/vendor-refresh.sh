@@ -2,7 +2,7 @@
 # Refresh the JavaScript the pages use from npm into server/static/vendor/, with each package's
 # licence. Nothing is fetched at run time (no CDN): the pages work offline and behind a strict
 # Content-Security-Policy. Versions are pinned here; change a version, run this, run the browser
-# tests (tests/test_yasgui.py, tests/test_map.py), commit the result.
+# tests (tests/browser/test_yasgui.py, tests/browser/test_map.py), commit the result.
 #
 #   @triply/yasgui  the query page (/query): editor, tabs, result plugins (MIT)
 #   d3-geo, d3-array, topojson-client  projection and outlines for /viz/map (ISC)

@@ -61,7 +61,8 @@ def shapes(settings: Settings) -> rdflib.Graph:
     return parse_dir(settings.shapes_dir)
 
 
-# --- live servers (tests/live.py starts and stops the processes) ------------------------------
+# --- live servers (tests/support/live.py starts and stops the processes)
+# ------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ in-memory graph cut out of the staged store (`graph.write.staging.Staged`):
    same result for them as on the whole graph.
 3. **Validation** — pyshacl runs on that graph *without* `focus_nodes` (pyshacl 0.40.1 drops
    violations found in nested shapes — `sh:or`, `sh:node`, `sh:qualifiedValueShape` — when
-   `focus_nodes` is given; `tests/test_incremental.py` keeps that case), and only results about
+   `focus_nodes` is given; `tests/unit/test_incremental.py` keeps that case), and only results about
    focus nodes are kept (the other extracted nodes are incomplete there). Nodes outside the focus
    set keep their earlier result, so if the store conformed before, the change conforms iff no
    kept result is a violation. (A violation already in the store is reported, and blocks, only
@@ -33,7 +33,8 @@ The shortcut triples that a change derives (`graph.write.derived`) are symmetric
 join two parties of a partnership that is itself a focus node (its shape requires typed actors as
 parties), so they cannot add a violation when that partnership conforms: their endpoints (often hub
 cities with hundreds of partners) are left out of the first check, and added only to explain a
-rejection exactly. `tests/test_incremental.py` compares the verdict and the violations with a full
+rejection exactly. `tests/unit/test_incremental.py` compares the verdict and the violations with a
+full
 pyshacl run over the whole resulting graph on random valid and invalid changes.
 
 What the shapes read is written down here by hand, with a fingerprint of every SHACL-SPARQL query

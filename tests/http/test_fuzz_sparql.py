@@ -2,7 +2,8 @@
 
 Grammar-aware generation (every query form, nesting, escapes, unicode, long literals, update
 operations including LOAD and SERVICE), then mutated: cut, spliced with hostile characters,
-wrapped in deep nesting. Properties (tests/fuzzing.py): no 5xx, the server stays up and within
+wrapped in deep nesting. Properties (tests/support/fuzzing.py): no 5xx, the server stays up and
+within
 its memory bound, and a refused update changes nothing.
 """
 

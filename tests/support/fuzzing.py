@@ -1,6 +1,6 @@
 """What the fuzz suites share: hypothesis settings, generators of hostile input, the properties.
 
-The suites run against a real server (tests/live.py) with writes enabled. Hypothesis is
+The suites run against a real server (tests/support/live.py) with writes enabled. Hypothesis is
 derandomized, so `make test` sends the same requests every run; the number of examples per test
 is small by default and set by CITYDIP_FUZZ_EXAMPLES for long runs (`make fuzz`). With
 CITYDIP_FUZZ_REPORT=<file>, every request sent is counted by route and status into that file

@@ -115,7 +115,7 @@ def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
     full_env["CITYDIP_STORE_PATH"] = ":memory:"
     # Every test client comes from one address: no per-client limits unless a test sets them
-    # (tests/test_live_service.py does).
+    # (tests/http/test_live_service.py does).
     full_env["CITYDIP_CLIENT_MAX_PARALLEL"] = "0"
     full_env["CITYDIP_CLIENT_QUERY_SECONDS"] = "0"
     # No warm-up queries at start (server/derived_views.py) competing with what a test measures
