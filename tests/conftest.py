@@ -61,8 +61,7 @@ def shapes(settings: Settings) -> rdflib.Graph:
     return parse_dir(settings.shapes_dir)
 
 
-# --- live servers (tests/support/live.py starts and stops the processes)
-# ------------------------------
+# --- live servers (tests/support/live.py starts and stops the processes) -------------------
 
 
 @pytest.fixture(scope="session")
