@@ -11,12 +11,8 @@ import httpx
 import pytest
 from live import HOSTILE_LABEL, citydip_server, data_dir_with
 from page_fixtures import HOSTILE_TURTLE, QUOTE
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 MAX_ROWS = 1000
 TIMEOUT = 2
 
@@ -35,16 +31,6 @@ def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = data_dir_with(tmp_path_factory.mktemp("data"), "hostile.ttl", HOSTILE_TURTLE)
     with citydip_server({"CITYDIP_DATA_DIR": str(folder)}) as server:
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class Watched:

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from live import HOSTILE_LABEL, HOSTILE_TURTLE, citydip_server, data_dir_with
-from playwright.sync_api import Browser, expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import Browser, expect
 from test_yasgui import Offline
 
 PLACED_HOSTILE = HOSTILE_TURTLE + """
@@ -36,16 +35,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = data_dir_with(tmp_path_factory.mktemp("data"), "hostile.ttl", PLACED_HOSTILE)
     with citydip_server({"CITYDIP_DATA_DIR": str(folder)}) as server:
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from test_browser import Watched, base_url, browser, watched  # noqa: F401 - fixtures
+from test_browser import Watched, base_url, watched  # noqa: F401 - fixtures
 
 GDYNIA = "https://w3id.org/citydiplomacy/id/city/gdynia"
 

@@ -15,15 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 from live import HOSTILE_LABEL, HOSTILE_TURTLE, citydip_server, data_dir_with
-from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from graph.cli.main import app as cli
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 STABLE = "body[data-stable=true]"
 
 
@@ -32,14 +27,6 @@ def server(tmp_path_factory):
     folder = data_dir_with(tmp_path_factory.mktemp("data"), "hostile.ttl", HOSTILE_TURTLE)
     with citydip_server({"CITYDIP_DATA_DIR": str(folder), "CITYDIP_QUERY_WORKERS": "1"}) as live:
         yield live.url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watched:

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from live import citydip_server
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from test_browser import screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "server" / "static" / "vendor" / "yasgui"
@@ -23,16 +23,6 @@ VENDOR = ROOT / "server" / "static" / "vendor" / "yasgui"
 def base_url() -> Iterator[str]:
     with citydip_server() as server:
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class Offline:
