@@ -43,7 +43,9 @@ def test_without_chromium_it_stops_at_once_with_one_line() -> None:
 
 def test_make_test_runs_it_before_anything_else() -> None:
     root = SCRIPT.parent.parent
-    planned = subprocess.run(["make", "-n", "test"], cwd=root, capture_output=True, text=True,
-                             timeout=60)
+    # Under `make test` itself the inner make would announce its directory: ask it not to.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    planned = subprocess.run(["make", "--no-print-directory", "-n", "test"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=60)
     assert planned.returncode == 0, planned.stderr
     assert planned.stdout.splitlines()[0] == "scripts/system-deps.sh"
