@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "citydip-bench")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
     known = scales(args.data)
     results = {}
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
