@@ -2,6 +2,10 @@
 
 Both read the data into an in-memory store, as the other commands do, and share the filters
 --kind, --topic, --class, --country, --since and --until (see docs/network.md).
+
+Why one module over 400 lines: every command repeats the six filter options in its signature,
+since typer has no shared option groups; the commands themselves are short. Splitting network
+from viz would repeat the options once more.
 """
 
 from __future__ import annotations

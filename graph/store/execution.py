@@ -1,5 +1,8 @@
 """Running queries without blocking the server, with a timeout that really stops them.
 
+(One module over 400 lines on purpose: the worker's main loop, the pool that feeds it and the
+socket protocol between them change together; split, each half would need the other to read.)
+
 pyoxigraph has no query timeout and a Python thread cannot be killed, so the embedded store's
 queries that may run long run in worker processes: an in-memory store is inherited by forking, an
 on-disk store is read from snapshots (graph.store.snapshots), never from the directory the server

@@ -22,6 +22,9 @@ types; the partnership count of the parties). The file lives beside the store
 
 The rows also give the browse listing: `members` holds (class, sort key, resource) for every
 class of a resource and every superclass of those, so a page of a class is an index range.
+
+One module over 400 lines on purpose: building, folding, searching and following writes share
+the schema and the folding rule, and must change together.
 """
 
 from __future__ import annotations
