@@ -32,6 +32,7 @@ from graph.store.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
 from graph.store.labels import LabelIndex, open_index
 from graph.store.lanes import CheapLane
 from graph.store.load import build_store, prepare_store_folder, sync_datasets
+from graph.store.protocol import QuadStore
 from graph.store.remote import (
     EMPTY_GRAPH,
     RemoteError,
@@ -282,7 +283,7 @@ class RemoteBackend(Backend):
                 pass
 
 
-def _open_writer(store, settings: Settings):
+def _open_writer(store: QuadStore, settings: Settings):
     """The write path over this store, after applying any logged change the store lacks."""
     from graph.write.writer import Writer
 

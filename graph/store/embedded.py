@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import IO, cast
 
@@ -13,6 +13,8 @@ import pyoxigraph as ox
 import rdflib
 
 from graph.sparql.text import bind_values
+from graph.store.data_update import data_update
+from graph.store.protocol import QuadStore
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -114,6 +116,15 @@ class Store:
         with self.lock:
             self._store.update(sparql)
 
+    def apply(self, removed: Collection[ox.Quad], added: Collection[ox.Quad]) -> None:
+        """Remove then add these quads in one transaction (graph.store.protocol.QuadStore).
+
+        As one SPARQL Update (graph.store.data_update): pyoxigraph's Python API has no other
+        transaction that both removes and adds.
+        """
+        if removed or added:
+            self.update(data_update(removed, added))
+
     def backup(self, target: Path) -> None:
         """A consistent checkpoint of an on-disk store in `target` (hard links; see snapshots)."""
         self._store.backup(str(target))
@@ -200,6 +211,10 @@ class _Reporting(io.RawIOBase):
         if n:
             self._on_bytes(n)
         return n
+
+
+_conforms: type[QuadStore] = Store
+"""mypy checks here that the store is a QuadStore (graph.store.protocol)."""
 
 
 def _format_for(path: Path) -> ox.RdfFormat:

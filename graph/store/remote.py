@@ -20,6 +20,8 @@ the rest of the server sees standard answers (README, "Over Virtuoso"):
   INSERT DATA), so bulk inserts halve their chunk when a store refuses one;
 - `clear()` drops our graphs one by one, never `DROP ALL`, which on Virtuoso would reach its
   system graphs.
+
+A changeset is one SPARQL Update request (graph.store.data_update).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlencode
@@ -36,6 +38,8 @@ import httpx
 import pyoxigraph as ox
 
 from graph.sparql.text import bind_values, query_form
+from graph.store.data_update import data_update
+from graph.store.protocol import QuadStore
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 ACCEPT_BY_FORM = {"SELECT": "application/sparql-results+json",
@@ -333,6 +337,11 @@ class RemoteStore:
         if on_bytes is not None:
             on_bytes(path.stat().st_size)
 
+    def apply(self, removed: Collection[ox.Quad], added: Collection[ox.Quad]) -> None:
+        """Remove then add these quads as one SPARQL Update request (one transaction)."""
+        if removed or added:
+            self.update(data_update(removed, added))
+
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> int:
         self.update(f"DROP SILENT GRAPH <{graph}>")
         return self.insert(graph, triples)
@@ -344,3 +353,7 @@ class RemoteStore:
 
     def flush(self) -> None:
         """Nothing to flush: the remote store commits each update."""
+
+
+_conforms: type[QuadStore] = RemoteStore
+"""mypy checks here that the remote store is a QuadStore (graph.store.protocol)."""

@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from graph.core.namespaces import GRAPH, ONTOLOGY_GRAPH, SHORTCUTS_GRAPH
 from graph.sparql.limits import Bounds, LimitExceeded, MemoryBudget
+from graph.store.protocol import QuadSource
 
 META_GRAPH = ox.NamedNode(str(GRAPH["meta"]))
 """Bookkeeping of the write path (the last applied change); never written by editors."""
@@ -240,12 +241,12 @@ def _show(quad: ox.Quad) -> str:
 # --- effective changes -----------------------------------------------------------------------
 
 
-def present(source, quad: ox.Quad) -> bool:
+def present(source: QuadSource, quad: ox.Quad) -> bool:
     return any(True for _ in source.quads_for_pattern(
         quad.subject, quad.predicate, quad.object, quad.graph_name))
 
 
-def effective(source, add: Iterable[ox.Quad], remove: Iterable[ox.Quad]) -> Changeset:
+def effective(source: QuadSource, add: Iterable[ox.Quad], remove: Iterable[ox.Quad]) -> Changeset:
     """What removing, then adding, these quads really changes in `source`.
 
     A quad to remove in the default graph means the triple in whichever named graph holds it (the
@@ -264,11 +265,11 @@ def effective(source, add: Iterable[ox.Quad], remove: Iterable[ox.Quad]) -> Chan
     return Changeset(frozenset(added), frozenset(removed - add))
 
 
-def graph_quads(source, graph: ox.NamedNode) -> set[ox.Quad]:
+def graph_quads(source: QuadSource, graph: ox.NamedNode) -> set[ox.Quad]:
     return set(source.quads_for_pattern(None, None, None, graph))
 
 
-def replace_graph(source, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> Changeset:
+def replace_graph(source: QuadSource, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> Changeset:
     """The change that makes `graph` hold exactly these quads (Graph Store PUT)."""
     wanted = {canonical(q) for q in quads}
     current = graph_quads(source, graph)

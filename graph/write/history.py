@@ -7,6 +7,10 @@ applied when the process died is applied at the next start, and a half-written l
 process died while writing it, before anything was acknowledged) is cut off.
 
 Without a file (an in-memory store) the log lives in memory and ends with the process.
+
+Only the log: `replay` hands each change to the store's own `apply(removed, added)`
+(graph.store.protocol.QuadStore); how a store applies a changeset atomically is the store's
+business, not the log's.
 """
 
 from __future__ import annotations
@@ -20,10 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
 
-import pyoxigraph as ox
-
+from graph.store.protocol import QuadStore
 from graph.write.changes import Changeset, from_nquads, to_nquads
 
 FORMAT = 1
@@ -208,34 +210,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def replay(store, entries: Iterable[Entry]) -> int:
+def replay(store: QuadStore, entries: Iterable[Entry]) -> int:
     """Apply logged changes to a store in order (no validation: they were validated when made)."""
     count = 0
     for entry in entries:
         change = entry.changeset()
-        store.update(update_text(change.removed, change.added))
+        store.apply(change.removed, change.added)
         count += 1
     return count
 
-
-def update_text(removed: Iterable[ox.Quad], added: Iterable[ox.Quad]) -> str:
-    """One SPARQL Update (one transaction) that removes, then adds, these quads."""
-    parts = []
-    removed, added = list(removed), list(added)
-    if removed:
-        parts.append(f"DELETE DATA {{ {_blocks(removed)} }}")
-    if added:
-        parts.append(f"INSERT DATA {{ {_blocks(added)} }}")
-    return " ;\n".join(parts)
-
-
-def _blocks(quads: list[ox.Quad]) -> str:
-    by_graph: dict = {}
-    for quad in quads:
-        by_graph.setdefault(quad.graph_name, []).append(ox.Triple(quad.subject, quad.predicate,
-                                                                  quad.object))
-    blocks = []
-    for graph, triples in by_graph.items():
-        body = cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)).decode("utf-8")
-        blocks.append(body if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{body}}}")
-    return "\n".join(blocks)

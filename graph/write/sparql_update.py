@@ -35,6 +35,7 @@ from rdflib.store import Store as RdflibStore
 
 from graph.sparql.guard import _services, expand_escapes
 from graph.sparql.limits import Bounds, LimitExceeded, check_nesting
+from graph.store.protocol import QuadSource
 from graph.write.changes import ChangeError, Changeset, refuse_forbidden, skolem_iri
 from graph.write.staging import Staged
 
@@ -404,8 +405,8 @@ class UpdateEvaluator:
         self._copy(op, clear_target=True, clear_source=True)
 
 
-def update_changeset(source, text: str, graphs: Callable[[], Iterable[str]], write_graph: str,
-                     protected: frozenset[str], using: list[str] | None = None,
+def update_changeset(source: QuadSource, text: str, graphs: Callable[[], Iterable[str]],
+                     write_graph: str, protected: frozenset[str], using: list[str] | None = None,
                      using_named: list[str] | None = None, base: str | None = None,
                      bounds: Bounds | None = None) -> Changeset:
     """The effective changeset of a SPARQL Update request against `source`."""

@@ -1,9 +1,10 @@
 """A staging view: the store as it would be after a change, without writing anything.
 
-Reads go to the store (any object with `quads_for_pattern`: the embedded store, or the remote one
-through SPARQL) and are corrected by the staged quads. The `superset` reading (before ∪ added) is
-what the incremental validation walks to find who might be affected: a link that the change
-removes still counts, since the node at its other end may have depended on it.
+Reads go to the store (any QuadSource of graph.store.protocol: the embedded store, the remote one
+through SPARQL, or another staging view) and are corrected by the staged quads. The `superset`
+reading (before ∪ added) is what the incremental validation walks to find who might be affected:
+a link that the change removes still counts, since the node at its other end may have depended
+on it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 
+from graph.store.protocol import QuadSource
 from graph.write.changes import Changeset, canonical
 
 
 class Staged:
     """The store with `added` quads present and `removed` quads absent."""
 
-    def __init__(self, source, added: Iterable[ox.Quad] = (), removed: Iterable[ox.Quad] = ()):
+    def __init__(self, source: QuadSource, added: Iterable[ox.Quad] = (),
+                 removed: Iterable[ox.Quad] = ()):
         self.source = source
         self.added: set[ox.Quad] = set()
         self.removed: set[ox.Quad] = set()
@@ -101,3 +104,7 @@ class Staged:
 
     def subjects(self, predicate, object, superset: bool = False) -> set:
         return {q.subject for q in self.quads(None, predicate, object, None, superset)}
+
+
+_conforms: type[QuadSource] = Staged
+"""mypy checks here that a staging view is a QuadSource (graph.store.protocol)."""

@@ -5,12 +5,14 @@
       → stage it; derive the shortcut changes it implies (graph.write.derived)
       → validate incrementally (graph.write.incremental); a violation stops here, nothing is written
       → append to the history log and fsync (graph.write.history)
-      → apply to the store as ONE SPARQL Update: data, derived shortcuts and the marker
-        "last applied change" in the meta graph, all in the same transaction
+      → apply to the store as ONE changeset, `store.apply(removed, added)`: data, derived
+        shortcuts and the marker "last applied change" in the meta graph, all in the same
+        transaction
 
-Atomicity: the store applies a SPARQL Update request as one transaction (pyoxigraph; an
-Oxigraph or Fuseki server likewise per request), so a change is in the store entirely or not at all,
-shortcuts and marker included. Durability: the change is fsynced to the log before the store is
+Atomicity: the store applies a changeset as one transaction (graph.store.protocol.QuadStore: the
+embedded store and a remote one each run it as one SPARQL Update request, which pyoxigraph and an
+Oxigraph, Fuseki or Virtuoso server apply whole), so a change is in the store entirely or not at
+all, shortcuts and marker included. Durability: the change is fsynced to the log before the store is
 touched, and acknowledged only after both. If the process dies between the two, the marker is
 behind the log, and `recover()` (run whenever a store is opened for writing) applies the logged
 changes after the marker, in order. A line torn while being written was never acknowledged and is
@@ -32,6 +34,7 @@ import pyoxigraph as ox
 
 from graph.core.settings import Settings
 from graph.sparql.limits import Bounds
+from graph.store.protocol import QuadStore
 from graph.store.validate import parse_dir
 from graph.write.changes import (
     META_GRAPH,
@@ -46,7 +49,7 @@ from graph.write.changes import (
     replace_graph,
 )
 from graph.write.derived import load_rules, refresh_shortcuts
-from graph.write.history import Entry, History, data_digest, update_text
+from graph.write.history import Entry, History, data_digest
 from graph.write.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict
 from graph.write.sparql_update import update_changeset
 from graph.write.staging import Staged
@@ -85,7 +88,8 @@ def open_history(settings: Settings) -> History:
 class Writer:
     """Validated, logged, atomic writes to one store (embedded or remote)."""
 
-    def __init__(self, store, settings: Settings, history: History | None = None) -> None:
+    def __init__(self, store: QuadStore, settings: Settings,
+                 history: History | None = None) -> None:
         self.store = store
         self.settings = settings
         self.history = history if history is not None else open_history(settings)
@@ -158,7 +162,7 @@ class Writer:
             removed.add(_marker_quad(old))
         added = set(change.added | derived.added)
         added.add(_marker_quad(f"{self.history.log_id}#{entry.id}"))
-        self.store.update(update_text(removed, added))
+        self.store.apply(removed, added)
 
     def _notify(self, change: Changeset, derived: Changeset) -> None:
         for hook in self.on_commit:
@@ -187,7 +191,8 @@ class Writer:
 
     def marker(self) -> str | None:
         found = [q.object.value for q in self.store.quads_for_pattern(META_GRAPH, MARKER, None,
-                                                                     META_GRAPH)]
+                                                                     META_GRAPH)
+                 if isinstance(q.object, ox.Literal)]  # always one: _marker_quad writes it
         return found[0] if found else None
 
     def recover(self) -> list[Entry]:

@@ -30,7 +30,7 @@ from graph.store.embedded import Store
 from graph.store.load import load_ontology, materialise_shortcuts
 from graph.store.validate import Finding, parse_dir, validate
 from graph.write.changes import effective
-from graph.write.history import History, update_text
+from graph.write.history import History
 from graph.write.incremental import coverage_problems
 from graph.write.writer import Writer
 
@@ -288,7 +288,7 @@ def full_validation(w: World, change) -> tuple:
     scratch = Store(None)
     scratch.raw.extend(w.quads)
     if change:
-        scratch.update(update_text(change.removed, change.added))
+        scratch.apply(change.removed, change.added)
     materialise_shortcuts(scratch, w.settings)
     shortcuts = set(scratch.quads_for_pattern(None, None, None, SHORTCUTS))
     return validate(scratch.to_rdflib(), w.shapes), shortcuts
@@ -461,7 +461,7 @@ def test_nested_shape_violation_is_reported_by_the_write_path(world: World) -> N
 def full_graph_triples(world: World, change):
     scratch = Store(None)
     scratch.raw.extend(world.quads)
-    scratch.update(update_text(change.removed, change.added))
+    scratch.apply(change.removed, change.added)
     return scratch.to_rdflib()
 
 
