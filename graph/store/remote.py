@@ -21,7 +21,9 @@ the rest of the server sees standard answers (README, "Over Virtuoso"):
 - `clear()` drops our graphs one by one, never `DROP ALL`, which on Virtuoso would reach its
   system graphs.
 
-A changeset is one SPARQL Update request (graph.store.data_update).
+A graph IRI is never pasted into query text: it is made a pyoxigraph term first (`_graph`), which
+refuses what is not an IRI (a `>` or a space could otherwise end the IRI and add to the request)
+and writes it in SPARQL syntax. A changeset is one SPARQL Update (graph.store.data_update).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph.sparql.text import bind_values, query_form
-from graph.store.data_update import data_update
+from graph.store.data_update import data_update, graph_block
 from graph.store.protocol import QuadStore
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
@@ -237,13 +239,13 @@ class RemoteStore:
                 self.engine = "virtuoso"
         except httpx.HTTPError as exc:
             raise RemoteError(f"cannot reach the remote store at {self.query_url}: {exc}") from exc
-        if self.query(f"ASK {{ GRAPH <{SYSTEM_GRAPH}> {{ ?s ?p ?o }} }}"):
+        if self.query(f"ASK {{ GRAPH {_graph(SYSTEM_GRAPH)} {{ ?s ?p ?o }} }}"):
             raise RemoteError(
                 "the remote store shows Virtuoso's system graphs to the SPARQL user, so they "
                 "would be part of our data: make them private (README, 'Over Virtuoso')")
 
     def count(self, graph: str | None = None) -> int:
-        pattern = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+        pattern = f"GRAPH {_graph(graph)} {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
         rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))
         return int(rows[0]["n"].value)
 
@@ -307,14 +309,14 @@ class RemoteStore:
         A store that refuses a request as too large (HTTP 400 on data pyoxigraph wrote) gets it
         again in halves, down to MIN_CHUNK triples; the smaller size is kept for what follows.
         """
+        node = _graph(graph)
         written = 0
         size = CHUNK
         pending = list(triples)
         while written < len(pending):
             chunk = pending[written:written + size]
-            body = cast(bytes, ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES)).decode("utf-8")
             try:
-                self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
+                self.update(f"INSERT DATA {{ {graph_block(node, chunk)} }}")
             except RemoteError as exc:
                 if exc.status != 400 or size <= MIN_CHUNK:
                     raise
@@ -343,16 +345,24 @@ class RemoteStore:
             self.update(data_update(removed, added))
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> int:
-        self.update(f"DROP SILENT GRAPH <{graph}>")
+        self.update(f"DROP SILENT GRAPH {_graph(graph)}")
         return self.insert(graph, triples)
 
     def clear(self) -> None:
         """Drop every graph our queries see, one by one (never DROP ALL: see the module text)."""
         for graph in self.graphs():
-            self.update(f"DROP SILENT GRAPH <{graph}>")
+            self.update(f"DROP SILENT GRAPH {_graph(graph)}")
 
     def flush(self) -> None:
         """Nothing to flush: the remote store commits each update."""
+
+
+def _graph(iri: str) -> ox.NamedNode:
+    """A graph IRI as a term, written `<…>` in query text; ValueError if it is not an IRI."""
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as exc:
+        raise ValueError(f"not a graph IRI: {iri!r} ({exc})") from None
 
 
 _conforms: type[QuadStore] = RemoteStore

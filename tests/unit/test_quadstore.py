@@ -1,7 +1,7 @@
-"""The QuadStore protocol: a changeset applied whole.
+"""The QuadStore protocol: a changeset applied whole, and graph IRIs that cannot change a request.
 
 The embedded store is tested here in memory; the remote store against a recording transport (what
-it sends).
+it sends, and that a hostile graph IRI sends nothing).
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from graph.write.staging import Staged
 G = ox.NamedNode("urn:citydiplomacy:test:g")
 H = ox.NamedNode("urn:citydiplomacy:test:h")
 A, B, P = (ox.NamedNode(f"urn:citydiplomacy:test:{n}") for n in ("a", "b", "p"))
+HOSTILE = ["urn:x> } } ; DROP ALL ; INSERT DATA { GRAPH <urn:y",
+           "urn:x> ?p ?o } UNION { GRAPH ?g",
+           "urn:with space",
+           "urn:x>"]
 
 
 def quad(s, o, g=G) -> ox.Quad:
@@ -117,3 +121,25 @@ def test_remote_apply_is_one_update_request(remote) -> None:
     assert recorder.sent[0].startswith("DELETE DATA {") and "INSERT DATA {" in recorder.sent[0]
     store.apply(set(), set())
     assert len(recorder.sent) == 1
+
+
+def test_remote_graph_iris_are_written_as_terms(remote) -> None:
+    store, recorder = remote
+    assert store.count(G.value) == 0
+    store.replace_graph(G.value, [ox.Triple(A, P, B)])
+    assert recorder.sent[0] == f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {G} {{ ?s ?p ?o }} }}"
+    assert recorder.sent[1] == f"DROP SILENT GRAPH {G}"
+    assert recorder.sent[2].startswith(f"INSERT DATA {{ GRAPH {G} {{\n")
+
+
+@pytest.mark.parametrize("iri", HOSTILE)
+def test_a_hostile_graph_iri_cannot_inject(remote, iri: str) -> None:
+    """A `>` or a space would end the IRI and let the rest be read as SPARQL: refused, unsent."""
+    store, recorder = remote
+    with pytest.raises(ValueError, match="not a graph IRI"):
+        store.count(iri)
+    with pytest.raises(ValueError, match="not a graph IRI"):
+        store.replace_graph(iri, [ox.Triple(A, P, B)])
+    with pytest.raises(ValueError, match="not a graph IRI"):
+        store.insert(iri, [ox.Triple(A, P, B)])
+    assert recorder.sent == []
