@@ -16,11 +16,14 @@ import pyoxigraph as ox
 
 
 def data_update(removed: Iterable[ox.Quad], added: Iterable[ox.Quad]) -> str:
-    """One SPARQL Update that removes, then adds, these quads ("" when both are empty)."""
-    parts = []
-    removed, added = list(removed), list(added)
-    if removed:
-        parts.append(f"DELETE DATA {{ {_blocks(removed)} }}")
+    """One SPARQL Update that removes, then adds, these quads ("" when both are empty).
+
+    One DELETE DATA operation per graph: Virtuoso 7 leaves a language-tagged literal in place
+    when it is in any but the first GRAPH block of a DELETE DATA (and answers 200).
+    """
+    parts = [f"DELETE DATA {{ {graph_block(graph, triples)} }}"
+             for graph, triples in _by_graph(removed).items()]
+    added = list(added)
     if added:
         parts.append(f"INSERT DATA {{ {_blocks(added)} }}")
     return " ;\n".join(parts)

@@ -48,6 +48,7 @@ from graph.store.remote import (
 )
 
 ID = "https://w3id.org/citydiplomacy/id/"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 GDYNIA = ox.NamedNode(ID + "city/gdynia")
 MARKER = "urn:citydiplomacy:test:marker"
 SOLUTIONS = {"head": {"vars": ["n"]}, "results": {"bindings": [
@@ -163,6 +164,29 @@ def test_two_replicas_over_one_virtuoso(virtuoso: SparqlStore, virtuoso_remote: 
             quote = httpx.get(b.url + "/sparql", timeout=30, params={
                 "query": f"SELECT ?q WHERE {{ <{node}> <{CD}quote> ?q }}"}).json()
             assert [r["q"]["value"] for r in quote["results"]["bindings"]] == ["複本"]
+    finally:
+        restore(virtuoso, store)
+
+
+def test_a_reverted_change_leaves_nothing_in_virtuoso(virtuoso: SparqlStore, store: Store,
+                                                     tmp_path) -> None:
+    """Removing a language-tagged literal together with the marker (two graphs, one request):
+    Virtuoso kept such literals when they came after the first graph of a DELETE DATA."""
+    node = f"{ID}passage/revert-test"
+    change = {"message": "revert test", "add": f"""
+        @prefix cd: <{CD}> . @prefix prov: <http://www.w3.org/ns/prov#> .
+        <{node}> a cd:Passage ; cd:quote "撤回"@zh-Hant ; cd:lineStart 1 ; cd:lineEnd 2 ;
+            prov:wasQuotedFrom <{REPORT}> ."""}
+    try:
+        with citydip_server({**remote_env(virtuoso), **write_env(tmp_path / "h.jsonl")}) as a:
+            written = httpx.post(a.url + "/changes", json=change, headers=bearer("bob"),
+                                 timeout=60)
+            assert written.status_code in (200, 201), written.text
+            assert len(ask_store(virtuoso, f"SELECT * {{ <{node}> ?p ?o }}")) == 5
+            reverted = httpx.post(f"{a.url}/changes/{written.json()['change']}/revert",
+                                  headers=bearer("bob"), json={"message": "undo"}, timeout=60)
+            assert reverted.status_code == 200, reverted.text
+            assert ask_store(virtuoso, f"SELECT * {{ <{node}> ?p ?o }}") == []
     finally:
         restore(virtuoso, store)
 
@@ -289,6 +313,37 @@ def test_a_base_iri_from_the_host_header_cannot_smuggle_text(remote_server: Live
                           headers={"Host": host}, timeout=30)
     assert response.status_code in (200, 400), response.text
     assert "OpenLink" not in response.text and '"v"' not in response.text
+
+
+# --- a changeset applied by the remote store ---------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "virtuoso"])
+def test_a_changeset_is_applied_whole_by_the_remote_store(engine: str,
+                                                          request: pytest.FixtureRequest) -> None:
+    """RemoteStore.apply (graph.store.protocol.QuadStore): removals then additions, in one
+    request, terms written by pyoxigraph (a literal that looks like SPARQL stays a literal)."""
+    target = request.getfixturevalue(engine)
+    env = remote_env(target)
+    remote = RemoteStore(env["CITYDIP_REMOTE_QUERY_URL"], env["CITYDIP_REMOTE_UPDATE_URL"])
+    graph, other = (ox.NamedNode(f"urn:citydiplomacy:test:apply-{n}") for n in ("g", "h"))
+    p = ox.NamedNode("urn:citydiplomacy:test:p")
+    tricky = ox.Literal('" } } ; CLEAR ALL ; INSERT DATA { GRAPH <urn:y> { <urn:a> <urn:b> "c\n'
+                        '漢字', language="zh-hant")
+    before = {ox.Quad(GDYNIA, p, ox.Literal("old"), graph),
+              ox.Quad(GDYNIA, p, ox.Literal("kept"), other)}
+    after = {ox.Quad(GDYNIA, p, ox.Literal("kept"), other), ox.Quad(GDYNIA, p, tricky, graph),
+             ox.Quad(GDYNIA, p, ox.Literal("7", datatype=ox.NamedNode(XSD_INTEGER)), other)}
+    try:
+        remote.apply(set(), before)
+        assert set(remote.quads_for_pattern(GDYNIA, p, None, None)) == before
+        remote.apply({ox.Quad(GDYNIA, p, ox.Literal("old"), graph)}, after - before)
+        assert set(remote.quads_for_pattern(GDYNIA, p, None, None)) == after
+        remote.apply(after, set())
+        assert list(remote.quads_for_pattern(GDYNIA, p, None, None)) == []
+    finally:
+        for name in (graph, other):
+            remote.update(f"DROP SILENT GRAPH {name}")
 
 
 # --- reading answers ----------------------------------------------------------------------------

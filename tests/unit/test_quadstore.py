@@ -76,6 +76,18 @@ def test_literals_are_written_as_terms() -> None:
     assert stored(store) == {quad(A, B, H), quad(A, ox.Literal(text + "\n\\ 漢字"))}
 
 
+def test_one_delete_per_graph() -> None:
+    """Virtuoso leaves language-tagged literals in a DELETE DATA's later GRAPH blocks."""
+    removed = {quad(A, ox.Literal("x", language="en"), G),
+               quad(A, ox.Literal("y", language="en"), H)}
+    text = data_update(removed, {quad(B, A, G), quad(B, A, H)})
+    assert text.count("DELETE DATA") == 2 and text.count("INSERT DATA") == 1
+    store = Store(None)
+    store.raw.extend(removed)
+    store.apply(removed, {quad(B, A, G), quad(B, A, H)})
+    assert stored(store) == {quad(B, A, G), quad(B, A, H)}
+
+
 def test_replay_applies_the_log_through_the_store() -> None:
     history = History(None)
     history.append(Changeset(frozenset({quad(A, B)})), "test", "one")
