@@ -2,14 +2,14 @@
 
 Every process is started on a free loopback port and stopped when its context ends: terminated,
 killed if it lingers, and checked with psutil that none of its children (the query workers)
-survives it. The fixtures share one server per session or module to keep the suite quick.
+survives it (processes.py, which the benchmarks share). The fixtures share one server per
+session or module to keep the suite quick.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,15 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
+from processes import cmdline, free_port, log_tail, serving, spawn, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
     "oxigraph")
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
-STARTUP_SECONDS = 90
 
 
 @dataclass
@@ -47,65 +46,10 @@ class LiveServer:
     def workers(self) -> list[psutil.Process]:
         """The query worker processes (children, without multiprocessing's resource tracker)."""
         return [c for c in self.process().children(recursive=True)
-                if "resource_tracker" not in " ".join(_cmdline(c))]
+                if "resource_tracker" not in " ".join(cmdline(c))]
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _cmdline(proc: psutil.Process) -> list[str]:
-    try:
-        return proc.cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return []
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, what: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode} before it was ready:\n"
-                               + log.read_text(errors="replace")[-4000:])
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not answer {url} within {STARTUP_SECONDS} s:\n"
-                       + log.read_text(errors="replace")[-4000:])
-
-
-def _stop(process: subprocess.Popen, what: str) -> None:
-    """Terminate a process, kill it if it lingers, and make sure no child of it survives."""
-    try:
-        children = psutil.Process(process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    _, alive = psutil.wait_procs(children, timeout=10)
-    for child in alive:
-        child.kill()
-    psutil.wait_procs(alive, timeout=5)
-    if alive:
-        raise AssertionError(f"{what}: {len(alive)} child process(es) outlived the server: "
-                             + ", ".join(f"{c.pid} {' '.join(_cmdline(c))[:80]}" for c in alive))
+        return log_tail(self.log, lines)
 
 
 @contextmanager
@@ -125,19 +69,11 @@ def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]
     full_env["PYTHONUNBUFFERED"] = "1"
     with tempfile.TemporaryDirectory(prefix="citydip-server-") as tmp:
         log = Path(tmp) / "server.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
-                 "--port", str(port)],
-                cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        server = LiveServer(f"http://127.0.0.1:{port}", process.pid, log)
-        try:
-            _wait_until_up(server.url + "/health", process, log, "citydip serve")
-            yield server
-        finally:
-            _stop(process, "citydip serve")
+        url = f"http://127.0.0.1:{port}"
+        with serving([sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
+                      "--port", str(port)], url + "/health", log, "citydip serve",
+                     env=full_env) as process:
+            yield LiveServer(url, process.pid, log)
 
 
 @contextmanager
@@ -152,16 +88,9 @@ def oxigraph_server(timeout_s: int | None = None) -> Iterator[LiveServer]:
                    "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
         if timeout_s is not None:
             command += ["--timeout-s", str(timeout_s)]
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
-        server = SparqlStore(f"http://127.0.0.1:{port}", process.pid, log, "oxigraph",
-                             f"http://127.0.0.1:{port}/query", f"http://127.0.0.1:{port}/update")
-        try:
-            _wait_until_up(server.url + "/query?query=ASK%7B%7D", process, log, "oxigraph serve")
-            yield server
-        finally:
-            _stop(process, "oxigraph serve")
+        url = f"http://127.0.0.1:{port}"
+        with serving(command, url + "/query?query=ASK%7B%7D", log, "oxigraph serve") as process:
+            yield SparqlStore(url, process.pid, log, "oxigraph", url + "/query", url + "/update")
 
 
 @dataclass
@@ -271,13 +200,11 @@ def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool |
         ini.write_text(VIRTUOSO_INI.format(db=tmp, sql_port=sql_port, http_port=http_port,
                                            max_seconds=max_seconds, max_rows=max_rows))
         log = Path(tmp) / "virtuoso.out"
-        with log.open("wb") as out:
-            process = subprocess.Popen([VIRTUOSO, "-f", "-c", str(ini)], cwd=tmp, stdout=out,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = spawn([VIRTUOSO, "-f", "-c", str(ini)], log, cwd=Path(tmp))
         url = f"http://127.0.0.1:{http_port}"
         server = SparqlStore(url, process.pid, log, "virtuoso", url + "/sparql", url + "/sparql")
         try:
-            _wait_until_up(url + "/sparql?query=ASK%7B%7D", process, log, "virtuoso-t")
+            wait_until_up(url + "/sparql?query=ASK%7B%7D", process, log, "virtuoso-t")
             script = Path(tmp) / "setup.sql"
             script.write_text(setup if isinstance(setup, str) else
                               VIRTUOSO_SETUP if setup else "SELECT 1;\n")
@@ -292,7 +219,7 @@ def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool |
                 raise RuntimeError(f"Virtuoso set-up failed:\n{done.stdout}\n{done.stderr}")
             yield server
         finally:
-            _stop(process, "virtuoso-t")
+            stop(process, "virtuoso-t")
 
 
 def remote_env(store: LiveServer, **extra: str) -> dict[str, str]:
