@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from processes import cmdline, free_port, log_tail, serving, spawn, stop, wait_until_up
+from processes import (
+    citydip_serving,
+    free_port,
+    log_tail,
+    serving,
+    spawn,
+    stop,
+    wait_until_up,
+    workers,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
@@ -45,8 +54,7 @@ class LiveServer:
 
     def workers(self) -> list[psutil.Process]:
         """The query worker processes (children, without multiprocessing's resource tracker)."""
-        return [c for c in self.process().children(recursive=True)
-                if "resource_tracker" not in " ".join(cmdline(c))]
+        return workers(self.process())
 
     def log_tail(self, lines: int = 40) -> str:
         return log_tail(self.log, lines)
@@ -55,25 +63,21 @@ class LiveServer:
 @contextmanager
 def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
     """`citydip serve` in a subprocess with the given CITYDIP_* settings (in memory by default)."""
-    port = free_port()
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
-    full_env["CITYDIP_STORE_PATH"] = ":memory:"
-    # Every test client comes from one address: no per-client limits unless a test sets them
-    # (tests/http/test_live_service.py does).
-    full_env["CITYDIP_CLIENT_MAX_PARALLEL"] = "0"
-    full_env["CITYDIP_CLIENT_QUERY_SECONDS"] = "0"
-    # No warm-up queries at start (server/derived_views.py) competing with what a test measures
-    # (timeouts, worker counts, CPU settling); a test that wants them sets it.
-    full_env["CITYDIP_DERIVED_WARM"] = "false"
-    full_env.update(env or {})
-    full_env["PYTHONUNBUFFERED"] = "1"
+    settings = {
+        "CITYDIP_STORE_PATH": ":memory:",
+        # Every test client comes from one address: no per-client limits unless a test sets them
+        # (tests/http/test_live_service.py does).
+        "CITYDIP_CLIENT_MAX_PARALLEL": "0",
+        "CITYDIP_CLIENT_QUERY_SECONDS": "0",
+        # No warm-up queries at start (server/derived_views.py) competing with what a test
+        # measures (timeouts, worker counts, CPU settling); a test that wants them sets it.
+        "CITYDIP_DERIVED_WARM": "false",
+        **(env or {}),
+    }
     with tempfile.TemporaryDirectory(prefix="citydip-server-") as tmp:
         log = Path(tmp) / "server.log"
-        url = f"http://127.0.0.1:{port}"
-        with serving([sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
-                      "--port", str(port)], url + "/health", log, "citydip serve",
-                     env=full_env) as process:
-            yield LiveServer(url, process.pid, log)
+        with citydip_serving(settings, log) as running:
+            yield LiveServer(running.url, running.process.pid, log)
 
 
 @contextmanager
@@ -89,8 +93,9 @@ def oxigraph_server(timeout_s: int | None = None) -> Iterator[LiveServer]:
         if timeout_s is not None:
             command += ["--timeout-s", str(timeout_s)]
         url = f"http://127.0.0.1:{port}"
-        with serving(command, url + "/query?query=ASK%7B%7D", log, "oxigraph serve") as process:
-            yield SparqlStore(url, process.pid, log, "oxigraph", url + "/query", url + "/update")
+        with serving(command, url, "/query?query=ASK%7B%7D", log, "oxigraph serve") as running:
+            yield SparqlStore(url, running.process.pid, log, "oxigraph", url + "/query",
+                              url + "/update")
 
 
 @dataclass
@@ -241,6 +246,13 @@ def live_server(env: Mapping[str, str] | None = None) -> Iterator[str]:
     """
     with citydip_server(env) as server:
         yield server.url
+
+
+# --- a query that runs away --------------------------------------------------------------------
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+"""A cartesian product of the whole store with itself, three times: runs until a timeout stops it
+(tests/http/test_timeouts.py, benchmarks/load.py)."""
 
 
 # --- data with hostile labels, for the pages' escaping tests -------------------------------------

@@ -20,9 +20,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -141,15 +143,116 @@ def _signal(process: subprocess.Popen, sig: int, group: bool) -> None:
             process.send_signal(sig)
 
 
-@contextmanager
-def serving(command: list[str], ready_url: str, log: Path, what: str,
-            env: Mapping[str, str] | None = None, cwd: Path = ROOT, own_group: bool = False,
-            limit: float = STARTUP_SECONDS, strict: bool = True) -> Iterator[subprocess.Popen]:
-    """`command` started (see spawn), up (ready_url answers 200) while the context lasts, then
-    stopped (see stop)."""
-    process = spawn(command, log, env, cwd, own_group)
+def workers(process: psutil.Process) -> list[psutil.Process]:
+    """The children of a server process (its query workers), without multiprocessing's resource
+    tracker."""
+    return [c for c in process.children(recursive=True)
+            if "resource_tracker" not in " ".join(cmdline(c))]
+
+
+def cpu_percent(processes: list[psutil.Process], seconds: float = 1.0) -> float:
+    """Total CPU use of the processes over `seconds` (100 = one core busy)."""
+    alive = []
+    for process in processes:
+        try:
+            process.cpu_percent(None)
+            alive.append(process)
+        except psutil.Error:
+            pass
+    time.sleep(seconds)
+    total = 0.0
+    for process in alive:
+        try:
+            total += process.cpu_percent(None)
+        except psutil.Error:
+            pass
+    return total
+
+
+@dataclass
+class Running:
+    """A started server process: its base URL, the process, its log, the seconds it took to
+    answer."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    startup: float = 0.0
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def workers(self) -> list[psutil.Process]:
+        """The query workers ([] once the server is gone)."""
+        try:
+            return workers(psutil.Process(self.process.pid))
+        except psutil.NoSuchProcess:
+            return []
+
+    def tree(self) -> list[psutil.Process]:
+        """The process and its workers ([] once it is gone)."""
+        try:
+            return [psutil.Process(self.process.pid), *self.workers()]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, what: str = "server", strict: bool = True) -> None:
+        stop(self.process, what, strict)
+
+
+def start(command: list[str], url: str, ready_path: str, log: Path, what: str,
+          env: Mapping[str, str] | None = None, cwd: Path = ROOT, own_group: bool = False,
+          limit: float = STARTUP_SECONDS, append: bool = False) -> Running:
+    """`command` started (see spawn) and up: `url` + `ready_path` answers 200. Stopped again
+    if it does not come up."""
+    started = time.perf_counter()
+    process = spawn(command, log, env, cwd, own_group, append)
     try:
-        wait_until_up(ready_url, process, log, what, limit)
-        yield process
+        wait_until_up(url + ready_path, process, log, what, limit)
+    except BaseException:
+        stop(process, what, strict=False)
+        raise
+    return Running(url, process, log, time.perf_counter() - started)
+
+
+@contextmanager
+def serving(command: list[str], url: str, ready_path: str, log: Path, what: str,
+            env: Mapping[str, str] | None = None, cwd: Path = ROOT, own_group: bool = False,
+            limit: float = STARTUP_SECONDS, strict: bool = True) -> Iterator[Running]:
+    """`command` started and up (see start) while the context lasts, then stopped (see stop)."""
+    running = start(command, url, ready_path, log, what, env, cwd, own_group, limit)
+    try:
+        yield running
     finally:
-        stop(process, what, strict)
+        running.stop(what, strict)
+
+
+def citydip_env(settings: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without its CITYDIP_* settings, then `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
+    env.update(settings)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_citydip(settings: Mapping[str, str], log: Path, cwd: Path = ROOT,
+                  own_group: bool = False, limit: float = STARTUP_SECONDS,
+                  append: bool = False) -> Running:
+    """`citydip serve` on a free loopback port with exactly the given CITYDIP_* settings."""
+    port = free_port()
+    return start([sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
+                  "--port", str(port)], f"http://127.0.0.1:{port}", "/health", log,
+                 "citydip serve", citydip_env(settings), cwd, own_group, limit, append)
+
+
+@contextmanager
+def citydip_serving(settings: Mapping[str, str], log: Path, cwd: Path = ROOT,
+                    own_group: bool = False, limit: float = STARTUP_SECONDS,
+                    strict: bool = True, append: bool = False) -> Iterator[Running]:
+    """`citydip serve` (see start_citydip) while the context lasts, then stopped."""
+    running = start_citydip(settings, log, cwd, own_group, limit, append)
+    try:
+        yield running
+    finally:
+        running.stop("citydip serve", strict)
