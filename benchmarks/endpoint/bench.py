@@ -17,7 +17,7 @@ from endpoint.common import SERVER_NAMES, THROUGHPUT_QUERIES, log
 from endpoint.machine import cpu_used_since, other_cpu_seconds, wait_until_idle
 from endpoint.measure import Latency, count_quads, measure_latency, measure_throughput
 from endpoint.queries import Scale
-from endpoint.servers import STARTERS, Server, ours_available, stop_process, wait_ready
+from endpoint.servers import ASK, STARTERS, Server, ours_available, stop_process, wait_ready
 
 
 def bench_server(key: str, scale: Scale, args) -> dict:
@@ -55,14 +55,8 @@ def bench_server(key: str, scale: Scale, args) -> dict:
         )
         os.kill(srv.proc.pid, signal.SIGUSR1)
         time.sleep(0.5)
-        wait_ready(
-            srv.port,
-            "/sparql?" + urlencode({"query": "ASK {}"}),
-            srv.proc,
-            srv.log_path,
-            args.ready_timeout,
-            "rdflib-endpoint",
-        )
+        wait_ready(srv.port, f"/sparql?{ASK}", srv.proc, srv.log_path, args.ready_timeout,
+                   "rdflib-endpoint")
 
     record["cpu_busy_before"] = round(wait_until_idle(args), 3)
     try:

@@ -26,6 +26,9 @@ from endpoint.common import HERE, ROOT, VENV_BIN, log
 if TYPE_CHECKING:
     from endpoint.queries import Scale
 
+ASK = urlencode({"query": "ASK {}"})
+"""The cheapest query: a SPARQL server that answers it is up."""
+
 _PROCESSES: list[subprocess.Popen] = []
 
 
@@ -154,14 +157,8 @@ def start_oxigraph(scale: Scale, args) -> Server:
         ],
         log_path,
     )
-    ready = wait_ready(
-        port,
-        "/query?" + urlencode({"query": "ASK {}"}),
-        proc,
-        log_path,
-        args.ready_timeout,
-        "Oxigraph server",
-    )
+    ready = wait_ready(port, f"/query?{ASK}", proc, log_path, args.ready_timeout,
+                       "Oxigraph server")
     note = (
         (
             "load + optimize + serve-read-only"
@@ -190,14 +187,8 @@ def start_rdflib(scale: Scale, args) -> Server:
         ],
         log_path,
     )
-    ready = wait_ready(
-        port,
-        "/sparql?" + urlencode({"query": "ASK {}"}),
-        proc,
-        log_path,
-        args.ready_timeout,
-        "rdflib-endpoint",
-    )
+    ready = wait_ready(port, f"/sparql?{ASK}", proc, log_path, args.ready_timeout,
+                       "rdflib-endpoint")
     return Server(
         "rdflib",
         port,
