@@ -75,11 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             oxigraph = str(VENV_BIN / "oxigraph")
             location = work / "oxigraph-store"
             run_checked([oxigraph, "load", "--location", str(location),
-                           "--file", str(nquads)], work / "oxigraph.log")
+                         "--file", str(nquads)], work / "oxigraph.log")
             port = free_port()
             proc = start_process([oxigraph, "serve-read-only", "--location", str(location),
-                                    "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-                                   work / "oxigraph.log")
+                                  "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                                 work / "oxigraph.log")
             oxi_path = query_path("/query", LOOKUP)
             wait_ready(port, oxi_path, proc, work / "oxigraph.log", 60, "Oxigraph server")
             servers["Oxigraph server"] = (port, oxi_path)
@@ -90,13 +90,13 @@ def main(argv: list[str] | None = None) -> int:
                                ("fastapi", "bare FastAPI app (uvicorn)")):
                 port = free_port()
                 proc = start_process([sys.executable, str(work / "bare.py"), str(port),
-                                        str(work / "answer.json"), kind], work / f"{kind}.log")
+                                      str(work / "answer.json"), kind], work / f"{kind}.log")
                 wait_ready(port, path, proc, work / f"{kind}.log", 60, name)
                 servers[name] = (port, path)
             port = free_port()
             env = {"CITYDIP_STORE_PATH": str(work / "ours-store"), "CITYDIP_ACCESS_LOG": "false"}
             proc = start_process([str(VENV_BIN / "citydip"), "serve", "--host", "127.0.0.1",
-                                    "--port", str(port)], work / "ours.log", env)
+                                  "--port", str(port)], work / "ours.log", env)
             wait_ready(port, "/health", proc, work / "ours.log", 120, "ours")
             servers["ours (citydip serve)"] = (port, path)
 
