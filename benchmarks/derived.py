@@ -22,63 +22,18 @@ The machine is usually shared: quote medians, and compare figures of the same ru
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import _paths  # noqa: F401  - the project and tests/support on sys.path
 import httpx
+from processes import citydip_serving
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token-derived"
 UPDATE = "application/sparql-update"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
-        full.update(env)
-        self.log = log.open("ab")
-        started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1", "--port",
-             str(self.port)], cwd=ROOT, env=full, stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 1800
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited; see {log}")
-            try:
-                if httpx.get(self.url + "/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("the server did not start")
-        self.startup = time.perf_counter() - started
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 def timed_get(url: str, **kwargs) -> tuple[float, httpx.Response]:
@@ -124,67 +79,66 @@ def run(args: argparse.Namespace) -> list[tuple[str, float, str]]:
         env["CITYDIP_DATA_DIR"] = args.data_dir
     log = work / "server.log"
     try:
-        server = Server(env, log)
-        record("start (store built or opened)", server.startup)
-        base = server.url
-        triples = httpx.get(base + "/health", timeout=60).json()["triples"]
-        print(f"# {args.scale}: {triples:,} triples", flush=True)
-        for name in ("front page", "VoID"):
-            seconds, _ = timed_get(base + PAGES[name], headers={"Accept": "text/html"})
-            record(f"{name} cold", seconds)
-        seconds, response = timed_get(base + "/network/stats")
-        body = response.json()
-        record("/network/stats cold", seconds,
-               f"{body['nodes']:,} nodes, {body['edges']:,} edges; pending: "
-               f"{', '.join(body['pending']) or 'nothing'}")
-        seconds, response = timed_get(base + "/viz/network")
-        record("/viz/network cold (first screen: the HTML)", seconds,
-               f"{len(response.content) / 1024:.0f} KiB; "
-               + ("says 'still computing'" if "still computing" in response.text else
-                  "complete"))
-        record("expensive network measures arrive (after the cold answer)", until(
-            lambda: not httpx.get(base + "/network/stats", timeout=600).json()["pending"]))
-        for name, path in PAGES.items():
-            record(f"{name} warm (median of {args.repeats})",
-                   warm(base + path, args.repeats, headers={"Accept": "text/html"}))
+        with citydip_serving(env, log, limit=1800, strict=False, append=True) as server:
+            record("start (store built or opened)", server.startup)
+            base = server.url
+            triples = httpx.get(base + "/health", timeout=60).json()["triples"]
+            print(f"# {args.scale}: {triples:,} triples", flush=True)
+            for name in ("front page", "VoID"):
+                seconds, _ = timed_get(base + PAGES[name], headers={"Accept": "text/html"})
+                record(f"{name} cold", seconds)
+            seconds, response = timed_get(base + "/network/stats")
+            body = response.json()
+            record("/network/stats cold", seconds,
+                   f"{body['nodes']:,} nodes, {body['edges']:,} edges; pending: "
+                   f"{', '.join(body['pending']) or 'nothing'}")
+            seconds, response = timed_get(base + "/viz/network")
+            record("/viz/network cold (first screen: the HTML)", seconds,
+                   f"{len(response.content) / 1024:.0f} KiB; "
+                   + ("says 'still computing'" if "still computing" in response.text else
+                      "complete"))
+            record("expensive network measures arrive (after the cold answer)", until(
+                lambda: not httpx.get(base + "/network/stats", timeout=600).json()["pending"]))
+            for name, path in PAGES.items():
+                record(f"{name} warm (median of {args.repeats})",
+                       warm(base + path, args.repeats, headers={"Accept": "text/html"}))
 
-        # A write: answers at once from the previous version, then the new one.
-        city = f"https://w3id.org/citydiplomacy/id/city/bench-{int(time.time())}"
-        text = (f"PREFIX cd: <https://w3id.org/citydiplomacy/ns#> PREFIX rdfs: "
-                f"<http://www.w3.org/2000/01/rdf-schema#> INSERT DATA {{ <{city}> a cd:City ; "
-                f"rdfs:label \"Bench\"@en , \"測試\"@zh-Hant ; cd:country "
-                f"<https://w3id.org/citydiplomacy/id/country/poland> . }}")
-        started = time.perf_counter()
-        response = httpx.post(base + "/update", content=text.encode(), timeout=600,
-                              headers={"Authorization": f"Bearer {TOKEN}",
-                                       "Content-Type": UPDATE})
-        record("write (INSERT DATA of one city)", time.perf_counter() - started,
-               f"HTTP {response.status_code}")
-        for name in ("front page", "/network/stats", "/viz/network", "VoID", "/health"):
-            seconds, response = timed_get(base + PAGES[name], headers={"Accept": "text/html"})
-            record(f"{name} right after the write", seconds,
-                   f"describes version {response.headers.get('X-Data-Version')}, current "
-                   f"{response.headers.get('X-Current-Data-Version', 'the same')}")
-        record("/network/stats describes the new version after", until(
-            lambda: httpx.get(base + "/network/stats", timeout=600).json()["data_version"] == 1))
-        record("/viz/network describes the new version after", until(
-            lambda: httpx.get(base + "/viz/network", timeout=600).headers.get(
-                "X-Data-Version") == "1"))
-        record("front page describes the new version after", until(
-            lambda: httpx.get(base + "/", timeout=600).headers.get("X-Data-Version") == "1"))
-        server.stop()
+            # A write: answers at once from the previous version, then the new one.
+            city = f"https://w3id.org/citydiplomacy/id/city/bench-{int(time.time())}"
+            text = (f"PREFIX cd: <https://w3id.org/citydiplomacy/ns#> PREFIX rdfs: "
+                    f"<http://www.w3.org/2000/01/rdf-schema#> INSERT DATA {{ <{city}> a cd:City ; "
+                    f"rdfs:label \"Bench\"@en , \"測試\"@zh-Hant ; cd:country "
+                    f"<https://w3id.org/citydiplomacy/id/country/poland> . }}")
+            started = time.perf_counter()
+            response = httpx.post(base + "/update", content=text.encode(), timeout=600,
+                                  headers={"Authorization": f"Bearer {TOKEN}",
+                                           "Content-Type": UPDATE})
+            record("write (INSERT DATA of one city)", time.perf_counter() - started,
+                   f"HTTP {response.status_code}")
+            for name in ("front page", "/network/stats", "/viz/network", "VoID", "/health"):
+                seconds, response = timed_get(base + PAGES[name], headers={"Accept": "text/html"})
+                record(f"{name} right after the write", seconds,
+                       f"describes version {response.headers.get('X-Data-Version')}, current "
+                       f"{response.headers.get('X-Current-Data-Version', 'the same')}")
+            record("/network/stats describes the new version after", until(
+                lambda: httpx.get(base + "/network/stats",
+                                  timeout=600).json()["data_version"] == 1))
+            record("/viz/network describes the new version after", until(
+                lambda: httpx.get(base + "/viz/network", timeout=600).headers.get(
+                    "X-Data-Version") == "1"))
+            record("front page describes the new version after", until(
+                lambda: httpx.get(base + "/", timeout=600).headers.get("X-Data-Version") == "1"))
 
         # A restart with unchanged data.
-        server = Server(env, log)
-        base = server.url
-        record("restart", server.startup)
-        for name in ("/network/stats", "/viz/network", "front page", "/health"):
-            seconds, response = timed_get(base + PAGES[name], headers={"Accept": "text/html"})
-            record(f"{name} first answer after the restart", seconds,
-                   f"HTTP {response.status_code}")
-        record("/network/stats after the restart, warm (median)",
-               warm(base + "/network/stats", args.repeats))
-        server.stop()
+        with citydip_serving(env, log, limit=1800, strict=False, append=True) as server:
+            base = server.url
+            record("restart", server.startup)
+            for name in ("/network/stats", "/viz/network", "front page", "/health"):
+                seconds, response = timed_get(base + PAGES[name], headers={"Accept": "text/html"})
+                record(f"{name} first answer after the restart", seconds,
+                       f"HTTP {response.status_code}")
+            record("/network/stats after the restart, warm (median)",
+                   warm(base + "/network/stats", args.repeats))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -1,7 +1,7 @@
 """The least a Python HTTP layer costs per request, beside Oxigraph server and ours.
 
 Serves one answer four ways on the bundled data and times them with the same client
-(`run.Client`, one kept-alive connection, sequential GETs), in interleaved rounds:
+(`endpoint.client.Client`, one kept-alive connection, sequential GETs), in interleaved rounds:
 
 - Oxigraph server answering the lookup query (`oxigraph serve-read-only`);
 - a bare ASGI app under uvicorn returning Oxigraph's answer bytes (no framework, no query);
@@ -24,7 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import run as R  # noqa: N812 - the benchmark runner's processes, client and helpers
+import _paths  # noqa: F401  - the project, this folder and tests/support on sys.path
+from endpoint.client import Client, query_path
+from endpoint.common import VENV_BIN, log
+from endpoint.measure import percentile
+from endpoint.servers import run_checked, start_process, stop_all, wait_ready
+from processes import free_port
 
 BARE_APP = '''
 import sys, uvicorn
@@ -64,45 +69,45 @@ def main(argv: list[str] | None = None) -> int:
         nquads = work / "all.nq"
         store = build_store(Settings(store_path=":memory:"), store=Store(None))
         nquads.write_bytes(store.dump(ox.RdfFormat.N_QUADS))
-        path = R.query_path("/sparql", LOOKUP)
+        path = query_path("/sparql", LOOKUP)
         servers: dict[str, tuple[int, str]] = {}
         try:
-            oxigraph = str(R.VENV_BIN / "oxigraph")
+            oxigraph = str(VENV_BIN / "oxigraph")
             location = work / "oxigraph-store"
-            R.run_checked([oxigraph, "load", "--location", str(location),
-                           "--file", str(nquads)], work / "oxigraph.log")
-            port = R.free_port()
-            proc = R.start_process([oxigraph, "serve-read-only", "--location", str(location),
-                                    "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-                                   work / "oxigraph.log")
-            oxi_path = R.query_path("/query", LOOKUP)
-            R.wait_ready(port, oxi_path, proc, work / "oxigraph.log", 60, "Oxigraph server")
+            run_checked([oxigraph, "load", "--location", str(location),
+                         "--file", str(nquads)], work / "oxigraph.log")
+            port = free_port()
+            proc = start_process([oxigraph, "serve-read-only", "--location", str(location),
+                                  "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                                 work / "oxigraph.log")
+            oxi_path = query_path("/query", LOOKUP)
+            wait_ready(port, oxi_path, proc, work / "oxigraph.log", 60, "Oxigraph server")
             servers["Oxigraph server"] = (port, oxi_path)
-            _, _, _, answer = R.Client(port, 30).get(oxi_path)
+            _, _, _, answer = Client(port, 30).get(oxi_path)
             (work / "answer.json").write_bytes(answer)
             (work / "bare.py").write_text(BARE_APP)
             for kind, name in (("asgi", "bare ASGI app (uvicorn)"),
                                ("fastapi", "bare FastAPI app (uvicorn)")):
-                port = R.free_port()
-                proc = R.start_process([sys.executable, str(work / "bare.py"), str(port),
-                                        str(work / "answer.json"), kind], work / f"{kind}.log")
-                R.wait_ready(port, path, proc, work / f"{kind}.log", 60, name)
+                port = free_port()
+                proc = start_process([sys.executable, str(work / "bare.py"), str(port),
+                                      str(work / "answer.json"), kind], work / f"{kind}.log")
+                wait_ready(port, path, proc, work / f"{kind}.log", 60, name)
                 servers[name] = (port, path)
-            port = R.free_port()
+            port = free_port()
             env = {"CITYDIP_STORE_PATH": str(work / "ours-store"), "CITYDIP_ACCESS_LOG": "false"}
-            proc = R.start_process([str(R.VENV_BIN / "citydip"), "serve", "--host", "127.0.0.1",
-                                    "--port", str(port)], work / "ours.log", env)
-            R.wait_ready(port, "/health", proc, work / "ours.log", 120, "ours")
+            proc = start_process([str(VENV_BIN / "citydip"), "serve", "--host", "127.0.0.1",
+                                  "--port", str(port)], work / "ours.log", env)
+            wait_ready(port, "/health", proc, work / "ours.log", 120, "ours")
             servers["ours (citydip serve)"] = (port, path)
 
             samples: dict[str, list[float]] = {name: [] for name in servers}
-            clients = {name: R.Client(port, 30) for name, (port, _) in servers.items()}
+            clients = {name: Client(port, 30) for name, (port, _) in servers.items()}
             per_round = max(1, args.requests // args.rounds)
             for name, (_, p) in servers.items():  # warm-up
                 for _ in range(50):
                     clients[name].get(p)
             for round_ in range(args.rounds):
-                R.log(f"round {round_ + 1} of {args.rounds}")
+                log(f"round {round_ + 1} of {args.rounds}")
                 for name, (_, p) in servers.items():
                     for _ in range(per_round):
                         seconds, status, _, body = clients[name].get(p)
@@ -110,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                             raise RuntimeError(f"{name} answered {status}: {body[:200]!r}")
                         samples[name].append(seconds)
         finally:
-            R.stop_all()
+            stop_all()
 
     base = statistics.median(samples["Oxigraph server"])
     print(f"Lookup of Kaohsiung on the bundled data ({len(answer):,} bytes of SPARQL JSON), "
@@ -121,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in samples.items():
         values.sort()
         median = statistics.median(values)
-        p95 = R.percentile(values, 95)
+        p95 = percentile(values, 95)
         print(f"| {name} | {median * 1e3:.3f} | {p95 * 1e3:.3f} | {median / base:.2f}× |")
     return 0
 
@@ -129,5 +134,5 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     started = time.perf_counter()
     code = main()
-    R.log(f"done in {time.perf_counter() - started:.0f} s")
+    log(f"done in {time.perf_counter() - started:.0f} s")
     sys.exit(code)

@@ -33,233 +33,46 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from graph.core.namespaces import CD as CD_NS  # noqa: E402 - the project's own IRIs
-from graph.core.namespaces import GEO, ORG, PREFIXES  # noqa: E402
-from graph.core.namespaces import ID as ID_NS  # noqa: E402
+import _paths  # noqa: F401  - the project and this folder on sys.path
+from generating.ntriples import (
+    ALT_LABEL,
+    D_DATE,
+    D_DECIMAL,
+    D_GYEAR,
+    D_GYEARMONTH,
+    DERIVED,
+    GEO_LAT,
+    GEO_LONG,
+    LABEL,
+    LANGUAGE,
+    ORG_MEMBER,
+    ORG_ORGANIZATION,
+    ORG_ROLE,
+    QUOTED_FROM,
+    RDF_TYPE,
+    TITLE,
+    TRUE,
+    Writer,
+    cd,
+    integer,
+    lit,
+    res,
+    typed,
+)
+from generating.pools import (
+    LANGUAGES,
+    ROLES,
+    SCHOOL_LEVELS,
+    SURNAMES,
+    SYLLABLES,
+    TOPIC_ZH,
+    TOPICS,
+)
 
-CD = str(CD_NS)
-ID = str(ID_NS)
-XSD = "http://www.w3.org/2001/XMLSchema#"
-PROV, SKOS, DCTERMS = PREFIXES["prov"], PREFIXES["skos"], PREFIXES["dcterms"]
-
-
-def _p(iri: str) -> str:
-    return f"<{iri}>"
-
-
-# Predicates and classes, pre-formatted as N-Triples terms.
-RDF_TYPE = _p("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-LABEL = _p("http://www.w3.org/2000/01/rdf-schema#label")
-ALT_LABEL = _p(SKOS + "altLabel")
-TITLE = _p(DCTERMS + "title")
-LANGUAGE = _p(DCTERMS + "language")
-DERIVED = _p(PROV + "wasDerivedFrom")
-QUOTED_FROM = _p(PROV + "wasQuotedFrom")
-ORG_MEMBER = _p(ORG.member)
-ORG_ROLE = _p(ORG.role)
-ORG_ORGANIZATION = _p(ORG.organization)
-GEO_LAT = _p(GEO.lat)
-GEO_LONG = _p(GEO.long)
-
-
-def cd(name: str) -> str:
-    return _p(CD + name)
-
-
-def res(kind: str, slug: str) -> str:
-    return _p(f"{ID}{kind}/{slug}")
-
-
-D_DECIMAL, D_INTEGER, D_BOOLEAN = XSD + "decimal", XSD + "integer", XSD + "boolean"
-D_DATE, D_GYEARMONTH, D_GYEAR = XSD + "date", XSD + "gYearMonth", XSD + "gYear"
-TRUE = f'"true"^^<{D_BOOLEAN}>'
-
-ROLES = {  # role slug: (English, Traditional Chinese) for labels of memberships
-    "mayor": ("Mayor", "市長"),
-    "deputy-mayor": ("Deputy Mayor", "副市長"),
-    "governor": ("Governor", "知事"),
-    "vice-governor": ("Vice-Governor", "副知事"),
-    "director": ("Director", "處長"),
-    "chairperson": ("President", "校長"),
-    "council-speaker": ("Council Speaker", "議長"),
-}
-TOPICS = [
-    "semiconductors",
-    "silicon-photonics",
-    "high-tech",
-    "talent",
-    "education",
-    "tourism",
-    "culture",
-    "sports",
-    "smart-city",
-    "startups",
-    "ports",
-    "economy",
-    "industrial-transformation",
-    "agriculture-fisheries",
-    "ocean-sustainability",
-    "city-governance",
-    "youth",
-]
-TOPIC_ZH = {
-    "semiconductors": "半導體",
-    "silicon-photonics": "矽光子",
-    "high-tech": "高科技",
-    "talent": "人才培育",
-    "education": "教育",
-    "tourism": "觀光",
-    "culture": "文化藝術",
-    "sports": "運動",
-    "smart-city": "智慧城市",
-    "startups": "新創產業",
-    "ports": "港口",
-    "economy": "經濟",
-    "industrial-transformation": "產業轉型",
-    "agriculture-fisheries": "農漁業",
-    "ocean-sustainability": "海洋永續",
-    "city-governance": "城市治理",
-    "youth": "青年交流",
-}
-SCHOOL_LEVELS = [
-    ("elementary", "Elementary School", "國小"),
-    ("junior-high", "Junior High School", "國中"),
-    ("senior-high", "Senior High School", "高中"),
-    ("vocational-high", "Vocational High School", "高職"),
-]
-# Country language tags (BCP 47); en and zh-Hant need no native label.
-LANGUAGES = [
-    "pl",
-    "ja",
-    "ko",
-    "de",
-    "fr",
-    "es",
-    "nl",
-    "fi",
-    "th",
-    "vi",
-    "id",
-    "ms",
-    "uk",
-    "it",
-    "pt",
-    "sv",
-    "cs",
-    "hu",
-    "tr",
-    "en",
-    "en",
-    "en",
-    "zh-Hant",
-]
-
-# Syllables with a Traditional Chinese transcription, for matching English and Chinese names.
-SYLLABLES = [
-    ("ka", "卡"),
-    ("ro", "羅"),
-    ("vi", "維"),
-    ("ta", "塔"),
-    ("na", "納"),
-    ("li", "里"),
-    ("mo", "莫"),
-    ("sa", "薩"),
-    ("do", "多"),
-    ("ber", "貝"),
-    ("gen", "根"),
-    ("lu", "盧"),
-    ("mi", "米"),
-    ("ra", "拉"),
-    ("zo", "佐"),
-    ("ha", "哈"),
-    ("ni", "尼"),
-    ("po", "波"),
-    ("te", "特"),
-    ("ku", "庫"),
-    ("shi", "希"),
-    ("an", "安"),
-    ("el", "艾"),
-    ("or", "奧"),
-    ("bu", "布"),
-    ("da", "達"),
-    ("fe", "費"),
-    ("go", "戈"),
-    ("ja", "雅"),
-    ("ke", "克"),
-    ("ma", "馬"),
-    ("ne", "內"),
-    ("pa", "帕"),
-    ("ri", "利"),
-    ("su", "蘇"),
-    ("to", "托"),
-    ("va", "瓦"),
-    ("wen", "文"),
-    ("xin", "新"),
-    ("yu", "玉"),
-    ("lin", "林"),
-    ("hai", "海"),
-]
-SURNAMES = [
-    ("Chen", "陳"),
-    ("Lin", "林"),
-    ("Wang", "王"),
-    ("Nowak", "諾瓦克"),
-    ("Sato", "佐藤"),
-    ("Kim", "金"),
-    ("Muller", "穆勒"),
-    ("Garcia", "加西亞"),
-    ("Smith", "史密斯"),
-    ("Tanaka", "田中"),
-    ("Park", "朴"),
-    ("Kowalski", "科瓦爾斯基"),
-    ("Nguyen", "阮"),
-    ("Silva", "席爾瓦"),
-    ("Rossi", "羅西"),
-]
-
-
-def escape(text: str) -> str:
-    if "\\" in text or '"' in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        )
-    return text
-
-
-def lit(text: str, lang: str) -> str:
-    return f'"{escape(text)}"@{lang}'
-
-
-def typed(value: object, datatype: str) -> str:
-    return f'"{value}"^^<{datatype}>'
-
-
-def integer(value: int) -> str:
-    return typed(value, D_INTEGER)
-
-
-class Writer:
-    """Buffered N-Triples output that counts what it writes."""
-
-    def __init__(self, handle) -> None:
-        self.handle = handle
-        self.buffer: list[str] = []
-        self.count = 0
-
-    def t(self, s: str, p: str, o: str) -> None:
-        self.buffer.append(f"{s} {p} {o} .\n")
-        if len(self.buffer) >= 20000:
-            self.flush()
-
-    def flush(self) -> None:
-        self.count += len(self.buffer)
-        self.handle.write("".join(self.buffer))
-        self.buffer.clear()
-
-    @property
-    def written(self) -> int:
-        return self.count + len(self.buffer)
+# One class, the Generator, over 600 lines: its methods share the state of the graph being built
+# (counters, the pools of cities, the preferential-attachment weights, the current report) and
+# the order of their random draws fixes the output of a seed; the terms and the word lists it
+# uses are in generating/.
 
 
 class Generator:

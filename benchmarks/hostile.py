@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+import _paths
+import httpx
+from fuzzing import fuzz_env
+from live import citydip_server
 
-import httpx  # noqa: E402
-from fuzzing import fuzz_env  # noqa: E402
-from live import citydip_server  # noqa: E402
+sys.path.insert(0, str(_paths.ROOT / "tests" / "http"))  # the regression cases of the fuzz suite
 from test_fuzz_regressions import CASES, request_of  # noqa: E402
 
 

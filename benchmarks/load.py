@@ -41,18 +41,16 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(HERE))
+import _paths  # the project, this folder and tests/support on sys.path
+import changesets
+import psutil
+import pyoxigraph as ox
+from changesets import CD, ID
+from live import RUNAWAY
+from processes import Running, cpu_percent, start_citydip
 
-import psutil  # noqa: E402
-import pyoxigraph as ox  # noqa: E402
-
-CD = "https://w3id.org/citydiplomacy/ns#"
-ID = "https://w3id.org/citydiplomacy/id/"
+HERE, ROOT = _paths.HERE, _paths.ROOT
 TOKEN = "load-benchmark-token-5c1e"
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 JSON = "application/sparql-results+json"
 
 
@@ -108,56 +106,8 @@ def rows(client: Http, query: str) -> list:
 # --- the server --------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen
-    log: Path
-
-    def workers(self) -> list[psutil.Process]:
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-        return [c for c in children if "resource_tracker" not in " ".join(_cmdline(c))]
-
-    def tree(self) -> list[psutil.Process]:
-        try:
-            return [psutil.Process(self.process.pid), *self.workers()]
-        except psutil.NoSuchProcess:
-            return []
-
-    def stop(self) -> None:
-        children = self.workers()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        for child in psutil.wait_procs(children, timeout=10)[1]:
-            child.kill()
-
-
-def _cmdline(process: psutil.Process) -> list[str]:
-    try:
-        return process.cmdline()
-    except psutil.Error:
-        return []
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(scale: str, work: Path, args) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
-    env.update({
+def start_server(scale: str, work: Path, args) -> Running:
+    env = {
         "CITYDIP_STORE_PATH": str(work / "store"),
         "CITYDIP_HISTORY_PATH": str(work / "history.jsonl"),
         "CITYDIP_WRITE_TOKENS": f"bench:{TOKEN}",
@@ -166,8 +116,7 @@ def start_server(scale: str, work: Path, args) -> Server:
         # The readers all come from one address: no per-client limit for them here.
         "CITYDIP_CLIENT_MAX_PARALLEL": "0",
         "CITYDIP_CLIENT_QUERY_SECONDS": "0",
-        "PYTHONUNBUFFERED": "1",
-    })
+    }
     if scale == "report":
         env["CITYDIP_DATASETS"] = "report"
     elif scale == "world":
@@ -184,27 +133,8 @@ def start_server(scale: str, work: Path, args) -> Server:
     for item in args.env:
         key, _, value = item.partition("=")
         env[key] = value
-    port = free_port()
-    log_path = work / "server.log"
-    with log_path.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "graph.cli.main", "serve",
-                                    "--host", "127.0.0.1", "--port", str(port)],
-                                   cwd=args.source, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
-    server = Server(port, process, log_path)
-    deadline = time.monotonic() + args.ready_timeout
-    client = Http(port, timeout=5)
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
-        try:
-            if client.request("GET", "/health")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"the server did not start within {args.ready_timeout} s")
+    return start_citydip(env, work / "server.log", cwd=args.source, own_group=True,
+                         limit=args.ready_timeout)
 
 
 # --- what readers and writers send -------------------------------------------------------------
@@ -231,31 +161,15 @@ class Material:
 
     def agreement(self) -> tuple[str, str]:
         """A changeset (Turtle) and the IRI of the agreement it adds."""
-        from updates import PREFIXES
-
         with self._lock:
             self._n += 1
             n = self._n
             (a, country_a), (b, _) = self.random.sample(self.cities, 2)
             topics = self.random.sample(self.topics, 2)
         slug = f"load-{n}-{os.getpid()}"
-        agreement = f"{ID}agreement/{slug}"
-        turtle = PREFIXES + f"""
-<{agreement}> a cd:SisterCityAgreement ;
-    rdfs:label "Load benchmark agreement {n}"@en , "負載測試協定 {n}"@zh-Hant ;
-    cd:party <{a}> , <{b}> ; cd:signatory <{ID}person/{slug}> ;
-    cd:signedOn "2026-03-01"^^xsd:date ; cd:status <{ID}status/signed> ;
-    cd:topic <{topics[0]}> , <{topics[1]}> ; prov:wasDerivedFrom <{ID}passage/{slug}> .
-<{ID}passage/{slug}> a cd:Passage ;
-    cd:quote "締結姊妹市協定 {n}"@zh-Hant ; cd:lineStart {n + 1} ; cd:lineEnd {n + 1} ;
-    prov:wasQuotedFrom <{self.report}> .
-<{ID}person/{slug}> a cd:Person ;
-    rdfs:label "Mayor {n}"@en , "市長 {n}"@zh-Hant ; cd:country <{country_a}> .
-<{ID}membership/{slug}> a cd:Membership ;
-    org:member <{ID}person/{slug}> ; org:role <{ID}role/mayor> ; org:organization <{a}> ;
-    cd:tenure <{ID}tenure/current> ; prov:wasDerivedFrom <{ID}passage/{slug}> .
-"""
-        return turtle, agreement
+        turtle = changesets.agreement(n, slug, (a, b), country_a, topics, self.report,
+                                      ("Load benchmark agreement", "負載測試協定"))
+        return turtle, f"{ID}agreement/{slug}"
 
 
 def read_request(material: Material, rng: random.Random, n: int) -> tuple[str, str, dict]:
@@ -343,7 +257,7 @@ def writer(port: int, material: Material, rate: float, stop: threading.Event, ta
         time.sleep(max(0.0, next_at - time.perf_counter()))
 
 
-def killer(server: Server, every: float, stop: threading.Event, killed: list[int]) -> None:
+def killer(server: Running, every: float, stop: threading.Event, killed: list[int]) -> None:
     rng = random.Random(7)
     while not stop.wait(every):
         workers = server.workers()
@@ -356,7 +270,7 @@ def killer(server: Server, every: float, stop: threading.Event, killed: list[int
                 pass
 
 
-def phase(server: Server, material: Material, args, writes: bool, kill: bool,
+def phase(server: Running, material: Material, args, writes: bool, kill: bool,
           acknowledged: list[str]) -> dict:
     stop, lock = threading.Event(), threading.Lock()
     killed: list[int]
@@ -392,25 +306,7 @@ def phase(server: Server, material: Material, args, writes: bool, kill: bool,
     return result
 
 
-def cpu_percent(processes: list[psutil.Process], seconds: float) -> float:
-    alive = []
-    for process in processes:
-        try:
-            process.cpu_percent(None)
-            alive.append(process)
-        except psutil.Error:
-            pass
-    time.sleep(seconds)
-    total = 0.0
-    for process in alive:
-        try:
-            total += process.cpu_percent(None)
-        except psutil.Error:
-            pass
-    return total
-
-
-def burst(server: Server, material: Material, args) -> dict:
+def burst(server: Running, material: Material, args) -> dict:
     """Runaway queries all at once; cheap requests timed while they last; then CPU to idle."""
     results: list[tuple[int | None, float]] = []
     lock = threading.Lock()
@@ -465,7 +361,7 @@ def burst(server: Server, material: Material, args) -> dict:
             "idle_after_s": idle_after}
 
 
-def verify(server: Server, acknowledged: list[str]) -> dict:
+def verify(server: Running, acknowledged: list[str]) -> dict:
     client = Http(server.port)
     missing = []
     for agreement in acknowledged:
@@ -502,7 +398,7 @@ def run_scale(scale: str, args) -> dict:
         log(f"[{scale}] writes: {json.dumps(result['durability'])}")
         return result
     finally:
-        server.stop()
+        server.stop(strict=False)
 
 
 def markdown(results: list[dict], args) -> str:

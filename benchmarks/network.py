@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,17 +27,16 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _paths  # the project, this folder and tests/support on sys.path
+import httpx
+from processes import citydip_serving
 
-import httpx  # noqa: E402
-
-from graph.core.settings import Settings  # noqa: E402
-from graph.network.cache import NetworkCache  # noqa: E402
-from graph.network.data import NETWORK_QUERIES, NetworkData, query_texts, store_select  # noqa: E402
-from graph.network.projection import Filters  # noqa: E402
-from graph.store.embedded import Store  # noqa: E402
-from graph.store.load import build_store  # noqa: E402
+from graph.core.settings import Settings
+from graph.network.cache import NetworkCache
+from graph.network.data import NETWORK_QUERIES, NetworkData, query_texts, store_select
+from graph.network.projection import Filters
+from graph.store.embedded import Store
+from graph.store.load import build_store
 
 Row = tuple[str, float, float | None, str]
 """(what, cold seconds, cached seconds or None, note)"""
@@ -58,7 +55,7 @@ def ensure_data(folder: Path, triples: int, seed: int) -> Path:
     subprocess.run(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "generate.py"),
+            str(_paths.HERE / "generate.py"),
             "--triples",
             str(triples),
             "--seed",
@@ -163,39 +160,14 @@ def in_process(folder: Path) -> tuple[list[Row], dict]:
 # --- the live server -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_rows(folder: Path, hub: str, far: str) -> tuple[list[Row], float]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
-    env.update(
-        CITYDIP_STORE_PATH=":memory:", CITYDIP_DATA_DIR=str(folder), CITYDIP_QUERY_TIMEOUT="60"
-    )
+    settings = {"CITYDIP_STORE_PATH": ":memory:", "CITYDIP_DATA_DIR": str(folder),
+                "CITYDIP_QUERY_TIMEOUT": "60"}
     log = tempfile.NamedTemporaryFile(prefix="citydip-bench-", suffix=".log", delete=False)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli.main", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited; see {log.name}")
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        startup = time.perf_counter() - started
+    log.close()
+    with citydip_serving(settings, Path(log.name), own_group=True, limit=1800,
+                         strict=False) as server:
+        startup, base = server.startup, server.url
         urls = [
             "/network/stats",
             "/network/top?by=degree",
@@ -244,13 +216,6 @@ def server_rows(folder: Path, hub: str, far: str) -> tuple[list[Row], float]:
                 rows.append((f"GET {url} (HTML)", cold, cached, f"{len(response.content):,} bytes"))
         rows += browser_rows(base, hub, far)
         return rows, startup
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the server and its query workers
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def browser_rows(base: str, hub: str, far: str) -> list[Row]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import _paths  # noqa: F401  - the project and tests/support on sys.path
 import httpx
+from processes import citydip_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/citydiplomacy/id/"
@@ -48,30 +49,9 @@ def scales(data: Path) -> dict[str, dict]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(env_extra: dict, folder: Path) -> tuple[subprocess.Popen, str, float]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
-    env.update(env_extra, CITYDIP_STORE_PATH=str(folder / "store"), CITYDIP_ACCESS_LOG="false")
-    log = (folder / "server.log").open("wb")
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit((folder / "server.log").read_text()[-3000:])
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return proc, url, time.perf_counter() - started
-        except httpx.HTTPError:
-            time.sleep(0.2)
+def settings_of(env_extra: dict, folder: Path) -> dict[str, str]:
+    return {**env_extra, "CITYDIP_STORE_PATH": str(folder / "store"),
+            "CITYDIP_ACCESS_LOG": "false"}
 
 
 def timed(client: httpx.Client, path: str, accept: str) -> tuple[float, int, int]:
@@ -114,17 +94,11 @@ def main() -> None:
                             "--triples", "1000000", "--seed", "1", "--out",
                             f"{scale['generate']}/"], check=True)
         with tempfile.TemporaryDirectory(prefix="citydip-pages-", dir=args.data) as tmp:
-            proc, url, startup = start(scale["env"], Path(tmp))
-            try:
+            with citydip_serving(settings_of(scale["env"], Path(tmp)), Path(tmp) / "server.log",
+                                 limit=1800, strict=False) as server:
+                url, startup = server.url, server.startup
                 triples = httpx.get(url + "/health", timeout=30).json().get("triples")
                 rows = measure(url, scale["pages"], scale["actor"], args.repeat)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
         results[name] = {"triples": triples, "first_start_s": startup, "pages": rows}
         print(f"\n### {name}: {triples} triples, first start {startup:.1f} s\n")
         print("| page | status | KB | cold ms | warm p50 ms | warm p90 ms |")

@@ -31,25 +31,20 @@ import time
 from pathlib import Path
 from typing import cast
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _paths  # the project, this folder and tests/support on sys.path
+import changesets
+import pyoxigraph as ox
+from changesets import CD, ID
 
-import pyoxigraph as ox  # noqa: E402
+from graph.core.settings import Settings
+from graph.store.embedded import Store
+from graph.store.load import build_store
+from graph.store.validate import parse_dir, validate
+from graph.write.changes import parse_document
+from graph.write.history import History
+from graph.write.writer import Writer
 
-from graph.core.settings import Settings  # noqa: E402
-from graph.store.embedded import Store  # noqa: E402
-from graph.store.load import build_store  # noqa: E402
-from graph.store.validate import parse_dir, validate  # noqa: E402
-from graph.write.changes import parse_document  # noqa: E402
-from graph.write.history import History  # noqa: E402
-from graph.write.writer import Writer  # noqa: E402
-
-CD = "https://w3id.org/citydiplomacy/ns#"
-ID = "https://w3id.org/citydiplomacy/id/"
-PREFIXES = f"""@prefix cd: <{CD}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix prov: <http://www.w3.org/ns/prov#> .
-@prefix org: <http://www.w3.org/ns/org#> .
-"""
+ROOT = _paths.ROOT
 
 
 def ensure_data(path: Path, triples: int, seed: int = 1) -> Path:
@@ -96,24 +91,8 @@ class Material:
                 b = self.random.choice(self.cities)[0]
         topics = self.random.sample(self.topics, 2)
         slug = f"bench-{n}-{self.random.randrange(10**9)}"
-        return PREFIXES + f"""
-<{ID}agreement/{slug}> a cd:SisterCityAgreement ;
-    rdfs:label "Benchmark sister-city agreement {n}"@en , "基準姊妹市協定 {n}"@zh-Hant ;
-    cd:party <{a}> , <{b}> ;
-    cd:signatory <{ID}person/{slug}> ;
-    cd:signedOn "2026-03-01"^^xsd:date ;
-    cd:status <{ID}status/signed> ;
-    cd:topic <{topics[0]}> , <{topics[1]}> ;
-    prov:wasDerivedFrom <{ID}passage/{slug}> .
-<{ID}passage/{slug}> a cd:Passage ;
-    cd:quote "締結姊妹市協定 {n}"@zh-Hant ; cd:lineStart {n + 1} ; cd:lineEnd {n + 1} ;
-    prov:wasQuotedFrom <{self.report}> .
-<{ID}person/{slug}> a cd:Person ;
-    rdfs:label "Mayor {n}"@en , "市長 {n}"@zh-Hant ; cd:country <{country_a}> .
-<{ID}membership/{slug}> a cd:Membership ;
-    org:member <{ID}person/{slug}> ; org:role <{ID}role/mayor> ; org:organization <{a}> ;
-    cd:tenure <{ID}tenure/current> ; prov:wasDerivedFrom <{ID}passage/{slug}> .
-"""
+        return changesets.agreement(n, slug, (a, b), country_a, topics, self.report,
+                                    ("Benchmark sister-city agreement", "基準姊妹市協定"))
 
 
 def as_insert_data(turtle: str, graph: str) -> str:

@@ -11,11 +11,18 @@ import httpx
 import psutil
 import pyoxigraph as ox
 import pytest
-from live import LiveServer, citydip_server, oxigraph_server, remote_env, virtuoso_server
+from live import (
+    RUNAWAY,
+    LiveServer,
+    citydip_server,
+    oxigraph_server,
+    remote_env,
+    virtuoso_server,
+)
+from processes import cpu_percent
 
 TIMEOUT = 2
 WORKERS = 2
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CHEAP = ("SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/citydiplomacy/id/city/gdynia> ?p ?o }")
 MARGIN = 10
 """Seconds on top of a timeout within which the 503 must arrive (generous: machines are slow)."""
@@ -51,25 +58,6 @@ class Call(threading.Thread):
     @property
     def elapsed(self) -> float:
         return self.finished - self.started
-
-
-def cpu_percent(processes: list[psutil.Process], seconds: float = 1.0) -> float:
-    """Total CPU use of the processes over `seconds` (100 = one core busy)."""
-    alive = []
-    for process in processes:
-        try:
-            process.cpu_percent(None)
-            alive.append(process)
-        except psutil.NoSuchProcess:
-            pass
-    time.sleep(seconds)
-    total = 0.0
-    for process in alive:
-        try:
-            total += process.cpu_percent(None)
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def settles(processes: Callable[[], list[psutil.Process]], limit: float = 20.0,

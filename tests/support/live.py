@@ -2,14 +2,14 @@
 
 Every process is started on a free loopback port and stopped when its context ends: terminated,
 killed if it lingers, and checked with psutil that none of its children (the query workers)
-survives it. The fixtures share one server per session or module to keep the suite quick.
+survives it (processes.py, which the benchmarks share). The fixtures share one server per
+session or module to keep the suite quick.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,15 +19,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
+from processes import (
+    citydip_serving,
+    free_port,
+    log_tail,
+    serving,
+    spawn,
+    stop,
+    wait_until_up,
+    workers,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
     "oxigraph")
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
-STARTUP_SECONDS = 90
 
 
 @dataclass
@@ -46,98 +54,30 @@ class LiveServer:
 
     def workers(self) -> list[psutil.Process]:
         """The query worker processes (children, without multiprocessing's resource tracker)."""
-        return [c for c in self.process().children(recursive=True)
-                if "resource_tracker" not in " ".join(_cmdline(c))]
+        return workers(self.process())
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _cmdline(proc: psutil.Process) -> list[str]:
-    try:
-        return proc.cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return []
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, what: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode} before it was ready:\n"
-                               + log.read_text(errors="replace")[-4000:])
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not answer {url} within {STARTUP_SECONDS} s:\n"
-                       + log.read_text(errors="replace")[-4000:])
-
-
-def _stop(process: subprocess.Popen, what: str) -> None:
-    """Terminate a process, kill it if it lingers, and make sure no child of it survives."""
-    try:
-        children = psutil.Process(process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    _, alive = psutil.wait_procs(children, timeout=10)
-    for child in alive:
-        child.kill()
-    psutil.wait_procs(alive, timeout=5)
-    if alive:
-        raise AssertionError(f"{what}: {len(alive)} child process(es) outlived the server: "
-                             + ", ".join(f"{c.pid} {' '.join(_cmdline(c))[:80]}" for c in alive))
+        return log_tail(self.log, lines)
 
 
 @contextmanager
 def citydip_server(env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
     """`citydip serve` in a subprocess with the given CITYDIP_* settings (in memory by default)."""
-    port = free_port()
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITYDIP_")}
-    full_env["CITYDIP_STORE_PATH"] = ":memory:"
-    # Every test client comes from one address: no per-client limits unless a test sets them
-    # (tests/http/test_live_service.py does).
-    full_env["CITYDIP_CLIENT_MAX_PARALLEL"] = "0"
-    full_env["CITYDIP_CLIENT_QUERY_SECONDS"] = "0"
-    # No warm-up queries at start (server/derived_views.py) competing with what a test measures
-    # (timeouts, worker counts, CPU settling); a test that wants them sets it.
-    full_env["CITYDIP_DERIVED_WARM"] = "false"
-    full_env.update(env or {})
-    full_env["PYTHONUNBUFFERED"] = "1"
+    settings = {
+        "CITYDIP_STORE_PATH": ":memory:",
+        # Every test client comes from one address: no per-client limits unless a test sets them
+        # (tests/http/test_live_service.py does).
+        "CITYDIP_CLIENT_MAX_PARALLEL": "0",
+        "CITYDIP_CLIENT_QUERY_SECONDS": "0",
+        # No warm-up queries at start (server/derived_views.py) competing with what a test
+        # measures (timeouts, worker counts, CPU settling); a test that wants them sets it.
+        "CITYDIP_DERIVED_WARM": "false",
+        **(env or {}),
+    }
     with tempfile.TemporaryDirectory(prefix="citydip-server-") as tmp:
         log = Path(tmp) / "server.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "graph.cli.main", "serve", "--host", "127.0.0.1",
-                 "--port", str(port)],
-                cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        server = LiveServer(f"http://127.0.0.1:{port}", process.pid, log)
-        try:
-            _wait_until_up(server.url + "/health", process, log, "citydip serve")
-            yield server
-        finally:
-            _stop(process, "citydip serve")
+        with citydip_serving(settings, log) as running:
+            yield LiveServer(running.url, running.process.pid, log)
 
 
 @contextmanager
@@ -152,16 +92,10 @@ def oxigraph_server(timeout_s: int | None = None) -> Iterator[LiveServer]:
                    "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
         if timeout_s is not None:
             command += ["--timeout-s", str(timeout_s)]
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
-        server = SparqlStore(f"http://127.0.0.1:{port}", process.pid, log, "oxigraph",
-                             f"http://127.0.0.1:{port}/query", f"http://127.0.0.1:{port}/update")
-        try:
-            _wait_until_up(server.url + "/query?query=ASK%7B%7D", process, log, "oxigraph serve")
-            yield server
-        finally:
-            _stop(process, "oxigraph serve")
+        url = f"http://127.0.0.1:{port}"
+        with serving(command, url, "/query?query=ASK%7B%7D", log, "oxigraph serve") as running:
+            yield SparqlStore(url, running.process.pid, log, "oxigraph", url + "/query",
+                              url + "/update")
 
 
 @dataclass
@@ -271,13 +205,11 @@ def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool |
         ini.write_text(VIRTUOSO_INI.format(db=tmp, sql_port=sql_port, http_port=http_port,
                                            max_seconds=max_seconds, max_rows=max_rows))
         log = Path(tmp) / "virtuoso.out"
-        with log.open("wb") as out:
-            process = subprocess.Popen([VIRTUOSO, "-f", "-c", str(ini)], cwd=tmp, stdout=out,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = spawn([VIRTUOSO, "-f", "-c", str(ini)], log, cwd=Path(tmp))
         url = f"http://127.0.0.1:{http_port}"
         server = SparqlStore(url, process.pid, log, "virtuoso", url + "/sparql", url + "/sparql")
         try:
-            _wait_until_up(url + "/sparql?query=ASK%7B%7D", process, log, "virtuoso-t")
+            wait_until_up(url + "/sparql?query=ASK%7B%7D", process, log, "virtuoso-t")
             script = Path(tmp) / "setup.sql"
             script.write_text(setup if isinstance(setup, str) else
                               VIRTUOSO_SETUP if setup else "SELECT 1;\n")
@@ -292,7 +224,7 @@ def virtuoso_server(max_seconds: int = 5, max_rows: int = 100_000, setup: bool |
                 raise RuntimeError(f"Virtuoso set-up failed:\n{done.stdout}\n{done.stderr}")
             yield server
         finally:
-            _stop(process, "virtuoso-t")
+            stop(process, "virtuoso-t")
 
 
 def remote_env(store: LiveServer, **extra: str) -> dict[str, str]:
@@ -314,6 +246,13 @@ def live_server(env: Mapping[str, str] | None = None) -> Iterator[str]:
     """
     with citydip_server(env) as server:
         yield server.url
+
+
+# --- a query that runs away --------------------------------------------------------------------
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+"""A cartesian product of the whole store with itself, three times: runs until a timeout stops it
+(tests/http/test_timeouts.py, benchmarks/load.py)."""
 
 
 # --- data with hostile labels, for the pages' escaping tests -------------------------------------

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from run import inline_constants  # noqa: E402 - the benchmark's client-side rewrite
+from endpoint.queries import inline_constants  # noqa: E402 - the benchmark's client-side rewrite
 
 from graph.core.settings import Settings
 from graph.sparql.catalogue import catalogue
