@@ -204,6 +204,9 @@ def check_xml(data: str | bytes, limit: int) -> None:
         parser.Parse(data, True)
     except _Stop:
         raise LimitExceeded(refused[0]) from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise LimitExceeded(f"the RDF/XML payload declares an unknown encoding ({exc}); send "
+                            "it as UTF-8") from None
     except expat.ExpatError as exc:
         if refused:
             raise LimitExceeded(refused[0]) from None
