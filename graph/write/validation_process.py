@@ -11,9 +11,10 @@ shapes and the class hierarchy, and answers with the findings. The writer's thre
 pipe, which releases the GIL; the work that needs the store (staging, focus nodes, extraction)
 stays in the writer, so the child needs no store and no snapshot.
 
-The child is started with `spawn` (the server has threads; a fork could copy a held lock), and
-its start-up (imports, parsing the shapes) runs beside the server's own. It is started when the server opens its store (or at the first validation, for the command
-line's one-off writers). If it dies, the change at hand is validated in the writer's process, so a write never fails for
+The child is started with `spawn` (the server has threads; a fork could copy a held lock) when
+the server opens its store, and its start-up (imports, parsing the shapes) runs beside the
+server's own; the command line's one-off writers validate in their own process instead. If the
+child dies, the change at hand is validated in the writer's process, so a write never fails for
 want of the child, and a new child is started for the next one. A change whose validation takes
 longer than `CITYDIP_VALIDATION_SECONDS` is refused (nothing is written) and the child replaced:
 in a process of its own validation can be stopped, which it cannot in the server's.
