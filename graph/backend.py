@@ -177,6 +177,8 @@ class EmbeddedBackend(Backend):
             self.snapshots.publish(self.data_version)
 
     def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         self.pool.close()
         self.lane.close()
         if self.snapshots is not None:
@@ -276,6 +278,8 @@ class RemoteBackend(Backend):
         return Outcome(200, out.body, out.media_type, out.truncated)
 
     def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         if self._client is not None:
             try:
                 asyncio.get_running_loop().create_task(self._client.aclose())
@@ -289,6 +293,7 @@ def _open_writer(store: QuadStore, settings: Settings):
 
     writer = Writer(store, settings)
     writer.recover()
+    writer.start()
     return writer
 
 

@@ -86,7 +86,8 @@ def validate_changes(file: Path, paths: list[Path] | None, format: str) -> None:
     try:
         with err.status("Loading the graph…"):
             store = build_store(settings, paths, Store(None))
-        writer = Writer(store, settings, History(None))
+        writer = Writer(store, settings.model_copy(update={"validation_process": False}),
+                        History(None))
         source = changeset_source(file, settings)
         with err.status("Validating the change…"):
             with writer.lock:
@@ -146,7 +147,8 @@ def _apply_file(file: Path, settings: Settings, message: str | None, author: str
     if store.count() == 0:
         with err.status("Loading the graph…"):
             build_store(settings, store=store)
-    writer = Writer(store, settings)
+    # one write: validating it here costs less than starting a validation process
+    writer = Writer(store, settings.model_copy(update={"validation_process": False}))
     writer.recover()
     note = message or (source.message if isinstance(source, Document) else f"Apply {file.name}")
     result = writer.write(_build(writer, source), author, note)

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     """Above this many nodes, the expensive network measures (communities, distances) are
     computed in the background: answers give the cheap ones at once and name what is pending."""
 
+    validation_process: bool = True
+    """Validate each write in a process of its own (graph.write.validation_process), so that
+    validation never holds the GIL of the process that answers reads; false validates in it."""
+    validation_seconds: float = 120.0
+    """Most seconds the validation of one write may take (in its own process); a write past
+    it is refused with 413 and nothing is written."""
+
     # --- a live service: admission control and the query lanes (docs/architecture.md) ---
     client_max_parallel: int = 5
     """Queries one client (its address, or a write token's name) may have running at once;

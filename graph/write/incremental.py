@@ -59,8 +59,9 @@ from rdflib.plugins.sparql.parser import parseQuery
 
 from graph.core.namespaces import CD, ORG
 from graph.store.validate import Report, validate
-from graph.write.changes import Changeset
+from graph.write.changes import ChangeError, Changeset
 from graph.write.staging import Staged
+from graph.write.validation_process import ValidationProcess, ValidationTimeout
 
 log = logging.getLogger(__name__)
 
@@ -222,10 +223,13 @@ class Verdict:
 class IncrementalValidator:
     """Validates changes staged on a store, against the shapes, reading only what they reach."""
 
-    def __init__(self, shapes: Graph, hierarchy: Iterable[ox.Triple]) -> None:
+    def __init__(self, shapes: Graph, hierarchy: Iterable[ox.Triple],
+                 process: ValidationProcess | None = None) -> None:
         self.shapes = shapes
         self.hierarchy = [(rdflib_term(t.subject), rdflib_term(t.predicate),
                            rdflib_term(t.object)) for t in hierarchy]
+        self.process = process
+        """Where the extracted graphs are validated (graph.write.validation_process); None: here."""
         self.problems = coverage_problems(shapes)
         for problem in self.problems:
             log.warning("incremental validation falls back to full validation: %s", problem)
@@ -253,15 +257,33 @@ class IncrementalValidator:
         triples = extract(view, focus)
         if not triples:
             return Verdict(Report(), focus, 0)  # the focus nodes are gone: nothing to check
-        graph = PreparedQueryGraph(bind_namespaces="core")
-        for s, p, o in triples:
-            graph.add((rdflib_term(s), rdflib_term(p), rdflib_term(o)))
-        for triple in self.hierarchy:
-            graph.add(triple)
-        report = validate(graph, self.shapes, inplace=True)
+        extracted = [(rdflib_term(s), rdflib_term(p), rdflib_term(o)) for s, p, o in triples]
+        report = self._validate_elsewhere(extracted)
+        if report is None:
+            graph = PreparedQueryGraph(bind_namespaces="core")
+            for triple in extracted:
+                graph.add(triple)
+            for triple in self.hierarchy:
+                graph.add(triple)
+            report = validate(graph, self.shapes, inplace=True)
         names = {n.value for n in focus if isinstance(n, ox.NamedNode)}
         kept = [f for f in report.findings if f.focus in names]
-        return Verdict(Report(findings=kept), focus, len(graph))
+        return Verdict(Report(findings=kept), focus, len(set(extracted).union(self.hierarchy)))
+
+    def _validate_elsewhere(self, extracted: list[tuple]) -> Report | None:
+        if self.process is None:
+            return None
+        try:
+            return self.process.validate(extracted)
+        except ValidationTimeout as exc:
+            raise ChangeError(f"validating this change took over {self.process.timeout:g} s "
+                              f"(stopped after {exc.args[0]:.1f} s; the limit is "
+                              "CITYDIP_VALIDATION_SECONDS): split it into smaller changes",
+                              413) from None
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
 
     # --- 1. focus nodes ------------------------------------------------------------------
 

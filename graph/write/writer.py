@@ -50,9 +50,10 @@ from graph.write.changes import (
 )
 from graph.write.derived import load_rules, refresh_shortcuts
 from graph.write.history import Entry, History, data_digest
-from graph.write.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict
+from graph.write.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict, rdflib_term
 from graph.write.sparql_update import update_changeset
 from graph.write.staging import Staged
+from graph.write.validation_process import ValidationProcess
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +99,27 @@ class Writer:
         self.rules = load_rules(settings.rules_dir)
         self.hierarchy = [ox.Triple(q.subject, q.predicate, q.object) for q in
                           store.quads_for_pattern(None, RDFS_SUBCLASS, None, None)]
-        self.validator = IncrementalValidator(parse_dir(settings.shapes_dir), self.hierarchy)
+        process = None
+        if settings.validation_process:
+            process = ValidationProcess(settings.shapes_dir, [
+                tuple(rdflib_term(t) for t in (h.subject, h.predicate, h.object))
+                for h in self.hierarchy], settings.validation_seconds)
+        self.validator = IncrementalValidator(parse_dir(settings.shapes_dir), self.hierarchy,
+                                              process)
         self.on_commit: list[Callable[[Changeset, Changeset], object]] = []
         """Called with each committed change and the shortcut changes derived from it, after
         they are applied; indexes kept beside the store (graph.store.labels) follow writes this
         way."""
+
+    def start(self) -> None:
+        """Start what the first write would otherwise wait for (the validation process)."""
+        if self.validator.process is not None:
+            self.validator.process.start()
+
+    def close(self) -> None:
+        """Stop the validation process (the writer validates in its own process afterwards)."""
+        self.validator.close()
+        self.validator.process = None
 
     # --- the write path ------------------------------------------------------------------
 

@@ -1,0 +1,172 @@
+"""SHACL validation of a change in a long-lived process of its own.
+
+Why it is built this way: validation is pure Python (pyshacl over rdflib), about 60 to 100 ms of
+CPU for a small change on this machine, and all of it holds the GIL of the process that runs it.
+In the server process that is the GIL the HTTP layer, page rendering and the cheap query lane
+need: two editors at 6 writes/s took most of it, and readers kept 37 % of their read-only
+throughput (docs/benchmarks.md, issue 10). Here the small graph that incremental validation cuts
+out of the staged store (graph.write.incremental: the focus nodes' triples and what the shapes
+read about them, a hundred triples or so) is sent to a child process that keeps the parsed
+shapes and the class hierarchy, and answers with the findings. The writer's thread waits on a
+pipe, which releases the GIL; the work that needs the store (staging, focus nodes, extraction)
+stays in the writer, so the child needs no store and no snapshot.
+
+The child is started with `spawn` (the server has threads; a fork could copy a held lock) when
+the server opens its store, and its start-up (imports, parsing the shapes) runs beside the
+server's own; the command line's one-off writers validate in their own process instead. If the
+child dies, the change at hand is validated in the writer's process, so a write never fails for
+want of the child, and a new child is started for the next one. A change whose validation takes
+longer than `CITYDIP_VALIDATION_SECONDS` is refused (nothing is written) and the child replaced:
+in a process of its own validation can be stopped, which it cannot in the server's.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Iterable
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from graph.store.validate import Report
+
+log = logging.getLogger(__name__)
+
+STARTUP_SECONDS = 60.0
+"""How long a new child may take to import its modules and parse the shapes."""
+
+
+class ValidationTimeout(Exception):
+    """The child did not answer in time (it has been stopped)."""
+
+
+def _child(conn: Connection, shapes_dir: str, hierarchy: list[tuple]) -> None:
+    """Validate graphs sent by the parent until it closes the pipe (or sends None)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
+    from graph.store.validate import parse_dir, validate
+    from graph.write.incremental import PreparedQueryGraph
+
+    shapes = parse_dir(Path(shapes_dir))
+    conn.send("ready")
+    while True:
+        try:
+            triples = conn.recv()
+        except (EOFError, OSError):
+            break
+        if triples is None:
+            break
+        graph = PreparedQueryGraph(bind_namespaces="core")
+        for triple in triples:
+            graph.add(triple)
+        for triple in hierarchy:
+            graph.add(triple)
+        try:
+            findings = validate(graph, shapes, inplace=True).findings
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which validates itself
+            conn.send(exc if _picklable(exc) else RuntimeError(repr(exc)))
+            continue
+        conn.send(findings)
+
+
+def _picklable(exc: BaseException) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(exc)
+    except Exception:  # noqa: BLE001 - anything pickle refuses
+        return False
+    return True
+
+
+class ValidationProcess:
+    """A child process that validates extracted graphs (rdflib triples) against the shapes."""
+
+    def __init__(self, shapes_dir: Path, hierarchy: Iterable[tuple], timeout: float) -> None:
+        self.shapes_dir = str(shapes_dir)
+        self.hierarchy = list(hierarchy)
+        self.timeout = timeout
+        self._ctx = mp.get_context("spawn")
+        self._lock = threading.Lock()
+        self._process: mp.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._ready = False
+        self.restarts = 0
+        """Children started after the first (one died or was stopped)."""
+        self.fallbacks = 0
+        """Changes validated in the writer's process because the child could not answer."""
+
+    def start(self) -> None:
+        """Start the child now (it is started at the first validation otherwise)."""
+        with self._lock:
+            if self._process is None:
+                self._start()
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_child, args=(child, self.shapes_dir, self.hierarchy),
+                                    daemon=True, name="citydip-validation")
+        process.start()
+        child.close()
+        self._process, self._conn, self._ready = process, parent, False
+
+    def _stop(self) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            conn.close()
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(5)
+
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def validate(self, triples: list[tuple]) -> Report | None:
+        """The report for this graph, or None if the child could not answer (it is replaced;
+        the caller validates in its own process). Raises ValidationTimeout past the time limit."""
+        with self._lock:
+            if self._process is not None and not self._process.is_alive():
+                self._stop()
+                self.restarts += 1
+            if self._process is None:
+                self._start()
+            conn = self._conn
+            assert conn is not None
+            try:
+                if not self._ready:
+                    if not conn.poll(STARTUP_SECONDS) or conn.recv() != "ready":
+                        raise EOFError("the validation process did not start")
+                    self._ready = True
+                conn.send(triples)
+                started = time.monotonic()
+                if not conn.poll(self.timeout):
+                    log.warning("validation took over %s s; its process is stopped", self.timeout)
+                    self._stop()
+                    raise ValidationTimeout(time.monotonic() - started)
+                answer = conn.recv()
+            except (EOFError, OSError, BrokenPipeError) as exc:
+                log.warning("the validation process failed (%s); validating in process", exc)
+                self._stop()
+                self.fallbacks += 1
+                return None
+            if isinstance(answer, BaseException):
+                log.warning("validation failed in its process (%r); validating in process",
+                            answer)
+                self.fallbacks += 1
+                return None
+            return Report(findings=list(answer))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send(None)
+                except (OSError, BrokenPipeError):
+                    pass
+            if self._process is not None:
+                self._process.join(2)
+            self._stop()
