@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     max_nesting: int = 32
     """Deepest nesting of `{ ( [` in a query or update, of arrays and objects in JSON(-LD), of
     elements in RDF/XML, of `[ ( ` in Turtle; deeper input gets 400 before any parser sees it."""
+    max_update_bytes: int = 262_144
+    """Largest SPARQL Update text in bytes (at /update); larger ones get 413 before they are
+    parsed (the update parser is pure Python: about 2 s of CPU for 256 KB). Bulk data goes to
+    /store or /changes, bounded by max_body_bytes. 0: no limit but max_body_bytes."""
     max_write_triples: int = 100_000
     """Most triples one write may parse, add or remove (an update's WHERE clause may match at
     most as many solutions); more gets 413."""

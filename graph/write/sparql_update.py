@@ -54,6 +54,7 @@ class Refused(ChangeError):
 def parse(text: str, base: str | None = None, bounds: Bounds | None = None):
     """Parse and translate an update, keeping literals exactly as written ("01"^^xsd:integer)."""
     try:
+        (bounds or Bounds()).check_update_size(text)
         check_nesting(expand_escapes(text), (bounds or Bounds()).max_nesting, "update")
     except LimitExceeded as exc:
         raise ChangeError(str(exc), exc.status) from None
