@@ -23,11 +23,10 @@ import pyoxigraph as ox
 
 from graph.core.namespaces import ONTOLOGY_GRAPH, SHORTCUTS_GRAPH, graph_for
 from graph.core.settings import Settings
+from graph.sparql.formats import DATA_SUFFIXES
 from graph.store.embedded import Store
 
 log = logging.getLogger(__name__)
-
-DATA_SUFFIXES = {".ttl", ".nt", ".trig", ".nq", ".jsonld", ".rdf"}
 
 
 def data_files(paths: Iterable[Path]) -> list[Path]:
