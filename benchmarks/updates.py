@@ -40,7 +40,7 @@ from graph.core.settings import Settings  # noqa: E402
 from graph.store.embedded import Store  # noqa: E402
 from graph.store.load import build_store  # noqa: E402
 from graph.store.validate import parse_dir, validate  # noqa: E402
-from graph.write.changes import parse_document  # noqa: E402
+from graph.write.document import parse_document  # noqa: E402
 from graph.write.history import History  # noqa: E402
 from graph.write.writer import Writer  # noqa: E402
 

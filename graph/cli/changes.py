@@ -25,7 +25,9 @@ from graph.sparql.formats import DATA_SUFFIXES, rdf_format_of_path
 from graph.sparql.limits import Bounds
 from graph.store.embedded import Store
 from graph.store.load import build_store, materialise_shortcuts, open_store
-from graph.write.changes import ChangeError, Document, parse_rdf, read_document_file, replace_graph
+from graph.write.changes import ChangeError, replace_graph
+from graph.write.document import Document, read_document_file
+from graph.write.payload import parse_rdf
 
 app = typer.Typer()
 out = Console()
@@ -56,7 +58,7 @@ def _build(writer, source):
     if isinstance(source, Document):
         from graph.write.changes import effective
 
-        writer.refuse_request(source.add, source.remove)
+        writer.policy.refuse_request(source.add, source.remove)
         return lambda: effective(writer.store, source.add, source.remove)
     graph, quads = source
     return lambda: replace_graph(writer.store, graph, quads)
