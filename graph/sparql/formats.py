@@ -107,8 +107,14 @@ def rdf_format(key: str | None) -> ox.RdfFormat | None:
 
 
 def rdf_format_of_media_type(media_type: str) -> ox.RdfFormat | None:
-    """The RDF format of a Content-Type (parameters ignored), None if it is not RDF."""
-    return RDF_MEDIA_TYPES.get(media_type.split(";")[0].strip().lower())
+    """The RDF format of another engine's answer by its Content-Type (parameters ignored), None if
+    it is not RDF.
+
+    Liberal, since other engines label their answers as they please (Virtuoso's `text/ntriples`):
+    past our table, any other type pyoxigraph's parsers know.
+    """
+    key = media_type.split(";")[0].strip().lower()
+    return RDF_MEDIA_TYPES.get(key) or ox.RdfFormat.from_media_type(key)
 
 
 def rdf_format_of_path(path: str | Path) -> ox.RdfFormat | None:

@@ -11,6 +11,7 @@ from graph.sparql.formats import (
     NotAcceptable,
     negotiate,
     rdf_format,
+    rdf_format_of_media_type,
     rdf_format_of_path,
     serialize_result,
 )
@@ -99,3 +100,10 @@ def test_one_table_names_media_types_and_extensions():
     assert rdf_format_of_path("data/x.TTL") is ox.RdfFormat.TURTLE
     assert rdf_format_of_path("x.n3") is None
     assert DATA_SUFFIXES == {".ttl", ".nt", ".trig", ".nq", ".jsonld", ".rdf"}
+
+
+def test_answers_of_other_engines_are_read_as_pyoxigraph_would():
+    for media in ("text/ntriples", "application/x-trig", "text/turtle; charset=utf-8",
+                  "application/json", "text/plain", "text/html"):
+        expected = ox.RdfFormat.from_media_type(media.split(";")[0])
+        assert rdf_format_of_media_type(media) == expected
