@@ -40,7 +40,7 @@ from graph.core.settings import Settings
 from graph.store.embedded import Store
 from graph.store.load import build_store
 from graph.store.validate import parse_dir, validate
-from graph.write.changes import parse_document
+from graph.write.document import parse_document
 from graph.write.history import History
 from graph.write.writer import Writer
 

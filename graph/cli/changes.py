@@ -21,10 +21,13 @@ from rich.console import Console
 
 from graph.core.namespaces import graph_for
 from graph.core.settings import Settings, get_settings
+from graph.sparql.formats import DATA_SUFFIXES, rdf_format_of_path
 from graph.sparql.limits import Bounds
 from graph.store.embedded import Store
-from graph.store.load import DATA_SUFFIXES, build_store, materialise_shortcuts, open_store
-from graph.write.changes import ChangeError, Document, parse_rdf, read_document_file, replace_graph
+from graph.store.load import build_store, materialise_shortcuts, open_store
+from graph.write.changes import ChangeError, replace_graph
+from graph.write.document import Document, read_document_file
+from graph.write.payload import parse_rdf
 
 app = typer.Typer()
 out = Console()
@@ -44,7 +47,7 @@ def changeset_source(path: Path, settings: Settings):
         return read_document_file(path, settings.write_graph, Bounds.of(settings))
     if path.suffix in DATA_SUFFIXES:
         graph = ox.NamedNode(str(graph_for(path.stem)))
-        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+        fmt = rdf_format_of_path(path)
         assert fmt is not None  # every DATA_SUFFIXES extension names a format
         return graph, parse_rdf(path.read_bytes(), fmt, graph,  # as `citydip load` reads it
                                 bounds=Bounds.of(settings))
@@ -55,7 +58,7 @@ def _build(writer, source):
     if isinstance(source, Document):
         from graph.write.changes import effective
 
-        writer.refuse_request(source.add, source.remove)
+        writer.policy.refuse_request(source.add, source.remove)
         return lambda: effective(writer.store, source.add, source.remove)
     graph, quads = source
     return lambda: replace_graph(writer.store, graph, quads)

@@ -16,8 +16,9 @@ from graph.cli.importing import app as import_commands
 from graph.cli.network import app as network_commands
 from graph.core.settings import get_settings
 from graph.sparql.catalogue import ParamError, QueryError, catalogue, get_query
+from graph.sparql.formats import BY_NAME
 from graph.sparql.results import as_table, serialize
-from graph.store.embedded import RDF_FORMATS, Store
+from graph.store.embedded import Store
 from graph.store.load import build_store
 from graph.store.validate import validate_files
 
@@ -204,7 +205,9 @@ def export(
 
         data = as_jsonld(store, get_settings(), graph)
     else:
-        data = store.dump(RDF_FORMATS[format.value], graph)
+        rdf = BY_NAME[format.value].rdf
+        assert rdf is not None  # every ExportFormat is an RDF format
+        data = store.dump(rdf, graph)
     if output is None:
         sys.stdout.buffer.write(data)
     else:

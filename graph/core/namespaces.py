@@ -2,15 +2,26 @@
 
 from rdflib import Namespace
 
-CD = Namespace("https://w3id.org/citydiplomacy/ns#")
-ID = Namespace("https://w3id.org/citydiplomacy/id/")
-GRAPH = Namespace("https://w3id.org/citydiplomacy/graph/")
+BASE = "https://w3id.org/citydiplomacy/"
+"""Every IRI the project mints starts here; the ones below are the only places it is spelled."""
+CD = Namespace(BASE + "ns#")
+ID = Namespace(BASE + "id/")
+GRAPH = Namespace(BASE + "graph/")
+META = Namespace(BASE + "meta#")
+"""The write path's bookkeeping vocabulary (the last applied change)."""
+SHAPES = BASE + "shapes"
+"""What the IRIs of the SHACL shapes start with."""
+SKOLEM = BASE + ".well-known/genid/"
+"""Well-known IRIs that stand for blank nodes written through the write API (RDF 1.1 §3.5)."""
 ORG = Namespace("http://www.w3.org/ns/org#")
 GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
 SCHEMA = Namespace("https://schema.org/")
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 SHORTCUTS_GRAPH = GRAPH["shortcuts"]
+META_GRAPH = GRAPH["meta"]
+WORLD_GRAPH_PREFIX = str(GRAPH["world-"])
+"""The imported pair lists are loaded into graphs `graph/world-{source}`."""
 
 PREFIXES = {
     "cd": str(CD),

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from graph.core.namespaces import GRAPH, ID
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     service_allowlist: Annotated[list[str], NoDecode] = []
     """Hosts that SERVICE clauses may call; empty refuses every SERVICE."""
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
-    resource_base: str = "https://w3id.org/citydiplomacy/id/"
+    resource_base: str = str(ID)
     """IRI base of resources: `/id/{kind}/{slug}` here serves `{base}{kind}/{slug}`."""
     datasets: Annotated[list[str], NoDecode] = ["report"]
     """What the store is filled with (see `graph.store.load.dataset_paths`): `report` (the files of
@@ -65,7 +67,7 @@ class Settings(BaseSettings):
     history_path: str | None = None
     """The append-only change log. Default: beside an on-disk store (`<store>.history.jsonl`);
     in memory for an in-memory store."""
-    write_graph: str = "https://w3id.org/citydiplomacy/graph/edits"
+    write_graph: str = str(GRAPH["edits"])
     """The named graph that receives triples written without one (`INSERT DATA { … }`)."""
     dump_dir: str = "var/dumps"
     """Where the data dumps of /dump are written, one folder per content of the store."""

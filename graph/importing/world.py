@@ -49,8 +49,9 @@ from graph.importing.spec import (  # noqa: F401  (re-exported for the command l
     manifest,
 )
 from graph.sparql.catalogue import internal_query
+from graph.sparql.formats import DATA_SUFFIXES
 from graph.store.embedded import Store
-from graph.store.load import DATA_SUFFIXES, build_store
+from graph.store.load import build_store
 from graph.store.validate import Report
 
 Say = Callable[[str], None]

@@ -17,7 +17,7 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from graph.core.namespaces import CD, ID
+from graph.core.namespaces import CD, ID, WORLD_GRAPH_PREFIX
 from graph.sparql.catalogue import internal_query
 
 NETWORK_QUERIES = ("partnership-parties", "partnerships", "partnership-topics", "actors",
@@ -311,9 +311,6 @@ def _value(term: object) -> str:
     if isinstance(term, ox.Literal | ox.NamedNode):
         return term.value
     return str(term)
-
-
-WORLD_GRAPH_PREFIX = "https://w3id.org/citydiplomacy/graph/world-"
 
 
 def source_of(graph: str) -> str:

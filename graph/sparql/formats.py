@@ -1,4 +1,11 @@
-"""One table of result formats: media type, short name, serializer; and content negotiation."""
+"""One table of formats: media types, short names, file extensions, serializers; and content
+negotiation.
+
+Every other module asks this one which pyoxigraph format a media type, a short name (`ttl`,
+`format=json-ld`) or a file extension stands for: the SPARQL endpoint's results, entity pages,
+Graph Store payloads, changeset documents, dumps and data files all read the same table, so a
+format is added or renamed in one place.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import io
 import itertools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, cast
 
 import mimeparse
@@ -21,6 +29,8 @@ class Format:
     """Serializer for SELECT/ASK results, when the format is a results format."""
     rdf: ox.RdfFormat | None = None
     """Serializer for CONSTRUCT/DESCRIBE graphs, when the format is an RDF format."""
+    extensions: tuple[str, ...] = ()
+    """File extensions of an RDF format, the usual one first."""
 
 
 FORMATS: tuple[Format, ...] = (
@@ -28,15 +38,24 @@ FORMATS: tuple[Format, ...] = (
     Format("xml", "application/sparql-results+xml", results=ox.QueryResultsFormat.XML),
     Format("csv", "text/csv", results=ox.QueryResultsFormat.CSV),
     Format("tsv", "text/tab-separated-values", results=ox.QueryResultsFormat.TSV),
-    Format("ttl", "text/turtle", rdf=ox.RdfFormat.TURTLE),
-    Format("jsonld", "application/ld+json", rdf=ox.RdfFormat.JSON_LD),
-    Format("nt", "application/n-triples", rdf=ox.RdfFormat.N_TRIPLES),
-    Format("rdfxml", "application/rdf+xml", rdf=ox.RdfFormat.RDF_XML),
-    Format("trig", "application/trig", rdf=ox.RdfFormat.TRIG),
-    Format("nq", "application/n-quads", rdf=ox.RdfFormat.N_QUADS),
+    Format("ttl", "text/turtle", rdf=ox.RdfFormat.TURTLE, extensions=("ttl",)),
+    Format("jsonld", "application/ld+json", rdf=ox.RdfFormat.JSON_LD,
+           extensions=("jsonld", "json")),
+    Format("nt", "application/n-triples", rdf=ox.RdfFormat.N_TRIPLES, extensions=("nt", "txt")),
+    Format("rdfxml", "application/rdf+xml", rdf=ox.RdfFormat.RDF_XML, extensions=("rdf", "xml")),
+    Format("trig", "application/trig", rdf=ox.RdfFormat.TRIG, extensions=("trig",)),
+    Format("nq", "application/n-quads", rdf=ox.RdfFormat.N_QUADS, extensions=("nq",)),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
+NAME_ALIASES = {
+    "turtle": "ttl",
+    "n-triples": "nt",
+    "json-ld": "jsonld",
+    "rdf+xml": "rdfxml",
+    "n-quads": "nq",
+}
+"""Spelled-out names, accepted wherever a short name is."""
 ALIASES = {
     "application/json": "json",
     "application/xml": "xml",
@@ -45,10 +64,7 @@ ALIASES = {
     "application/x-turtle": "ttl",
     "application/turtle": "ttl",
     "text/n3": "ttl",
-    "turtle": "ttl",
-    "n-triples": "nt",
-    "json-ld": "jsonld",
-    "rdf+xml": "rdfxml",
+    **NAME_ALIASES,
 }
 GRAPH_ALIASES = {
     "xml": "rdfxml",
@@ -61,23 +77,77 @@ GRAPH_ALIASES = {
 """What the generic names mean for a CONSTRUCT or DESCRIBE (SPARQLWrapper sends format=xml)."""
 RESULT_FORMATS = [f for f in FORMATS if f.results is not None]
 GRAPH_FORMATS = [f for f in FORMATS if f.rdf is not None and f.name != "nq"]
+RDF_FORMATS = [f for f in FORMATS if f.rdf is not None]
+
+PAYLOAD_ALIASES = ("application/x-turtle", "text/plain", "application/json")
+"""Other media types RDF sent to us (or by a remote store) may be labelled with, read as what
+they mean for a graph: Turtle, N-Triples (RDF 1.0's type), JSON-LD."""
+RDF_MEDIA_TYPES: dict[str, ox.RdfFormat] = {
+    **{f.media_type: f.rdf for f in RDF_FORMATS if f.rdf is not None},
+    **{m: r for m in PAYLOAD_ALIASES
+       if (r := BY_NAME[GRAPH_ALIASES.get(m) or ALIASES[m]].rdf) is not None},
+}
+"""RDF serializations by media type."""
+RDF_NAMES: dict[str, ox.RdfFormat] = {
+    **{f.name: f.rdf for f in RDF_FORMATS if f.rdf is not None},
+    **{a: r for a, n in NAME_ALIASES.items() if (r := BY_NAME[n].rdf) is not None},
+}
+"""RDF serializations by short name (`ttl`, `turtle`, `jsonld`, `json-ld`, …)."""
+RDF_EXTENSIONS: dict[str, ox.RdfFormat] = {
+    e: f.rdf for f in RDF_FORMATS if f.rdf is not None for e in f.extensions}
+"""RDF serializations by file extension (without the dot)."""
+DATA_SUFFIXES = frozenset("." + f.extensions[0] for f in RDF_FORMATS)
+"""The file suffixes of data files: each format's usual extension."""
+
+
+def rdf_format(key: str | None) -> ox.RdfFormat | None:
+    """The RDF format for a media type (`text/turtle; charset=utf-8`) or a short name (`ttl`)."""
+    key = (key or "").split(";")[0].strip().lower()
+    return RDF_MEDIA_TYPES.get(key) or RDF_NAMES.get(key)
+
+
+def rdf_format_of_media_type(media_type: str) -> ox.RdfFormat | None:
+    """The RDF format of another engine's answer by its Content-Type (parameters ignored), None if
+    it is not RDF.
+
+    Liberal, since other engines label their answers as they please (Virtuoso's `text/ntriples`):
+    past our table, any other type pyoxigraph's parsers know.
+    """
+    key = media_type.split(";")[0].strip().lower()
+    return RDF_MEDIA_TYPES.get(key) or ox.RdfFormat.from_media_type(key)
+
+
+def rdf_format_of_path(path: str | Path) -> ox.RdfFormat | None:
+    """The RDF format of a file, by its extension."""
+    return RDF_EXTENSIONS.get(Path(path).suffix.lstrip(".").lower())
 
 
 class NotAcceptable(ValueError):
     """No format the client accepts fits the result."""
 
 
+HTML = Format("html", "text/html")
+"""A resource's page for people, offered beside its RDF descriptions (`negotiate(page=True)`)."""
+HTML_TYPES = ("application/xhtml+xml", "text/html")
+
+
 @functools.lru_cache(maxsize=512)
-def negotiate(accept: str | None, form: str, requested: str | None = None) -> Format:
+def negotiate(accept: str | None, form: str, requested: str | None = None,
+              page: bool = False) -> Format:
     """The format for a query form (SELECT, ASK, CONSTRUCT, DESCRIBE) from `format=` or Accept.
 
     The first format of each kind is the default for `*/*` and for an absent Accept header.
+    With `page` (entity pages), the HTML page is offered too and is the default, `*/*` included;
+    the generic `application/json` and `application/xml` are not read as JSON-LD or RDF/XML
+    there, since browsers send `application/xml;q=0.9` and mean no RDF by it.
     Clients send the same few Accept headers again and again: the choices are cached.
     """
-    graph = form in ("CONSTRUCT", "DESCRIBE")
+    graph = page or form in ("CONSTRUCT", "DESCRIBE")
     candidates = GRAPH_FORMATS if graph else RESULT_FORMATS
     aliases = {**ALIASES, **GRAPH_ALIASES} if graph else ALIASES
     if requested:
+        if page and requested.lower() in (HTML.name, HTML.media_type):
+            return HTML
         key = aliases.get(requested.lower(), requested.lower())
         chosen = BY_NAME.get(key) or BY_MEDIA_TYPE.get(key)
         if chosen is None or chosen not in candidates:
@@ -85,17 +155,25 @@ def negotiate(accept: str | None, form: str, requested: str | None = None) -> Fo
             raise NotAcceptable(f"format {requested!r} does not fit a {form} result; use {names}")
         return chosen
     if not accept or not accept.strip():
-        return candidates[0]
+        return HTML if page else candidates[0]
     # mimeparse breaks ties in favour of the last offer: put the default last.
-    offered = [a for a, n in aliases.items() if "/" in a and BY_NAME[n] in candidates]
+    offered = [a for a, n in (ALIASES if page else aliases).items()
+               if "/" in a and BY_NAME[n] in candidates]
     offered += [f.media_type for f in reversed(candidates)]
+    if page:
+        offered += HTML_TYPES
     try:
         best = mimeparse.best_match(offered, accept)
     except (ValueError, mimeparse.MimeTypeParseException):
         best = ""
     if not best:
+        if page:
+            types = ", ".join([HTML.media_type] + [f.media_type for f in candidates])
+            raise NotAcceptable(f"none of the accepted types is offered; offered: {types}")
         types = ", ".join(f.media_type for f in candidates)
         raise NotAcceptable(f"none of the accepted types fits a {form} result; offered: {types}")
+    if best in HTML_TYPES:
+        return HTML
     if best in BY_MEDIA_TYPE and BY_MEDIA_TYPE[best] in candidates:
         return BY_MEDIA_TYPE[best]
     return BY_NAME[aliases[best]]

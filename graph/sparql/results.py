@@ -8,20 +8,12 @@ import pyoxigraph as ox
 from rich.table import Table
 
 from graph.core.namespaces import compact
+from graph.sparql.formats import BY_NAME
 
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "table": ox.RdfFormat.TURTLE,
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "json": ox.RdfFormat.JSON_LD,
-}
+RESULT_NAMES = ("json", "xml", "csv", "tsv")
+"""The command line's names for a table result (graph.sparql.formats)."""
+GRAPH_NAMES = {"table": "ttl", "ttl": "ttl", "nt": "nt", "jsonld": "jsonld", "json": "jsonld"}
+"""The command line's names for a graph result, and the format each stands for."""
 
 
 def show_term(term: object | None) -> str:
@@ -54,9 +46,10 @@ def as_table(solutions: ox.QuerySolutions, title: str | None = None) -> Table:
 def serialize(result, fmt: str) -> bytes:
     """Serialize any query result in a named format (json, xml, csv, tsv, ttl, nt, jsonld)."""
     if isinstance(result, ox.QueryTriples):
-        if fmt not in GRAPH_FORMATS:
+        if fmt not in GRAPH_NAMES:
             raise ValueError(f"format {fmt!r} does not fit a graph result; use ttl, nt or jsonld")
-        return cast(bytes, ox.serialize(result, format=GRAPH_FORMATS[fmt]))  # no output: bytes
-    if fmt not in RESULT_FORMATS:
+        # no output: serialize returns bytes
+        return cast(bytes, ox.serialize(result, format=BY_NAME[GRAPH_NAMES[fmt]].rdf))
+    if fmt not in RESULT_NAMES:
         raise ValueError(f"format {fmt!r} does not fit a table result; use json, xml, csv or tsv")
-    return result.serialize(format=RESULT_FORMATS[fmt])
+    return result.serialize(format=BY_NAME[fmt].results)

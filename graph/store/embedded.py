@@ -12,19 +12,10 @@ from typing import IO, cast
 import pyoxigraph as ox
 import rdflib
 
+from graph.sparql.formats import rdf_format_of_path
 from graph.sparql.text import bind_values
 from graph.store.data_update import data_update
 from graph.store.protocol import QuadStore
-
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-"""Serializations by their usual short name."""
 
 QuadFormats = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
 
@@ -218,7 +209,7 @@ _conforms: type[QuadStore] = Store
 
 
 def _format_for(path: Path) -> ox.RdfFormat:
-    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    fmt = rdf_format_of_path(path)
     if fmt is None:
         raise ValueError(f"{path}: unknown RDF file extension {path.suffix!r}")
     return fmt

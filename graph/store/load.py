@@ -21,13 +21,12 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from graph.core.namespaces import ONTOLOGY_GRAPH, SHORTCUTS_GRAPH, graph_for
+from graph.core.namespaces import ONTOLOGY_GRAPH, SHORTCUTS_GRAPH, WORLD_GRAPH_PREFIX, graph_for
 from graph.core.settings import Settings
+from graph.sparql.formats import DATA_SUFFIXES
 from graph.store.embedded import Store
 
 log = logging.getLogger(__name__)
-
-DATA_SUFFIXES = {".ttl", ".nt", ".trig", ".nq", ".jsonld", ".rdf"}
 
 
 def data_files(paths: Iterable[Path]) -> list[Path]:
@@ -223,7 +222,7 @@ def sync_datasets(store: Store, settings: Settings, progress=None) -> list[str]:
     graphs added and dropped."""
     wanted = {graph_for(p.stem): p for p in dataset_paths(settings)
               if p.parent.name == WORLD_FOLDER}
-    present = {g for g in store.graphs() if g.startswith(str(graph_for("world-")))}
+    present = {g for g in store.graphs() if g.startswith(WORLD_GRAPH_PREFIX)}
     missing = [p for g, p in wanted.items() if str(g) not in present]
     # A list imported again since (its N-Triples file, one triple a line, no longer has as many
     # triples as its graph) is loaded again.

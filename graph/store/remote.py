@@ -39,6 +39,7 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
+from graph.sparql.formats import rdf_format_of_media_type, rdf_format_of_path
 from graph.sparql.text import bind_values, query_form
 from graph.store.data_update import data_update, graph_block
 from graph.store.protocol import QuadStore
@@ -136,7 +137,7 @@ def normalize_answer(headers, body: bytes, form: str | None, complete: bool = Tr
                 if term.get("datatype") == XSD_BOOLEAN and term.get("value") in CANONICAL_BOOLEAN:
                     term["value"] = CANONICAL_BOOLEAN[term["value"]]
         return json.dumps(answer, ensure_ascii=False).encode("utf-8")
-    fmt = ox.RdfFormat.from_media_type(media)
+    fmt = rdf_format_of_media_type(media)
     if fmt is not None and b"#boolean>" in body:
         try:
             triples = [ox.Triple(t.subject, t.predicate, _canonical(t.object))
@@ -166,7 +167,7 @@ def parse_response(content_type: str, body: bytes, lazy: bool = False):
             return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         if media == "application/sparql-results+xml":
             return ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)
-        fmt = ox.RdfFormat.from_media_type(media)
+        fmt = rdf_format_of_media_type(media)
         if fmt is None:
             raise RemoteError(f"the remote store answered with unexpected type {media!r}")
         triples = ox.parse(body, format=fmt)
@@ -326,7 +327,7 @@ class RemoteStore:
         return written
 
     def load_file(self, path: Path, graph: str, on_bytes=None) -> None:
-        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+        fmt = rdf_format_of_path(path)
         if fmt is None:
             raise ValueError(f"{path}: unknown RDF file extension {path.suffix!r}")
         with path.open("rb") as handle:

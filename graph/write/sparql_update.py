@@ -12,6 +12,9 @@ The Graph Store's default graph is the union of the named graphs, as for queries
 - triples deleted without GRAPH (and without WITH) are deleted from every graph that holds them;
 - CLEAR/DROP DEFAULT, NAMED and ALL would empty the ontology: refused like any other write to it.
 LOAD and SERVICE are refused: the server never fetches from another host.
+
+(Just over 400 lines on purpose: the evaluator's operations share its staging view, its blank
+nodes and its refusals; split, each part would need the evaluator's state to read.)
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from rdflib.store import Store as RdflibStore
 from graph.sparql.guard import _services, expand_escapes
 from graph.sparql.limits import Bounds, LimitExceeded, check_nesting
 from graph.store.protocol import QuadSource
-from graph.write.changes import ChangeError, Changeset, refuse_forbidden, skolem_iri
+from graph.write.changes import ChangeError, Changeset
+from graph.write.payload import skolem_iri
+from graph.write.policy import Policy
 from graph.write.staging import Staged
 
 _PARSE_LOCK = threading.Lock()
@@ -195,12 +200,12 @@ class UpdateEvaluator:
     """Stages one update request on `staged`, operation after operation."""
 
     def __init__(self, staged: Staged, graphs: Callable[[], Iterable[str]], write_graph: str,
-                 protected: frozenset[str], bounds: Bounds | None = None) -> None:
+                 policy: Policy, bounds: Bounds | None = None) -> None:
         self.bounds = bounds or Bounds()
         self.staged = staged
         self._stored_graphs = graphs
         self.write_graph = ox.NamedNode(write_graph)
-        self.protected = protected
+        self.policy = policy
         self.bnodes: set[str] = set()
 
     def run(self, update, using: list[str] | None = None,
@@ -293,11 +298,11 @@ class UpdateEvaluator:
 
     def _delete(self, quads: Iterable[ox.Quad]) -> None:
         quads = list(quads)
-        refuse_forbidden(Changeset(removed=frozenset(quads)), self.protected)
+        self.policy.refuse_request(remove=quads)
         for quad in quads:
             if isinstance(quad.graph_name, ox.DefaultGraph):
                 stored = list(self.staged.quads(quad.subject, quad.predicate, quad.object))
-                refuse_forbidden(Changeset(removed=frozenset(stored)), self.protected)
+                self.policy.refuse_request(remove=stored)
                 for found in stored:
                     self.staged.remove(found)
             else:
@@ -305,7 +310,7 @@ class UpdateEvaluator:
 
     def _insert(self, quads: Iterable[ox.Quad]) -> None:
         quads = list(quads)
-        refuse_forbidden(Changeset(added=frozenset(quads)), self.protected)
+        self.policy.refuse_request(add=quads)
         for quad in quads:
             self.staged.add(quad)
 
@@ -407,14 +412,14 @@ class UpdateEvaluator:
 
 
 def update_changeset(source: QuadSource, text: str, graphs: Callable[[], Iterable[str]],
-                     write_graph: str, protected: frozenset[str], using: list[str] | None = None,
+                     write_graph: str, policy: Policy, using: list[str] | None = None,
                      using_named: list[str] | None = None, base: str | None = None,
                      bounds: Bounds | None = None) -> Changeset:
     """The effective changeset of a SPARQL Update request against `source`."""
     update = parse(text, base, bounds)
     staged = Staged(source)
     try:
-        return UpdateEvaluator(staged, graphs, write_graph, protected, bounds).run(
+        return UpdateEvaluator(staged, graphs, write_graph, policy, bounds).run(
             update, using, using_named)
     except ChangeError:
         raise

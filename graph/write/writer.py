@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from graph.core.namespaces import META
 from graph.core.settings import Settings
 from graph.sparql.limits import Bounds
 from graph.store.protocol import QuadStore
@@ -40,24 +41,22 @@ from graph.write.changes import (
     META_GRAPH,
     ChangeError,
     Changeset,
-    Document,
     effective,
     graph_quads,
-    protected_graphs,
-    refuse_forbidden,
-    refuse_graph,
     replace_graph,
 )
 from graph.write.derived import load_rules, refresh_shortcuts
+from graph.write.document import Document
 from graph.write.history import Entry, History, data_digest
 from graph.write.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict, rdflib_term
+from graph.write.policy import Policy
 from graph.write.sparql_update import update_changeset
 from graph.write.staging import Staged
 from graph.write.validation_process import ValidationProcess
 
 log = logging.getLogger(__name__)
 
-MARKER = ox.NamedNode("https://w3id.org/citydiplomacy/meta#lastAppliedChange")
+MARKER = ox.NamedNode(str(META["lastAppliedChange"]))
 """`<graph/meta> meta:lastAppliedChange "<log id>#<change number>"` in the meta graph."""
 
 
@@ -95,7 +94,8 @@ class Writer:
         self.settings = settings
         self.history = history if history is not None else open_history(settings)
         self.lock = store.lock
-        self.protected = protected_graphs()
+        self.policy = Policy(Bounds.of(settings))
+        """What this writer refuses (graph.write.policy); every kind of write asks it."""
         self.rules = load_rules(settings.rules_dir)
         self.hierarchy = [ox.Triple(q.subject, q.predicate, q.object) for q in
                           store.quads_for_pattern(None, RDFS_SUBCLASS, None, None)]
@@ -126,17 +126,7 @@ class Writer:
     def stage(self, change: Changeset) -> Result:
         """Validate a change against the current store without writing it."""
         started = time.perf_counter()
-        bounds = Bounds.of(self.settings)
-        if len(change.added) + len(change.removed) > bounds.max_triples:
-            raise ChangeError(str(bounds.too_many("the change")), 413)
-        refuse_forbidden(change, self.protected)
-        if any(isinstance(q.graph_name, ox.DefaultGraph) for q in change.quads()):
-            raise ChangeError("a change must name its graphs: the default graph is the union of "
-                              "the named graphs")
-        if any(isinstance(t, ox.BlankNode) for q in change.removed for t in (q.subject, q.object)):
-            # Written data never has any (blank nodes become skolem IRIs); a data file might.
-            raise ChangeError("triples with blank nodes cannot be removed: a SPARQL update cannot "
-                              "name a blank node; give the node an IRI in its data file", 409)
+        self.policy.refuse_change(change)
         view = Staged(self.store, change.added, change.removed)
         derived = refresh_shortcuts(view, change, self.rules, self.hierarchy)
         staged = Staged(self.store, change.added | derived.added, change.removed | derived.removed)
@@ -241,16 +231,12 @@ class Writer:
 
     # --- the kinds of write --------------------------------------------------------------
 
-    def refuse_request(self, add, remove) -> None:
-        """Refuse what a request asks for, even if it would change nothing."""
-        refuse_forbidden(Changeset(frozenset(add), frozenset(remove)), self.protected)
-
     def apply_document(self, doc: Document, author: str) -> Result:
-        self.refuse_request(doc.add, doc.remove)
+        self.policy.refuse_request(doc.add, doc.remove)
         return self.write(lambda: effective(self.store, doc.add, doc.remove), author, doc.message)
 
     def check_document(self, doc: Document) -> Result:
-        self.refuse_request(doc.add, doc.remove)
+        self.policy.refuse_request(doc.add, doc.remove)
         with self.lock:
             return self.stage(effective(self.store, doc.add, doc.remove))
 
@@ -258,24 +244,24 @@ class Writer:
                      base: str | None = None) -> Result:
         def build() -> Changeset:
             return update_changeset(self.store, text, self.store.graphs,
-                                    self.settings.write_graph, self.protected, using,
+                                    self.settings.write_graph, self.policy, using,
                                     using_named, base, Bounds.of(self.settings))
         return self.write(build, author, message)
 
     def put_graph(self, graph: str, quads: list[ox.Quad], author: str, message: str) -> Result:
         node = _graph_node(graph)
-        refuse_graph(graph, self.protected)
-        self.refuse_request(quads, [])
+        self.policy.refuse_graph(graph)
+        self.policy.refuse_request(quads)
         return self.write(lambda: replace_graph(self.store, node, quads), author, message)
 
     def post_graph(self, graph: str, quads: list[ox.Quad], author: str, message: str) -> Result:
-        refuse_graph(graph, self.protected)
-        self.refuse_request(quads, [])
+        self.policy.refuse_graph(graph)
+        self.policy.refuse_request(quads)
         return self.write(lambda: effective(self.store, quads, []), author, message)
 
     def delete_graph(self, graph: str, author: str, message: str) -> Result:
         node = _graph_node(graph)
-        refuse_graph(graph, self.protected)
+        self.policy.refuse_graph(graph)
 
         def build() -> Changeset:
             quads = graph_quads(self.store, node)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph.sparql.limits import Bounds, LimitExceeded, check_json
-from graph.write.changes import ChangeError, parse_document
+from graph.write.changes import ChangeError
+from graph.write.document import parse_document
 from server.deps import BackendDep, SettingsDep
 from server.responses import error
 from server.writing import WriteBody, WriterName, commit

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import mimeparse
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from graph.core.namespaces import SHORTCUTS_GRAPH
 from graph.sparql.catalogue import get_query
-from graph.sparql.formats import ALIASES, BY_NAME, GRAPH_FORMATS, Format, NotAcceptable, negotiate
+from graph.sparql.formats import BY_NAME, HTML, Format, NotAcceptable, negotiate
 from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
 from server.routes.pages import (
@@ -50,7 +49,6 @@ router = APIRouter(tags=["Linked Data"], route_class=PageRoute)
 
 KIND = re.compile(r"[a-z0-9-]+")
 SLUG = re.compile(r"[A-Za-z0-9._~-]+")
-HTML_TYPES = ["application/xhtml+xml", "text/html"]
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABELS = {"http://www.w3.org/2000/01/rdf-schema#label": False,
           "http://www.w3.org/2004/02/skos/core#altLabel": True}
@@ -63,25 +61,9 @@ SERIALIZE_PREFIXES = {p: ns for p, ns in DISPLAY_PREFIXES.items() if p not in ("
 
 def choose_format(request: Request) -> Format | None:
     """The RDF format the client asked for, or None for the HTML page (the default)."""
-    requested = request.query_params.get("format")
-    if requested:
-        if requested.lower() in ("html", "text/html"):
-            return None
-        return negotiate(None, "DESCRIBE", requested)
-    accept = request.headers.get("accept", "")
-    if not accept.strip():
-        return None
-    offered = [a for a, n in ALIASES.items() if "/" in a and BY_NAME[n] in GRAPH_FORMATS]
-    offered += [f.media_type for f in reversed(GRAPH_FORMATS)]
-    offered += HTML_TYPES  # mimeparse favours the last of equals: `*/*` gets the page
-    try:
-        best = mimeparse.best_match(offered, accept)
-    except (ValueError, mimeparse.MimeTypeParseException):
-        best = ""
-    if not best:
-        types = ", ".join(["text/html"] + [f.media_type for f in GRAPH_FORMATS])
-        raise NotAcceptable(f"none of the accepted types is offered; offered: {types}")
-    return None if best in HTML_TYPES else negotiate(best, "DESCRIBE")
+    fmt = negotiate(request.headers.get("accept"), "DESCRIBE", request.query_params.get("format"),
+                    page=True)
+    return None if fmt is HTML else fmt
 
 
 def alternates(request: Request, kind: str, slug: str) -> list[dict]:

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from graph.sparql.limits import Bounds
 from graph.store.execution import QueryJob
-from graph.write.changes import ChangeError, parse_rdf, rdf_format
+from graph.write.changes import ChangeError
+from graph.write.payload import parse_rdf, rdf_format
 from server.deps import BackendDep, SettingsDep
 from server.responses import Refusal, run_query
 from server.writing import WriteBody, WriterName, commit

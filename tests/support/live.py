@@ -294,7 +294,7 @@ HOSTILE_TURTLE = """\
 def data_dir_with(folder: Path, name: str, text: str) -> Path:
     """A data folder holding the bundled data files plus one more file `name` with `text`."""
     from graph.core.settings import Settings
-    from graph.store.load import DATA_SUFFIXES
+    from graph.sparql.formats import DATA_SUFFIXES
 
     folder.mkdir(parents=True, exist_ok=True)
     for path in Settings().data_dir.iterdir():

@@ -5,7 +5,16 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from graph.sparql.formats import BY_NAME, serialize_result
+from graph.sparql.formats import (
+    BY_NAME,
+    DATA_SUFFIXES,
+    NotAcceptable,
+    negotiate,
+    rdf_format,
+    rdf_format_of_media_type,
+    rdf_format_of_path,
+    serialize_result,
+)
 
 QUERY = "SELECT ?s ?label WHERE { ?s <urn:label> ?label } ORDER BY ?s"
 
@@ -60,3 +69,41 @@ def test_a_long_select_keeps_exactly_its_first_rows(many_rows_store, limit, name
     kept = list(ox.parse_query_results(out.body, format=fmt.results))
     assert out.truncated == (limit < 3000)
     assert [(s["s"], s["label"]) for s in kept] == [(s["s"], s["label"]) for s in full[:limit]]
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("accept", "requested", "name"), [
+    (None, None, "html"), ("", None, "html"), ("*/*", None, "html"), (BROWSER, None, "html"),
+    ("text/turtle", None, "ttl"), ("text/plain", None, "nt"), ("text/n3", None, "ttl"),
+    ("application/ld+json", None, "jsonld"), ("application/n-triples;q=0.5, */*;q=0.1", None, "nt"),
+    ("text/turtle", "html", "html"), ("text/html", "ttl", "ttl"), (None, "xml", "rdfxml"),
+    (None, "json", "jsonld"), (None, "text/html", "html"),
+])
+def test_entity_pages_negotiate_html_beside_rdf(accept, requested, name):
+    assert negotiate(accept, "DESCRIBE", requested, page=True).name == name
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/xml", "image/png"])
+def test_entity_pages_do_not_read_generic_json_or_xml_as_rdf(accept):
+    with pytest.raises(NotAcceptable, match="offered: text/html, text/turtle"):
+        negotiate(accept, "DESCRIBE", page=True)
+    assert negotiate("application/json", "DESCRIBE").name == "jsonld"  # a CONSTRUCT/DESCRIBE
+
+
+def test_one_table_names_media_types_and_extensions():
+    assert rdf_format("text/turtle; charset=utf-8") is ox.RdfFormat.TURTLE
+    assert rdf_format("application/json") is ox.RdfFormat.JSON_LD
+    assert rdf_format("json-ld") is rdf_format("jsonld") is ox.RdfFormat.JSON_LD
+    assert rdf_format("text/csv") is None and rdf_format("csv") is None
+    assert rdf_format_of_path("data/x.TTL") is ox.RdfFormat.TURTLE
+    assert rdf_format_of_path("x.n3") is None
+    assert DATA_SUFFIXES == {".ttl", ".nt", ".trig", ".nq", ".jsonld", ".rdf"}
+
+
+def test_answers_of_other_engines_are_read_as_pyoxigraph_would():
+    for media in ("text/ntriples", "application/x-trig", "text/turtle; charset=utf-8",
+                  "application/json", "text/plain", "text/html"):
+        expected = ox.RdfFormat.from_media_type(media.split(";")[0])
+        assert rdf_format_of_media_type(media) == expected

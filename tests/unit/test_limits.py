@@ -21,7 +21,8 @@ from graph.sparql.limits import (
     json_depth,
     nesting_depth,
 )
-from graph.write.changes import ChangeError, parse_rdf
+from graph.write.changes import ChangeError
+from graph.write.payload import parse_rdf
 
 ROOT = Path(__file__).resolve().parents[2]
 import pyoxigraph as ox  # noqa: E402

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from graph.core.namespaces import SKOLEM
 from graph.store.embedded import Store
-from graph.write.changes import SKOLEM_BASE, ChangeError, Changeset, protected_graphs
+from graph.write.changes import ChangeError, Changeset
+from graph.write.policy import Policy
 from graph.write.sparql_update import update_changeset
 
 CD = "https://w3id.org/citydiplomacy/ns#"
@@ -19,7 +21,7 @@ REPORT_GRAPH = f"{GRAPHS}kaohsiung-report"
 
 
 def run(store: Store, text: str, **kwargs) -> Changeset:
-    return update_changeset(store, text, store.graphs, f"{GRAPHS}edits", protected_graphs(),
+    return update_changeset(store, text, store.graphs, f"{GRAPHS}edits", Policy(),
                             **kwargs)
 
 
@@ -42,7 +44,7 @@ def test_insert_data_goes_to_the_write_graph_or_the_named_one(store: Store) -> N
 def test_blank_nodes_become_skolem_iris(store: Store) -> None:
     change = run(store, f"INSERT DATA {{ _:b <{CD}p> _:b . _:c <{CD}p> _:b }}")
     subjects = {q.subject.value for q in change.added}
-    assert len(subjects) == 2 and all(s.startswith(SKOLEM_BASE) for s in subjects)
+    assert len(subjects) == 2 and all(s.startswith(SKOLEM) for s in subjects)
     looped = [q for q in change.added if q.subject == q.object]
     assert len(looped) == 1
 
