@@ -151,8 +151,9 @@ class Target:
 
 
 @dataclass
-class Entry:
-    """An area of the list being imported, as reconciliation sees it."""
+class ListArea:
+    """An area of the pair list being imported, as reconciliation sees it (a `Target` is an
+    area the graph already has)."""
 
     key: str
     name: str
@@ -189,7 +190,7 @@ class Candidate:
 class Decision:
     """What became of one area of the list."""
 
-    entry: Entry
+    entry: ListArea
     status: str
     """`matched`; `ambiguous` (several candidates, none better supported); `unconfirmed` (one
     candidate, but the evidence does not confirm it); `new` (no candidate)."""
@@ -251,7 +252,7 @@ class Reconciler:
         self.partner_keys = {iri: set().union(*(self.keys_of.get(p, set()) for p in t.partners))
                              if t.partners else set() for iri, t in self.targets.items()}
 
-    def reconcile(self, entries: dict[str, Entry]) -> Reconciliation:
+    def reconcile(self, entries: dict[str, ListArea]) -> Reconciliation:
         entry_keys = {k: name_keys(e.name) | e.extra_keys for k, e in entries.items()}
         list_index: dict[str, set[str]] = defaultdict(set)
         for k, keys in entry_keys.items():
@@ -271,13 +272,13 @@ class Reconciler:
         self._one_to_one(decisions)
         return Reconciliation(decisions, self._suggestions(entries, decisions))
 
-    def _shared(self, e: Entry, t: Target, partner_names: set[str],
+    def _shared(self, e: ListArea, t: Target, partner_names: set[str],
                 matched: dict[str, str]) -> int:
         by_name = len(partner_names & self.partner_keys[t.iri])
         by_iri = len({matched[p] for p in e.partners if p in matched} & t.partners)
         return max(by_name, by_iri)
 
-    def _decide(self, e: Entry, keys: set[str], list_index: dict[str, set[str]],
+    def _decide(self, e: ListArea, keys: set[str], list_index: dict[str, set[str]],
                 partner_names: set[str], matched: dict[str, str]) -> Decision:
         if e.qid and e.qid in self.by_qid:
             t = self.by_qid[e.qid]
@@ -354,7 +355,7 @@ class Reconciler:
         return any(difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR
                    for a in partner_names for b in theirs if a[:1] == b[:1])
 
-    def _rule_out(self, e: Entry, t: Target) -> str:
+    def _rule_out(self, e: ListArea, t: Target) -> str:
         if e.qid and t.qid and e.qid != t.qid:
             return f"different Wikidata ID ({t.qid})"
         if e.gid and t.gid and e.gid != t.gid:
@@ -392,7 +393,7 @@ class Reconciler:
                     f"{len(keys)} areas of the list match {self.targets[iri].label}")
                 d.iri = ""
 
-    def _suggestions(self, entries: dict[str, Entry], decisions: dict[str, Decision]
+    def _suggestions(self, entries: dict[str, ListArea], decisions: dict[str, Decision]
                      ) -> list[dict]:
         """Areas left new that are near a target of the same country whose name differs only by
         a word such as Prefecture or State: for a person to decide."""

@@ -37,7 +37,7 @@ from graph.importing.gazetteer import ATTRIBUTION, Gazetteer, Located, gazetteer
 from graph.importing.gazetteer import LICENSE as GAZETTEER_LICENSE
 from graph.importing.pairs import QID, ListPair, PairList, Problem, read_pairs
 from graph.importing.rdf import triples_of, validate_import
-from graph.importing.reconcile import Entry, Reconciler, Target, distance_km, qualifier
+from graph.importing.reconcile import ListArea, Reconciler, Target, distance_km, qualifier
 from graph.importing.report import render_report, summary, summary_lines
 from graph.importing.spec import (  # noqa: F401  (re-exported for the command line and tests)
     MANIFEST,
@@ -309,10 +309,10 @@ def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: f
 
 def _entries(pairs: PairList, resolver: CountryResolver, codes: dict[str, tuple[str, str]],
              found: dict[str, Located] | None = None, gaz: Gazetteer | None = None
-             ) -> dict[str, Entry]:
+             ) -> dict[str, ListArea]:
     """The list's areas for reconciliation: countries resolved, qualifiers read."""
     neighbours = pairs.neighbours()
-    entries: dict[str, Entry] = {}
+    entries: dict[str, ListArea] = {}
     for key, node in pairs.nodes.items():
         code = codes[key][0]
         qual = qualifier(node.name)[1]
@@ -321,7 +321,7 @@ def _entries(pairs: PairList, resolver: CountryResolver, codes: dict[str, tuple[
             h = resolver.hint(qual)
             hint = h.code if h else ""
         place = found[key].place if found and key in found else None
-        entries[key] = Entry(key, node.name, code, node.lat, node.lon,
+        entries[key] = ListArea(key, node.name, code, node.lat, node.lon,
                              node.ident if QID.fullmatch(node.ident or "") else "", hint,
                              neighbours[key], gid=place.gid if place else "",
                              extra_keys=gaz.keys(place.gid) if gaz and place else frozenset())
@@ -385,7 +385,7 @@ def locate_nodes(gaz: Gazetteer | None, pairs: PairList, codes: dict[str, tuple[
 
 
 def gazetteer_summary(gaz: Gazetteer | None, pairs: PairList, found: dict[str, Located],
-                      entries: dict[str, Entry], result, targets: dict[str, Target],
+                      entries: dict[str, ListArea], result, targets: dict[str, Target],
                       located_targets: dict[str, str]) -> dict:
     """What the gazetteer did: areas located (and how), ambiguous (reported, with their
     candidates), areas merged because they are one place."""

@@ -13,7 +13,7 @@ from graph.core.settings import ROOT
 from graph.importing.countries import CountryResolver
 from graph.importing.gazetteer import Gazetteer
 from graph.importing.reconcile import (
-    Entry,
+    ListArea,
     Reconciler,
     Target,
     distance_km,
@@ -33,7 +33,7 @@ def target(slug, names, country="", lat=None, lon=None, qid="", partners=()):
 
 
 def entry(key, name, country="", lat=None, lon=None, qid="", hint="", partners=()):
-    return Entry(key, name, country, lat, lon, qid, hint, set(partners))
+    return ListArea(key, name, country, lat, lon, qid, hint, set(partners))
 
 
 def decide(targets, *entries):
