@@ -15,8 +15,9 @@ from graph.core.namespaces import ID
 from graph.core.settings import ROOT, Settings
 from graph.importing.gazetteer import ATTRIBUTION, Gazetteer, Located, gazetteer
 from graph.importing.gazetteer import LICENSE as GAZETTEER_LICENSE
+from graph.importing.names import qualifier
 from graph.importing.pairs import PairList
-from graph.importing.reconcile import ListArea, Target, qualifier
+from graph.importing.reconcile import ListArea, Target
 
 
 def open_gazetteer(settings: Settings, say: Callable[[str], None]) -> Gazetteer | None:

@@ -37,9 +37,10 @@ from graph.core.settings import Settings
 from graph.importing.countries import CountryResolver
 from graph.importing.gazetteer import ATTRIBUTION, Gazetteer, Located
 from graph.importing.locating import gazetteer_summary, locate_nodes, locate_targets, open_gazetteer
+from graph.importing.names import distance_km, qualifier
 from graph.importing.pairs import QID, ListPair, PairList, Problem, read_pairs
 from graph.importing.rdf import triples_of, validate_import
-from graph.importing.reconcile import ListArea, Reconciler, distance_km, qualifier
+from graph.importing.reconcile import ListArea, Reconciler
 from graph.importing.report import render_report, summary, summary_lines
 from graph.importing.spec import (  # noqa: F401  (re-exported for the command line and tests)
     MANIFEST,

@@ -12,15 +12,8 @@ from graph.core.namespaces import CD, ID
 from graph.core.settings import ROOT
 from graph.importing.countries import CountryResolver
 from graph.importing.gazetteer import Gazetteer
-from graph.importing.reconcile import (
-    ListArea,
-    Reconciler,
-    Target,
-    distance_km,
-    fold,
-    name_keys,
-    qualifier,
-)
+from graph.importing.names import distance_km, fold, name_keys, qualifier
+from graph.importing.reconcile import ListArea, Reconciler, Target
 from graph.importing.world import import_world, manifest
 
 WD = rdflib.Namespace("http://www.wikidata.org/entity/")
