@@ -28,7 +28,7 @@ from graph.network.persist import Background, ResultStore
 from graph.network.projection import FilterError, Filters
 from graph.store.execution import QueryTimeout
 from server.cache import derived, describes
-from server.html import CONTENT_SECURITY_POLICY
+from server.rendering import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
 

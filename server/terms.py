@@ -16,7 +16,7 @@ from fastapi import Request
 from rdflib.namespace import RDF, RDFS, XSD
 
 from graph.core.namespaces import CD, PREFIXES
-from server.html import root_path
+from server.rendering import root_path
 
 DISPLAY_PREFIXES = {**PREFIXES, "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD)}
 """The prefixes pages and the query page use: the project's, and the W3C ones data shows."""

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from graph.store.dumps import DumpFile, current_dump
 from server.cache import per_data_version
-from server.html import render, wants_html
+from server.rendering import render, wants_html
 from server.responses import error
 
 router = APIRouter(tags=["dumps"])

@@ -27,8 +27,8 @@ from graph.sparql.catalogue import get_query
 from graph.sparql.formats import ALIASES, BY_NAME, GRAPH_FORMATS, Format, NotAcceptable, negotiate
 from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
-from server.html import PageRoute, page_number, pager, render, root_path
 from server.page_queries import label_index, map_path, page_query, page_rows
+from server.rendering import PageRoute, page_number, pager, render, root_path
 from server.terms import (
     DISPLAY_PREFIXES,
     browse_path,

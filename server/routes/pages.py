@@ -1,7 +1,7 @@
 """HTML pages: the front page, browsing by class, label search and the simple SPARQL query page.
 
 What pages share (rendering, the 503 page, paging, showing terms, the page queries) lives beside
-the routes in server/html.py, server/terms.py and server/page_queries.py.
+the routes in server/rendering.py, server/terms.py and server/page_queries.py.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from server.cache import described, per_data_version
 from server.deps import SettingsDep
 from server.describe import dataset_statistics
 from server.dump_links import announced_dumps
-from server.html import PageRoute, page_number, pager, render, root_path
 from server.page_queries import label_index, page_query
+from server.rendering import PageRoute, page_number, pager, render, root_path
 from server.terms import (
     DISPLAY_PREFIXES,
     browse_path,

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from graph.sparql.catalogue import NamedQuery, ParamError, QueryError, catalogue, get_query
 from graph.store.execution import QueryJob
 from server.deps import BackendDep, SettingsDep
-from server.html import PageRoute, pager, render, wants_html
+from server.rendering import PageRoute, pager, render, wants_html
 from server.responses import error, run_query
 from server.terms import node
 

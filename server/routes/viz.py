@@ -25,7 +25,6 @@ from graph.network.viz import (
     path_picture,
     render,
 )
-from server.html import CONTENT_SECURITY_POLICY
 from server.network_views import (
     PRERENDER,
     FilterDep,
@@ -39,6 +38,7 @@ from server.network_views import (
     persisted,
     result_name,
 )
+from server.rendering import CONTENT_SECURITY_POLICY
 
 ASSETS = {"viz.js": "text/javascript; charset=utf-8", "viz.css": "text/css; charset=utf-8"}
 ColourBy = Annotated[str, Query(alias="color", pattern="^(class|community)$",

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from graph.network.map_data import coordinates, map_data
 from server.cache import per_data_version
-from server.html import render
 from server.network_views import FilterDep, VizRoute, open_view
+from server.rendering import render
 
 router = APIRouter(prefix="/viz", tags=["pictures"], route_class=VizRoute)
 Actor = Annotated[str | None, Query(description="An actor: path (city/kaohsiung), IRI or "

@@ -25,8 +25,8 @@ from fastapi.responses import HTMLResponse
 from graph.sparql.catalogue import NamedQuery, QueryError, catalogue
 from graph.store.vocabulary import vocabulary_terms
 from server.deps import SettingsDep
-from server.html import PageRoute, render
 from server.page_queries import page_query
+from server.rendering import PageRoute, render
 from server.terms import DISPLAY_PREFIXES
 
 log = logging.getLogger(__name__)

@@ -125,7 +125,7 @@ def test_route_modules_never_import_each_other(path):
 
 def test_the_route_check_sees_a_sibling_import(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("import os\nfrom server.html import render\n"
+    bad.write_text("import os\nfrom server.rendering import render\n"
                    "from server.routes.pages import node\nfrom server.routes import viz\n"
                    "import server.routes.network\n"
                    "from server import routes\nfrom . import world\n\n"
