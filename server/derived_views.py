@@ -1,7 +1,7 @@
 """Starting the derived views with the app: what the store holds, and warming them up.
 
 Why a module of its own: the views live in several route modules (VoID and the front page in
-server/describe.py, /health in server/routes/meta.py, the network in server/routes/network.py),
+server/describe.py, /health in server/routes/meta.py, the network in server/network_views.py),
 and each registers how it follows a write; this is the one place that knows all of them, so
 that server/cache.py stays free of routes and the routes free of start-up order.
 """
@@ -15,9 +15,9 @@ import httpx
 
 from graph.write.changes import META_GRAPH
 from graph.write.writer import MARKER
-from server import describe
+from server import describe, network_views
 from server.cache import Kept, derived
-from server.routes import meta, network
+from server.routes import meta
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ async def warm(app) -> None:
                                      timeout=None) as client:
             for path in WARM_PATHS:
                 await client.get(path, headers={"Accept": "text/html"})
-        await network.warm(app)
+        await network_views.warm(app)
     except asyncio.CancelledError:
         raise
     except Exception:  # noqa: BLE001 - warming is an optimisation; readers compute on demand

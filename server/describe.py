@@ -10,6 +10,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
 from graph.backend import Backend
+from graph.core.namespaces import CD
 from graph.core.settings import Settings
 from graph.sparql.catalogue import internal_query
 from graph.sparql.formats import GRAPH_FORMATS, NotAcceptable, negotiate
@@ -180,7 +181,7 @@ async def void_description(request: Request, backend: Backend, settings: Setting
     g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((dataset, VOID.sparqlEndpoint, URIRef(str(request.url_for("sparql")))))
     g.add((dataset, VOID.uriSpace, Literal(settings.resource_base)))
-    g.add((dataset, VOID.vocabulary, URIRef("https://w3id.org/citydiplomacy/ns#")))
+    g.add((dataset, VOID.vocabulary, URIRef(str(CD))))
     for key in ("triples", "entities", "classes", "properties"):
         g.add((dataset, VOID[key], Literal(stats[key], datatype=XSD.integer)))
     g.add((dataset, VOID.distinctSubjects, Literal(stats["entities"], datatype=XSD.integer)))

@@ -11,7 +11,7 @@ How a place is found (`Gazetteer.locate`) is deliberately strict, because a wron
 places for good:
 
 1. the candidates are the places one of whose names (name, ASCII name, alternate names; compared
-   in `reconcile.fold`'s form) is one of the area's names;
+   in `names.fold`'s form) is one of the area's names;
 2. a different country rules a candidate out; so do coordinates more than `max_km` apart;
 3. an area with neither a country nor coordinates is never located by its name alone (the 2016
    Wikidata crawl's "Naples" is Naples, Florida; GeoNames' "Naples" is also Napoli): such an
@@ -24,7 +24,7 @@ places for good:
 names, never written as language-tagged labels (a label in an unknown language would be
 guessed).
 
-Folding a million names takes seconds (`reconcile.fold` is written for it), so the index is
+Folding a million names takes seconds (`names.fold` is written for it), so the index is
 built once into an SQLite file in the cache folder (`CITYDIP_GAZETTEER_CACHE`), named by the
 package version, the population threshold and `FORMAT`; later imports look names up there
 (tens of thousands of indexed look-ups) instead of folding and loading everything again.
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from graph.importing.reconcile import distance_km, fold, name_keys
+from graph.importing.names import distance_km, fold, name_keys
 
 GEONAMES = "https://sws.geonames.org/"
 """GeoNames' Linked Data IRIs: https://sws.geonames.org/{id}/ (with the trailing slash)."""
@@ -48,7 +48,7 @@ ATTRIBUTION = ("GeoNames (https://www.geonames.org/), CC BY 4.0, cities of 500 o
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 SITE = "https://www.geonames.org/"
 FORMAT = 1
-"""Version of the cached index: raise it when `reconcile.fold` or the index changes."""
+"""Version of the cached index: raise it when `names.fold` or the index changes."""
 POPULATION_RATIO = 10.0
 """Several candidates are decided by population only when the largest has this many times the
 people of the next (a city and a village of the same name)."""

@@ -29,7 +29,7 @@ from graph.importing.gazetteer import LICENSE as GEONAMES_LICENSE
 from graph.importing.gazetteer import SITE as GEONAMES_SITE
 from graph.importing.gazetteer import geonames_iri
 from graph.importing.pairs import ListNode, PairList
-from graph.importing.reconcile import Entry, Reconciliation, Target
+from graph.importing.reconcile import ListArea, Reconciliation, Target
 from graph.importing.spec import (
     CHUNK,
     DCT,
@@ -89,7 +89,7 @@ def tie_labels(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str]]:
     return [(lang, f"{_pick(a, lang)} – {_pick(b, lang)}") for lang in langs]
 
 
-def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
+def triples_of(spec: SourceSpec, pairs: PairList, entries: dict[str, ListArea],
              result: Reconciliation, targets: dict[str, Target], countries: dict[str, dict],
              located: dict[str, str] | None = None,
              report_ties: dict[tuple[str, str], list[str]] | None = None,

@@ -28,18 +28,19 @@ target takes at most one area of a list: when several claim it, the best support
 tie is ambiguous. Names that differ but whose areas are near and share a country once suffixes
 such as "Prefecture" or "State" are dropped ("Koror" / "Koror State") are reported as
 suggestions only.
+
+Names and places compare as graph/importing/names.py says (folding, qualifiers, distances), the
+same way the gazetteer indexes them.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
-import re
-import sys
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from graph.importing.names import admin_key, base_keys, distance_km, name_keys
 
 MAX_KM = 40.0
 """Two areas whose coordinates are farther apart than this are not the same area."""
@@ -49,76 +50,6 @@ of one name when a unique name needs confirming."""
 MIN_PARTNERS = 3
 """A target with this many partners, none in common with an area of the same name that has
 partners too, is not matched on a unique name alone."""
-
-_ADMIN_WORDS = r"(prefecture|state|county|province|region|district|municipality|city|" \
-               r"metropolitan city|special municipality|shi|ken|gun)"
-
-
-# --- names ---------------------------------------------------------------------------------------
-
-_STRIP = {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
-_STRIP.update({ord(c): None for c in "’'`ʻʼ‘"})
-_PUNCT = re.compile(r"[\s.\-_/,;:()\[\]\"]+")
-_SAINT = re.compile(r"\b(saint|sankt|st|ste|sainte)\b")
-
-
-def fold(text: str) -> str:
-    """Casefolded, without diacritics or punctuation, single-spaced: the form names compare in.
-    Written for speed: the gazetteer folds about a million names per import."""
-    if text.isascii():
-        text = text.casefold().translate(_STRIP)
-    else:
-        text = unicodedata.normalize("NFKD", text).translate(_STRIP)
-        text = text.casefold().replace("ß", "ss").replace("ł", "l").replace("ø", "o")
-    text = _PUNCT.sub(" ", text)
-    if "s" in text:
-        text = _SAINT.sub("st", text)
-    return " ".join(text.split())
-
-
-def name_keys(name: str) -> set[str]:
-    """The keys a name matches by: its folded form, and without a City/市 suffix."""
-    name = name.strip()
-    keys = {fold(name)}
-    for pattern in (r"\s+city$", r"^city of\s+", r"市$"):
-        stripped = re.sub(pattern, "", name, flags=re.IGNORECASE).strip()
-        if stripped and stripped != name:
-            keys.add(fold(stripped))
-    keys.discard("")
-    return keys
-
-
-def qualifier(name: str) -> tuple[str, str]:
-    """A name without its qualifier, and the qualifier: "Niles (Illinois)" → ("Niles",
-    "Illinois"), "Córdoba, Bolívar" → ("Córdoba", "Bolívar"); ("", "") when there is none."""
-    found = re.fullmatch(r"\s*(.+?)\s*\((.+)\)\s*", name)
-    if found:
-        return found.group(1), found.group(2)
-    if "," in name:
-        base, _, rest = name.partition(",")
-        return base.strip(), rest.strip()
-    return "", ""
-
-
-def base_keys(name: str) -> set[str]:
-    base, _ = qualifier(name)
-    return name_keys(base) if base else set()
-
-
-def admin_key(name: str) -> str:
-    """The folded name without words like Prefecture, State, County (for suggestions only)."""
-    text = fold(name)
-    text = re.sub(rf"\b{_ADMIN_WORDS}\b", " ", text)
-    text = re.sub(r"\bof\b", " ", text)
-    return " ".join(text.split())
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine, mean Earth radius 6371 km)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 # --- the two sides -------------------------------------------------------------------------------
@@ -151,8 +82,9 @@ class Target:
 
 
 @dataclass
-class Entry:
-    """An area of the list being imported, as reconciliation sees it."""
+class ListArea:
+    """An area of the pair list being imported, as reconciliation sees it (a `Target` is an
+    area the graph already has)."""
 
     key: str
     name: str
@@ -189,7 +121,7 @@ class Candidate:
 class Decision:
     """What became of one area of the list."""
 
-    entry: Entry
+    entry: ListArea
     status: str
     """`matched`; `ambiguous` (several candidates, none better supported); `unconfirmed` (one
     candidate, but the evidence does not confirm it); `new` (no candidate)."""
@@ -251,7 +183,7 @@ class Reconciler:
         self.partner_keys = {iri: set().union(*(self.keys_of.get(p, set()) for p in t.partners))
                              if t.partners else set() for iri, t in self.targets.items()}
 
-    def reconcile(self, entries: dict[str, Entry]) -> Reconciliation:
+    def reconcile(self, entries: dict[str, ListArea]) -> Reconciliation:
         entry_keys = {k: name_keys(e.name) | e.extra_keys for k, e in entries.items()}
         list_index: dict[str, set[str]] = defaultdict(set)
         for k, keys in entry_keys.items():
@@ -271,13 +203,13 @@ class Reconciler:
         self._one_to_one(decisions)
         return Reconciliation(decisions, self._suggestions(entries, decisions))
 
-    def _shared(self, e: Entry, t: Target, partner_names: set[str],
+    def _shared(self, e: ListArea, t: Target, partner_names: set[str],
                 matched: dict[str, str]) -> int:
         by_name = len(partner_names & self.partner_keys[t.iri])
         by_iri = len({matched[p] for p in e.partners if p in matched} & t.partners)
         return max(by_name, by_iri)
 
-    def _decide(self, e: Entry, keys: set[str], list_index: dict[str, set[str]],
+    def _decide(self, e: ListArea, keys: set[str], list_index: dict[str, set[str]],
                 partner_names: set[str], matched: dict[str, str]) -> Decision:
         if e.qid and e.qid in self.by_qid:
             t = self.by_qid[e.qid]
@@ -354,7 +286,7 @@ class Reconciler:
         return any(difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR
                    for a in partner_names for b in theirs if a[:1] == b[:1])
 
-    def _rule_out(self, e: Entry, t: Target) -> str:
+    def _rule_out(self, e: ListArea, t: Target) -> str:
         if e.qid and t.qid and e.qid != t.qid:
             return f"different Wikidata ID ({t.qid})"
         if e.gid and t.gid and e.gid != t.gid:
@@ -392,7 +324,7 @@ class Reconciler:
                     f"{len(keys)} areas of the list match {self.targets[iri].label}")
                 d.iri = ""
 
-    def _suggestions(self, entries: dict[str, Entry], decisions: dict[str, Decision]
+    def _suggestions(self, entries: dict[str, ListArea], decisions: dict[str, Decision]
                      ) -> list[dict]:
         """Areas left new that are near a target of the same country whose name differs only by
         a word such as Prefecture or State: for a person to decide."""

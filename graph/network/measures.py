@@ -4,6 +4,10 @@ Everything is networkx's own algorithms (PageRank and assortativity through its 
 implementations). Distances count hops: a weight is
 a tie's strength, not a length. What is expensive on a large graph is estimated with a fixed
 seed above a size limit, and the output says so (`method`), so that two runs agree.
+
+One module over 400 lines on purpose: `Analysis` keeps every measure in one memo under one lock
+and one seed, and the summary, its background completion and the per-actor answers all read that
+memo; the functions after it are the few measures it calls, kept beside their one caller.
 """
 
 from __future__ import annotations

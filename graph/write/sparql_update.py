@@ -13,8 +13,9 @@ The Graph Store's default graph is the union of the named graphs, as for queries
 - CLEAR/DROP DEFAULT, NAMED and ALL would empty the ontology: refused like any other write to it.
 LOAD and SERVICE are refused: the server never fetches from another host.
 
-(Just over 400 lines on purpose: the evaluator's operations share its staging view, its blank
-nodes and its refusals; split, each part would need the evaluator's state to read.)
+One module over 400 lines on purpose: the term conversions, the staged store seen as an rdflib
+store and the evaluator of each update operation share how blank nodes, the union default graph
+and the write graph are treated; they change together, and each part reads only beside the others.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from graph.store.dumps import DumpFile, current_dump
 from server.cache import per_data_version
+from server.rendering import render, wants_html
 from server.responses import error
-from server.routes.pages import render, wants_html
 
 router = APIRouter(tags=["dumps"])
 REMOTE_SECONDS = 300.0

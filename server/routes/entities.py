@@ -19,41 +19,31 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
+from rdflib.namespace import RDFS, SKOS
 
 from graph.core.namespaces import SHORTCUTS_GRAPH
 from graph.sparql.catalogue import get_query
 from graph.sparql.formats import BY_NAME, HTML, Format, NotAcceptable, negotiate
 from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
-from server.routes.pages import (
+from server.page_queries import label_index, map_path, page_query, page_rows
+from server.rendering import PageRoute, page_number, pager, render, root_path
+from server.terms import (
     DISPLAY_PREFIXES,
-    PageRoute,
     browse_path,
-    label_index,
     label_literal,
     language_name,
     language_rank,
     language_tag,
     node,
-    page_number,
-    page_query,
-    page_rows,
-    pager,
-    render,
-    root_path,
     value,
 )
-from server.routes.viz_map import map_path
 
 router = APIRouter(tags=["Linked Data"], route_class=PageRoute)
 
 KIND = re.compile(r"[a-z0-9-]+")
 SLUG = re.compile(r"[A-Za-z0-9._~-]+")
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-LABELS = {"http://www.w3.org/2000/01/rdf-schema#label": False,
-          "http://www.w3.org/2004/02/skos/core#altLabel": True}
-NOTES = {"http://www.w3.org/2000/01/rdf-schema#comment",
-         "http://www.w3.org/2004/02/skos/core#editorialNote"}
+NOTES = {str(RDFS.comment), str(SKOS.editorialNote)}
 ALTERNATES = ("ttl", "jsonld", "nt")
 # `id:` would turn every resource into an escaped local name (id:city\/gdynia): leave it out.
 SERIALIZE_PREFIXES = {p: ns for p, ns in DISPLAY_PREFIXES.items() if p not in ("id", "sh")}

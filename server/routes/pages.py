@@ -1,7 +1,7 @@
-"""HTML pages: the front page, browsing by class, label search and the SPARQL query page.
+"""HTML pages: the front page, browsing by class, label search and the simple SPARQL query page.
 
-Also the machinery the entity pages share: the template environment, the queries under
-`queries/pages/`, how RDF terms are shown and linked, and the friendly 503 page.
+What pages share (rendering, the 503 page, paging, showing terms, the page queries) lives beside
+the routes in server/rendering.py, server/terms.py and server/page_queries.py.
 """
 
 from __future__ import annotations
@@ -10,50 +10,34 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from graph.core.namespaces import CD, PREFIXES
+from graph.core.namespaces import CD
 from graph.sparql.catalogue import NamedQuery, QueryError, catalogue, internal_query
-from graph.store.execution import QueryTimeout
-from server import TEMPLATES_DIR
 from server.cache import described, per_data_version
 from server.deps import SettingsDep
 from server.describe import dataset_statistics
 from server.dump_links import announced_dumps
+from server.page_queries import label_index, page_query
+from server.rendering import PageRoute, page_number, pager, render, root_path
+from server.terms import (
+    DISPLAY_PREFIXES,
+    browse_path,
+    compact,
+    label_literal,
+    language_tag,
+    local_path,
+    node,
+    value,
+)
 
 log = logging.getLogger(__name__)
 
-DISPLAY_PREFIXES = {
-    **PREFIXES,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-LANGUAGE_NAMES = {
-    "en": "English",
-    "zh-Hant": "Chinese (traditional) · 繁體中文",
-    "pl": "Polish · polski",
-    "ja": "Japanese · 日本語",
-    "ko": "Korean · 한국어",
-    "de": "German · Deutsch",
-}
-LANGUAGE_ORDER = list(LANGUAGE_NAMES)
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
-)
 GROUPS = (
     ("areas", "Cities and other areas", "City"),
     ("countries", "Countries", "Country"),
@@ -68,163 +52,7 @@ GROUPS = (
 )
 """The front page's groups: key (as in queries/pages/overview.rq), heading, class to browse."""
 
-TEMPLATES = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-# --- responses that are pages ------------------------------------------------------------------
-
-
-def root_path(request: Request) -> str:
-    """Pages link with root-relative paths, so they work behind a prefix and never name a host."""
-    return request.scope.get("root_path", "").rstrip("/")
-
-
-def render(request: Request, template: str, status: int = 200,
-           headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(template).render(
-        request=request, root=root_path(request), **context)
-    return HTMLResponse(html, status_code=status, headers={
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY, **(headers or {})})
-
-
-def wants_html(request: Request) -> bool:
-    """Whether the client reads pages (a browser) rather than data; absent Accept counts as yes."""
-    accept = request.headers.get("accept", "")
-    requested = request.query_params.get("format")
-    if requested:
-        return requested.lower() == "html"
-    return not accept.strip() or "text/html" in accept or accept.strip() == "*/*"
-
-
-def unavailable(request: Request, message: str) -> Response:
-    headers = {"Vary": "Accept", "Retry-After": "5"}
-    if not wants_html(request):
-        return PlainTextResponse(message + "\n", status_code=503, headers=headers)
-    return render(request, "unavailable.html", status=503, headers=headers, message=message,
-                  title="The graph is busy")
-
-
-class PageRoute(APIRoute):
-    """A route whose store failures become a friendly 503 page instead of a stack trace."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except QueryTimeout as exc:
-                return unavailable(request, f"The graph took too long to answer ({exc}). "
-                                   "Please try again in a moment.")
-            except (RuntimeError, OSError, httpx.HTTPError):
-                log.exception("a page query failed")
-                return unavailable(request, "The graph store could not answer just now. "
-                                   "Please try again in a moment.")
-
-        return guarded
-
-
 router = APIRouter(tags=["pages"], route_class=PageRoute)
-
-
-# --- the page queries --------------------------------------------------------------------------
-
-
-def page_query(request: Request, name: str) -> NamedQuery:
-    """A query of `queries/pages/` (declarative, loaded from its file like every named query)."""
-    return internal_query(request.app.state.settings.queries_dir, f"pages/{name}")
-
-
-async def page_rows(request: Request, name: str, **values: str) -> list[dict]:
-    query = page_query(request, name)
-    return await request.app.state.backend.select(query.text, query.bindings(values))
-
-
-# --- showing terms -----------------------------------------------------------------------------
-
-
-def compact(iri: str) -> str:
-    for prefix, ns in sorted(DISPLAY_PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
-
-
-def language_tag(tag: str | None) -> str:
-    """A BCP 47 tag in its usual case (the store lower-cases them): zh-hant → zh-Hant."""
-    if not tag:
-        return ""
-    parts = tag.split("-")
-    out = [parts[0].lower()]
-    for part in parts[1:]:
-        out.append(part.title() if len(part) == 4 else part.upper() if len(part) == 2
-                   else part.lower())
-    return "-".join(out)
-
-
-def language_name(tag: str) -> str:
-    return LANGUAGE_NAMES.get(tag, tag)
-
-
-def language_rank(tag: str) -> tuple[int, str]:
-    return (LANGUAGE_ORDER.index(tag) if tag in LANGUAGE_ORDER else len(LANGUAGE_ORDER), tag)
-
-
-def local_path(request: Request, iri: str) -> str | None:
-    """The page of a resource under the resource base: `{base}city/gdynia` → `/id/city/gdynia`."""
-    base = request.app.state.settings.resource_base
-    if not iri.startswith(base):
-        return None
-    rest = iri[len(base):]
-    if not re.fullmatch(r"[a-z0-9-]+/[A-Za-z0-9._~-]+", rest):
-        return None
-    return f"{root_path(request)}/id/{rest}"
-
-
-def browse_path(request: Request, class_iri: str) -> str | None:
-    if class_iri.startswith(str(CD)):
-        return f"{root_path(request)}/browse?class={class_iri[len(str(CD)):]}"
-    return None
-
-
-def node(request: Request, term: Any, label: Any = None, label_zh: Any = None) -> dict:
-    """A term as the templates show it: text, an optional link, and what kind of term it is."""
-    if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        return {
-            "kind": "literal",
-            "text": term.value,
-            "lang": language_tag(term.language),
-            "datatype": None if datatype in (XSD_STRING, RDF_LANG_STRING) else compact(datatype),
-        }
-    if isinstance(term, ox.BlankNode):
-        return {"kind": "bnode", "text": f"_:{term.value}", "href": None}
-    iri = term.value
-    href = local_path(request, iri)
-    # Only web IRIs become links out: a `javascript:` IRI in the data must stay text.
-    external = href is None and re.match(r"(?i)https?://", iri) is not None
-    text = label.value if label is not None else None
-    return {
-        "kind": "iri",
-        "iri": iri,
-        "text": text or compact(iri),
-        "lang": language_tag(label.language) if label is not None else "",
-        "labelled": text is not None,
-        "secondary": label_zh.value if label_zh is not None else None,
-        "compact": compact(iri),
-        "href": href or (iri if external else None),
-        "local": href is not None,
-    }
-
-
-def value(row: dict, key: str) -> str | None:
-    term = row.get(key)
-    return term.value if term is not None else None
 
 
 # --- the front page ----------------------------------------------------------------------------
@@ -323,40 +151,6 @@ async def browse(request: Request) -> Response:
                   title=f"Browse: {cls['label']}")
 
 
-def label_index(request: Request):
-    """The backend's label index; a store without one (not built yet) makes the page a 503."""
-    index = getattr(request.app.state.backend, "labels", None)
-    if index is None:
-        raise RuntimeError("the label index is not available")
-    return index
-
-
-def page_number(request: Request, param: str) -> int | None:
-    """The 1-based page a query parameter asks for (1 when absent); None when it is not one."""
-    raw = request.query_params.get(param)
-    if raw is None or raw == "":
-        return 1
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
-        return None
-    return int(raw)
-
-
-def pager(request: Request, param: str, number: int, size: int, shown: int, has_next: bool,
-          total: int | None = None, anchor: str = "") -> dict:
-    """Links to the previous and next page of a list, keeping the other query parameters."""
-    def href(n: int) -> str:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != param]
-        if n > 1:
-            params.append((param, str(n)))
-        query = urlencode(params)
-        return f"{request.url.path}{'?' + query if query else ''}{anchor}"
-
-    first = (number - 1) * size + 1
-    return {"page": number, "first": first if shown else 0, "last": first + shown - 1,
-            "total": total, "prev": href(number - 1) if number > 1 else None,
-            "next": href(number + 1) if has_next else None}
-
-
 # --- search ------------------------------------------------------------------------------------
 
 MAX_SEARCH = 200
@@ -396,12 +190,6 @@ async def search(request: Request, settings: SettingsDep) -> Response:
     } for h in hits]
     return render(request, "search.html", q=q, results=results, more=more,
                   title=f"Search: {q}" if q else "Search")
-
-
-def label_literal(text: str | None, lang: str | None) -> ox.Literal | None:
-    if text is None:
-        return None
-    return ox.Literal(text, language=lang) if lang else ox.Literal(text)
 
 
 # --- the query page ----------------------------------------------------------------------------

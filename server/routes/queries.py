@@ -8,8 +8,9 @@ from fastapi.responses import JSONResponse
 from graph.sparql.catalogue import NamedQuery, ParamError, QueryError, catalogue, get_query
 from graph.store.execution import QueryJob
 from server.deps import BackendDep, SettingsDep
+from server.rendering import PageRoute, pager, render, wants_html
 from server.responses import error, run_query
-from server.routes.pages import PageRoute, node, pager, render, wants_html
+from server.terms import node
 
 router = APIRouter(tags=["named queries"], route_class=PageRoute)
 RESERVED = {"format"}

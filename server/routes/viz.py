@@ -7,18 +7,14 @@ are built by `graph.network.viz`; this module only reads the request and picks t
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
 from typing import Annotated, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.routing import APIRoute
 
-from graph.network.data import NetworkData, UnknownActor
-from graph.network.projection import FilterError
+from graph.network.data import NetworkData
 from graph.network.viz import (
     NODE_BUDGET,
     TEMPLATES_DIR,
@@ -29,54 +25,24 @@ from graph.network.viz import (
     path_picture,
     render,
 )
-from graph.store.execution import QueryTimeout
-from server.routes.network import (
+from server.network_views import (
     PRERENDER,
     FilterDep,
     FilterQuery,
-    _name,
-    _persist,
+    VizRoute,
     complete_later,
     data_version,
     network_data,
     open_view,
+    persist,
     persisted,
+    result_name,
 )
+from server.rendering import CONTENT_SECURITY_POLICY
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
-)
 ASSETS = {"viz.js": "text/javascript; charset=utf-8", "viz.css": "text/css; charset=utf-8"}
 ColourBy = Annotated[str, Query(alias="color", pattern="^(class|community)$",
                                 description="Colour nodes by class or by community")]
-
-
-def _message_page(status: int, title: str, message: str) -> HTMLResponse:
-    body = (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{html.escape(title)}"
-            f"</title><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
-            "<p><a href=\"/viz/network\">The whole web</a></p></html>")
-    return HTMLResponse(body, status_code=status,
-                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
-
-
-class VizRoute(APIRoute):
-    """Errors become short pages that name the value at fault (escaped)."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except UnknownActor as exc:
-                return _message_page(404, "Actor not found", str(exc))
-            except FilterError as exc:
-                return _message_page(422, "Filter not understood", str(exc))
-            except (QueryTimeout, RuntimeError) as exc:
-                return _message_page(503, "The graph could not answer", str(exc))
-
-        return guarded
 
 
 router = APIRouter(prefix="/viz", tags=["pictures"], route_class=VizRoute)
@@ -123,7 +89,7 @@ async def network_page(request: Request, filters: FilterDep, colour: ColourBy = 
                        budget: Annotated[int, Query(ge=10, le=5000)] = NODE_BUDGET
                        ) -> Response:
     links = _root(request) + "/id/"
-    name = _name("viz-network", filters.raw, colour, budget, links)
+    name = result_name("viz-network", filters.raw, colour, budget, links)
     found = await persisted(request, name)  # a restart with unchanged data draws from here
     if found is not None:
         return HTMLResponse(found["html"],
@@ -141,12 +107,12 @@ async def network_page(request: Request, filters: FilterDep, colour: ColourBy = 
     stats = await run_in_threadpool(view.stats_now,
                                     request.app.state.settings.network_background_nodes)
     if stats["pending"]:
-        complete_later(request.app, view, version, _name("stats", filters.raw))
+        complete_later(request.app, view, version, result_name("stats", filters.raw))
     form = _form(request, view.data, filters, "/viz/network", colour)
     form["measures"] = _measures(request, stats, version)
     page = _page(request, picture, form)
     if not stats["pending"]:
-        await run_in_threadpool(_persist, request.app, version, name,
+        await run_in_threadpool(persist, request.app, version, name,
                                 {"html": cast(bytes, page.body).decode("utf-8")})  # HTML: bytes
     return page
 

@@ -11,7 +11,6 @@ are read once per data version.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -19,9 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from graph.network.map_data import coordinates, map_data
 from server.cache import per_data_version
-from server.routes.network import FilterDep, open_view
-from server.routes.pages import render
-from server.routes.viz import VizRoute
+from server.network_views import FilterDep, VizRoute, open_view
+from server.rendering import render
 
 router = APIRouter(prefix="/viz", tags=["pictures"], route_class=VizRoute)
 Actor = Annotated[str | None, Query(description="An actor: path (city/kaohsiung), IRI or "
@@ -52,19 +50,3 @@ async def map_page(request: Request, filters: FilterDep, actor: Actor = None) ->
 @router.get("/map/data", summary="The map's data: points, great-circle ties, unplaced actors")
 async def map_json(request: Request, filters: FilterDep, actor: Actor = None) -> Response:
     return JSONResponse(await _data(request, filters, actor))
-
-
-async def map_path(request: Request, iri: str) -> str | None:
-    """`/viz/map?actor=…` for an actor with a partner that has coordinates, else None.
-
-    One small query (queries/pages/placed-partner.rq), so that an entity page never waits for
-    the network to be built.
-    """
-    from graph.core.namespaces import ID
-    from server.routes.pages import page_rows
-
-    if not iri.startswith(str(ID)):
-        return None
-    if not await page_rows(request, "placed-partner", resource=iri):
-        return None
-    return f"/viz/map?actor={quote(iri[len(str(ID)):], safe='/')}"

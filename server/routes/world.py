@@ -14,7 +14,7 @@ from graph.core.settings import ROOT
 from graph.importing.figures import FIGURES, KONECT, SOURCES
 from graph.sparql.catalogue import internal_query
 from graph.store.execution import QueryTimeout
-from server.routes.pages import CONTENT_SECURITY_POLICY, render
+from server.rendering import CONTENT_SECURITY_POLICY, render
 
 FIGURES_DIR = ROOT / "docs" / "figures"
 """Where `citydip import figures` writes (committed with the repository)."""

@@ -25,7 +25,9 @@ from fastapi.responses import HTMLResponse
 from graph.sparql.catalogue import NamedQuery, QueryError, catalogue
 from graph.store.vocabulary import vocabulary_terms
 from server.deps import SettingsDep
-from server.routes.pages import DISPLAY_PREFIXES, PageRoute, page_query, render
+from server.page_queries import page_query
+from server.rendering import PageRoute, render
+from server.terms import DISPLAY_PREFIXES
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"], route_class=PageRoute)

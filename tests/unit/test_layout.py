@@ -82,3 +82,54 @@ def test_the_layout_check_sees_an_import_upwards(tmp_path):
                    "def f():\n    import graph.cli\n")
     assert [(m, top) for m, _, top in imports(bad)] == [
         ("os", True), ("server.app", True), ("graph.cli", False)]
+
+
+ROUTE_FILES = sorted((ROOT / "server" / "routes").glob("*.py"))
+
+
+def sibling_imports(path: Path) -> list[tuple[str, int]]:
+    """(module, line) for every import of `server.routes` or of a module in it, in any spelling:
+    `import server.routes.x`, `from server.routes.x import y`, `from server.routes import x`,
+    and relative imports (`from . import x`, `from .x import y`), which inside routes/ can only
+    mean a sibling."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level > 0:
+                found.append(("." * node.level + module, node.lineno))
+            elif module == "server.routes" or module.startswith("server.routes."):
+                found.append((module, node.lineno))
+            elif module == "server" and any(a.name == "routes" for a in node.names):
+                found.append(("server.routes", node.lineno))
+        elif isinstance(node, ast.Import):
+            found.extend((alias.name, node.lineno) for alias in node.names
+                         if alias.name == "server.routes"
+                         or alias.name.startswith("server.routes."))
+    return found
+
+
+def test_there_are_route_modules_to_check():
+    assert len(ROUTE_FILES) > 10
+    assert {"pages.py", "entities.py", "network.py", "viz.py"} <= {p.name for p in ROUTE_FILES}
+
+
+@pytest.mark.parametrize("path", ROUTE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_route_modules_never_import_each_other(path):
+    found = [f"{path.relative_to(ROOT)}:{line} imports {module}"
+             for module, line in sibling_imports(path)]
+    assert found == [], ("route modules are siblings: move what they share into a module "
+                         f"beside them in server/ ({'; '.join(found)})")
+
+
+def test_the_route_check_sees_a_sibling_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\nfrom server.rendering import render\n"
+                   "from server.routes.pages import node\nfrom server.routes import viz\n"
+                   "import server.routes.network\n"
+                   "from server import routes\nfrom . import world\n\n"
+                   "def f():\n    from .viz_map import map_page\n")
+    assert sibling_imports(bad) == [
+        ("server.routes.pages", 3), ("server.routes", 4), ("server.routes.network", 5),
+        ("server.routes", 6), (".", 7), (".viz_map", 10)]

@@ -12,15 +12,8 @@ from graph.core.namespaces import CD, ID
 from graph.core.settings import ROOT
 from graph.importing.countries import CountryResolver
 from graph.importing.gazetteer import Gazetteer
-from graph.importing.reconcile import (
-    Entry,
-    Reconciler,
-    Target,
-    distance_km,
-    fold,
-    name_keys,
-    qualifier,
-)
+from graph.importing.names import distance_km, fold, name_keys, qualifier
+from graph.importing.reconcile import ListArea, Reconciler, Target
 from graph.importing.world import import_world, manifest
 
 WD = rdflib.Namespace("http://www.wikidata.org/entity/")
@@ -33,7 +26,7 @@ def target(slug, names, country="", lat=None, lon=None, qid="", partners=()):
 
 
 def entry(key, name, country="", lat=None, lon=None, qid="", hint="", partners=()):
-    return Entry(key, name, country, lat, lon, qid, hint, set(partners))
+    return ListArea(key, name, country, lat, lon, qid, hint, set(partners))
 
 
 def decide(targets, *entries):
