@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     listing, a named query's rows); longer lists are paged."""
     page_passages: int = 20
     """Source passages quoted on an entity page; the rest are linked (the source-of query)."""
+    page_cache_mb: float = 32
+    """Rendered entity pages kept until the next write (server/page_cache.py), in MB; 0: none."""
     search_results: int = 50
     """Most resources a search answers with (HTML and JSON)."""
 

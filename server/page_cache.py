@@ -1,0 +1,91 @@
+"""Rendered entity pages kept per data version, so a page is computed once per version.
+
+Why it is built this way: an entity page (HTML or an RDF form) is a function of the data
+version, the resource, the representation and its page parameters, nothing else: the same
+request between two writes gets the same bytes (its ETag says so already). What it costs to make
+grows with the resource: Kaohsiung's page at world scale runs four queries over thousands of
+relations and renders them, about 60 ms, where an ordinary city's takes a few. Kept here, a page
+asked again (a researcher going back, a crawler, a link shared on a busy day) costs a dictionary
+look-up until the next write (`X-Page-Cache: hit` says so). The pages are held in one LRU
+bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off) and all dropped when the data version
+moves, so an answer is never older than the data it claims to describe. A page made by a request
+during which a commit landed is not kept.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+
+@dataclass(frozen=True)
+class Kept:
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+
+    def response(self) -> Response:
+        response = Response(self.body, status_code=self.status)
+        response.raw_headers = [*self.headers, (b"x-page-cache", b"hit")]
+        return response
+
+
+class PageCache:
+    """Responses by key for one data version, least recently used dropped past `max_bytes`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.version: int | None = None
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._kept: OrderedDict[tuple, Kept] = OrderedDict()
+
+    def _at(self, version: int) -> None:
+        if version != self.version:
+            self._kept.clear()
+            self.size, self.version = 0, version
+
+    def get(self, version: int, key: tuple) -> Response | None:
+        self._at(version)
+        kept = self._kept.get(key)
+        if kept is None:
+            self.misses += 1
+            return None
+        self._kept.move_to_end(key)
+        self.hits += 1
+        return kept.response()
+
+    def put(self, version: int, key: tuple, response: Response) -> None:
+        body = getattr(response, "body", None)
+        if not self.max_bytes or response.status_code != 200 or not isinstance(body, bytes):
+            return
+        if self.version is None:
+            self._at(version)
+        if version != self.version or len(body) > self.max_bytes // 4:
+            return  # made across a commit, or too large to be worth a quarter of the room
+        old = self._kept.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        self._kept[key] = Kept(response.status_code, body, list(response.raw_headers))
+        response.headers["X-Page-Cache"] = "miss"
+        self.size += len(body)
+        while self.size > self.max_bytes and self._kept:
+            _, dropped = self._kept.popitem(last=False)
+            self.size -= len(dropped.body)
+
+
+def page_cache(request: Request) -> PageCache:
+    state = request.app.state
+    cache = getattr(state, "page_cache", None)
+    if cache is None:
+        cache = state.page_cache = PageCache(int(state.settings.page_cache_mb * 2**20))
+    return cache
+
+
+def page_key(request: Request, representation: str) -> tuple:
+    """What a kept page is found by: the path, its parameters, the representation, the mount."""
+    return (request.scope.get("root_path", ""), request.url.path, request.url.query,
+            representation)

@@ -1,0 +1,71 @@
+"""Entity pages are kept per data version: asked again they cost a look-up, and a write drops them.
+
+server/page_cache.py; `X-Page-Cache` says whether an answer was kept (`hit`) or made (`miss`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from live import WRITE_TOKENS, citydip_server, write_env
+
+GDYNIA = "/id/city/gdynia"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = write_env(tmp_path_factory.mktemp("history") / "history.jsonl")
+    with citydip_server(env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        yield c
+
+
+@pytest.mark.parametrize("accept", ["text/html", "text/turtle", "application/ld+json"])
+def test_a_page_asked_again_is_the_kept_one_byte_for_byte(client, accept):
+    first = client.get(GDYNIA, headers={"Accept": accept})
+    again = client.get(GDYNIA, headers={"Accept": accept})
+    assert first.status_code == again.status_code == 200
+    assert first.headers["X-Page-Cache"] == "miss" and again.headers["X-Page-Cache"] == "hit"
+    assert again.content == first.content
+    for name in ("content-type", "etag", "last-modified", "vary", "link"):
+        assert again.headers[name] == first.headers[name]
+
+
+def test_page_parameters_and_representations_are_kept_apart(client):
+    html = client.get(GDYNIA, headers={"Accept": "text/html"})
+    turtle = client.get(GDYNIA, headers={"Accept": "text/turtle"})
+    second = client.get(GDYNIA + "?out=2", headers={"Accept": "text/html"})
+    assert html.content != turtle.content and html.content != second.content
+    assert "text/turtle" in turtle.headers["content-type"]
+
+
+def test_a_write_drops_the_kept_pages(client):
+    client.get(GDYNIA)
+    before = client.get(GDYNIA)
+    assert before.headers["X-Page-Cache"] == "hit"
+    assert "Gdingen" not in before.text
+    change = {"message": "German name", "add": (
+        '<https://w3id.org/citydiplomacy/id/city/gdynia> '
+        '<http://www.w3.org/2004/02/skos/core#altLabel> "Gdingen"@de .')}
+    written = client.post("/changes", content=json.dumps(change),
+                          headers={"Content-Type": "application/json",
+                                   "Authorization": f"Bearer {WRITE_TOKENS['alice']}"})
+    assert written.status_code == 200, written.text
+    after = client.get(GDYNIA)
+    assert after.headers["X-Page-Cache"] == "miss"
+    assert "Gdingen" in after.text and after.headers["etag"] != before.headers["etag"]
+    assert client.get(GDYNIA).headers["X-Page-Cache"] == "hit"
+
+
+def test_a_missing_resource_is_not_kept(client):
+    for _ in range(2):
+        missing = client.get("/id/city/nowhere-at-all")
+        assert missing.status_code == 404
+        assert "X-Page-Cache" not in missing.headers

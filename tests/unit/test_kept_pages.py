@@ -1,0 +1,44 @@
+"""The kept pages: bounded in bytes (least recently used dropped first), one data version only."""
+
+from __future__ import annotations
+
+from fastapi import Response
+
+from server.page_cache import PageCache
+
+
+def page(size: int, status: int = 200) -> Response:
+    return Response(b"x" * size, status_code=status, media_type="text/html")
+
+
+def test_past_the_bound_the_least_recently_used_page_goes():
+    cache = PageCache(max_bytes=4000)
+    for name in "abc":
+        cache.put(1, (name,), page(1000))
+    assert cache.get(1, ("a",)) is not None  # a is now the most recent
+    cache.put(1, ("d",), page(1000))
+    cache.put(1, ("e",), page(1000))
+    assert cache.size <= 4000
+    assert cache.get(1, ("b",)) is None and cache.get(1, ("a",)) is not None
+
+
+def test_a_new_data_version_drops_every_page():
+    cache = PageCache(max_bytes=10_000)
+    cache.put(1, ("a",), page(10))
+    assert cache.get(1, ("a",)) is not None
+    assert cache.get(2, ("a",)) is None and cache.size == 0
+
+
+def test_a_page_made_across_a_commit_an_error_or_a_huge_page_is_not_kept():
+    cache = PageCache(max_bytes=10_000)
+    cache.get(2, ("x",))
+    cache.put(1, ("old",), page(10))  # begun at version 1, finished after version 2 was seen
+    cache.put(2, ("missing",), page(10, status=404))
+    cache.put(2, ("huge",), page(5000))
+    assert all(cache.get(2, (k,)) is None for k in ("old", "missing", "huge"))
+
+
+def test_zero_keeps_nothing():
+    cache = PageCache(max_bytes=0)
+    cache.put(0, ("a",), page(1))
+    assert cache.get(0, ("a",)) is None
