@@ -82,7 +82,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "citydip-bench")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the server, e.g. CITYDIP_PAGE_CACHE_MB=0 (pages "
+                             "made anew at every request)")
     args = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in args.env)
     args.data.mkdir(parents=True, exist_ok=True)
     known = scales(args.data)
     results = {}
@@ -94,7 +98,8 @@ def main() -> None:
                             "--triples", "1000000", "--seed", "1", "--out",
                             f"{scale['generate']}/"], check=True)
         with tempfile.TemporaryDirectory(prefix="citydip-pages-", dir=args.data) as tmp:
-            with citydip_serving(settings_of(scale["env"], Path(tmp)), Path(tmp) / "server.log",
+            env = {**settings_of(scale["env"], Path(tmp)), **extra}
+            with citydip_serving(env, Path(tmp) / "server.log",
                                  limit=1800, strict=False) as server:
                 url, startup = server.url, server.startup
                 triples = httpx.get(url + "/health", timeout=30).json().get("triples")
