@@ -91,8 +91,9 @@ async def commit(request: Request, work: Callable[[Writer], Result],
         async with state.write_lock:
             result, new = await asyncio.to_thread(run)
             if result.committed:
-                backend.changed()  # new data version, snapshot for the workers, on_commit hooks
-                state.data_version = getattr(state, "data_version", 0) + 1
+                # new data version, snapshot for the workers, on_commit hooks; the app's copy of
+                # the version is the backend's, never a count of its own
+                state.data_version = backend.changed()
                 await after_commit(request.app, result)
             return result, new
 
