@@ -1,4 +1,4 @@
-"""Rendered entity pages kept per data version, so a page is computed once per version.
+"""Rendered pages kept per data version, so a page is computed once per version.
 
 Why it is built this way: an entity page (HTML or an RDF form) is a function of the data
 version, the resource, the representation and its page parameters, nothing else: the same
@@ -9,7 +9,8 @@ asked again (a researcher going back, a crawler, a link shared on a busy day) co
 look-up until the next write (`X-Page-Cache: hit` says so). The pages are held in one LRU
 bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off) and all dropped when the data version
 moves, so an answer is never older than the data it claims to describe. A page made by a request
-during which a commit landed is not kept.
+during which a commit landed is not kept. Pages of a named query's rows (HTML) are kept the
+same way: a query such as `partner-links-beyond` sorts every row before it can give the first.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Entity pages are kept per data version: asked again they cost a look-up, and a write drops them.
+"""Entity pages and pages of a named query's rows are kept per data version.
+
+Asked again, a page costs a look-up; a write drops them all.
 
 server/page_cache.py; `X-Page-Cache` says whether an answer was kept (`hit`) or made (`miss`).
 """
@@ -69,3 +71,14 @@ def test_a_missing_resource_is_not_kept(client):
         missing = client.get("/id/city/nowhere-at-all")
         assert missing.status_code == 404
         assert "X-Page-Cache" not in missing.headers
+
+
+def test_a_page_of_a_named_querys_rows_is_kept_too(client):
+    path = "/queries/partner-links-beyond?limit=5"
+    first = client.get(path, headers={"Accept": "text/html"})
+    again = client.get(path, headers={"Accept": "text/html"})
+    assert first.status_code == again.status_code == 200
+    assert (first.headers["X-Page-Cache"], again.headers["X-Page-Cache"]) == ("miss", "hit")
+    assert again.content == first.content
+    rows = client.get(path.replace("?", "?format=json&"))
+    assert "X-Page-Cache" not in rows.headers  # the whole answer is the engine's, not a page
