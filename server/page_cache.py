@@ -16,6 +16,7 @@ same way: a query such as `partner-links-beyond` sorts every row before it can g
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import Request, Response
@@ -90,3 +91,16 @@ def page_key(request: Request, representation: str) -> tuple:
     """What a kept page is found by: the path, its parameters, the representation, the mount."""
     return (request.scope.get("root_path", ""), request.url.path, request.url.query,
             representation)
+
+
+async def kept_or_made(request: Request, representation: str,
+                       make: Callable[[], Awaitable[Response]]) -> Response:
+    """The kept page for this request, or `make()`'s, kept for the next one (if it is a 200)."""
+    version, cache = getattr(request.app.state, "data_version", 0), page_cache(request)
+    key = page_key(request, representation)
+    kept = cache.get(version, key)
+    if kept is not None:
+        return kept
+    response = await make()
+    cache.put(version, key, response)
+    return response

@@ -26,7 +26,7 @@ from graph.sparql.catalogue import get_query
 from graph.sparql.formats import BY_NAME, HTML, Format, NotAcceptable, negotiate
 from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
-from server.page_cache import page_cache, page_key
+from server.page_cache import kept_or_made
 from server.page_queries import label_index, map_path, page_query, page_rows
 from server.rendering import PageRoute, page_number, pager, render, root_path
 from server.terms import (
@@ -86,16 +86,11 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
                     "Cache-Control": "no-cache"})
     if not_modified(request, etag, modified):
         return Response(status_code=304, headers=headers)
-    version, cache = getattr(request.app.state, "data_version", 0), page_cache(request)
-    key = page_key(request, fmt.name if fmt is not None else "html")
-    kept = cache.get(version, key)
-    if kept is not None:
-        return kept
     if fmt is not None:
-        response = await describe(request, iri, fmt, headers)
+        response = await kept_or_made(request, fmt.name,
+                                      lambda: describe(request, iri, fmt, headers))
     else:
-        response = await page(request, iri, links, headers)
-    cache.put(version, key, response)
+        response = await kept_or_made(request, "html", lambda: page(request, iri, links, headers))
     if response.status_code != 200:  # a 404 or 400 is not to be revalidated as if it were data
         for name in ("ETag", "Last-Modified"):
             del response.headers[name]

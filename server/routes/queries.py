@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from graph.sparql.catalogue import NamedQuery, ParamError, QueryError, catalogue, get_query
 from graph.store.execution import QueryJob
 from server.deps import BackendDep, SettingsDep
-from server.page_cache import page_cache, page_key
+from server.page_cache import kept_or_made
 from server.rendering import PageRoute, pager, render, wants_html
 from server.responses import error, run_query
 from server.terms import node
@@ -50,14 +50,8 @@ async def run_named(name: str, request: Request, backend: BackendDep,
             return page
         html = wants_html(request) and request.query_params.get("format") is None
         if html:  # a page of rows, kept until the next write like an entity page
-            version, cache = getattr(request.app.state, "data_version", 0), page_cache(request)
-            kept_as = page_key(request, "html")
-            kept = cache.get(version, kept_as)
-            if kept is not None:
-                return kept
-            response = await rows_page(request, query, values, bindings, *page)
-            cache.put(version, kept_as, response)
-            return response
+            return await kept_or_made(request, "html", lambda: rows_page(
+                request, query, values, bindings, *page))
         if "limit" in request.query_params or "offset" in request.query_params:
             text = query.page_text(*page)
     job = QueryJob(text, bindings, accept=request.headers.get("accept"),
