@@ -242,7 +242,8 @@ class RemoteBackend(Backend):
                                                **query_request(params)) as response:
                     body, complete = await _read(response, _answer_limit(job.max_rows))
         except (TimeoutError, httpx.TimeoutException):
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s, its time limit "
+                               "(CITYDIP_QUERY_TIMEOUT), and was stopped") from None
         except httpx.HTTPError as exc:
             return Outcome(502, message=f"the remote store cannot be reached: {exc}")
         try:

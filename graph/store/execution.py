@@ -391,7 +391,8 @@ class WorkerPool:
         except TimeoutError:
             self._replace(worker)
             raise QueryTimeout(
-                f"the query ran longer than {self.timeout:g} s and was stopped") from None
+                f"the query ran longer than {self.timeout:g} s, its time limit "
+                "(CITYDIP_QUERY_TIMEOUT), and was stopped") from None
         except (EOFError, OSError):
             self._replace(worker)
             return None
