@@ -198,18 +198,24 @@ def every_query(queries_dir: Path) -> dict[str, NamedQuery]:
             for path in sorted(root.rglob("*.rq"))}
 
 
+MAX_NAME = 100
+"""The longest query name looked up (file systems refuse names past 255 bytes)."""
+
+
 def get_query(queries_dir: Path, name: str) -> NamedQuery:
     path = Path(queries_dir) / f"{name}.rq"
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not path.is_file():
+    # A name longer than any file system allows would make is_file() raise (ENAMETOOLONG).
+    if (len(name) > MAX_NAME or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)
+            or not path.is_file()):
         known = ", ".join(catalogue(queries_dir))
-        raise QueryError(f"no named query {name!r}; known: {known}")
+        raise QueryError(f"no named query {name[:MAX_NAME]!r}; known: {known}")
     return load_query(path)
 
 
 def internal_query(queries_dir: Path, name: str) -> NamedQuery:
     """A query of the server's own, `folder/name` (e.g. `pages/browse`, `world/areas`)."""
-    if not re.fullmatch(r"[a-z]+/[a-z0-9][a-z0-9-]*", name):
-        raise QueryError(f"{name!r} is not an internal query name (folder/name)")
+    if len(name) > MAX_NAME or not re.fullmatch(r"[a-z]+/[a-z0-9][a-z0-9-]*", name):
+        raise QueryError(f"{name[:MAX_NAME]!r} is not an internal query name (folder/name)")
     path = Path(queries_dir) / f"{name}.rq"
     if not path.is_file():
         raise QueryError(f"no internal query {name!r} in {queries_dir}")
