@@ -44,6 +44,13 @@ def parse_rdf(data: bytes | str, fmt: ox.RdfFormat, graph: ox.NamedNode | ox.Def
     bounds = bounds or Bounds()
     what = f"the {fmt.name} payload"
     quads: list[ox.Quad] = []
+    if isinstance(data, str):  # JSON's \ud800 escapes decode to lone surrogates: no UTF-8
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ChangeError(f"{what} holds a lone surrogate ({data[exc.start]!r} at "
+                              f"character {exc.start}), which is not a character: write the "
+                              "character itself or its escape as one \\UXXXXXXXX") from None
     try:
         bounds.check_rdf(data, fmt)
         budget = MemoryBudget(bounds.memory_mb, what)

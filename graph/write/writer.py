@@ -139,6 +139,11 @@ class Writer:
     def write(self, build: Callable[[], Changeset], author: str, message: str,
               reverts: int | None = None) -> Result:
         """Compute a change against the store (under the lock), validate, commit if it conforms."""
+        try:
+            message.encode("utf-8")  # the log is UTF-8; JSON's \ud800 escapes are not characters
+        except UnicodeEncodeError as exc:
+            raise ChangeError(f"the message holds a lone surrogate ({message[exc.start]!r} at "
+                              f"character {exc.start}), which is not a character") from None
         with self.lock:
             started = time.perf_counter()
             change = build()
