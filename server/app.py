@@ -15,13 +15,11 @@ from swagger_ui_bundle import swagger_ui_path
 from graph.backend import Backend, open_backend
 from graph.core.settings import Settings, get_settings
 from graph.network.viz import VENDOR_DIR
-from graph.store.execution import Overloaded
 from graph.write.auth import WriteTokens
 from server import STATIC_DIR, derived_views
-from server.admission import Admission, AdmissionMiddleware, overloaded
+from server.admission import Admission, AdmissionMiddleware
 from server.cache import VersionHeaders
-from server.errors import ErrorContract
-from server.responses import Refusal, refused
+from server.errors import HANDLERS, ErrorContract
 from server.routes import (
     changes,
     dumps,
@@ -66,12 +64,12 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         redoc_url=None,
     )
     app.state.settings = settings
-    app.add_exception_handler(Refusal, refused)
+    for exception, handler in HANDLERS.items():
+        app.add_exception_handler(exception, handler)
     app.state.write_tokens = WriteTokens.parse(settings.write_tokens)
     app.state.write_lock = asyncio.Lock()
     app.state.data_version = 0
     app.state.admission = Admission(settings, app.state.write_tokens)
-    app.add_exception_handler(Overloaded, overloaded)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

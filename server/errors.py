@@ -11,17 +11,32 @@ operator can find the one from the other.
 Two kinds of exception are the client's doing even when they surface unexpectedly: a recursion
 too deep for a parser and a request the process has no memory for. They get 400 and 413 with a
 hint at the limits (graph.sparql.limits checks them before any parser; this is the net behind it).
+
+The exceptions a route raises on purpose, and the answer each becomes, are one table here
+(`HANDLERS`), which the app installs as FastAPI exception handlers.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.store.execution import Overloaded
+from server.admission import overloaded
+from server.responses import Refusal, refused
 
 log = logging.getLogger("uvicorn.error")
 """The server's log (uvicorn's error log, where its own tracebacks go)."""
+
+HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {
+    Refusal: refused,  # a refusal raised from a dependency: its status, message and headers
+    Overloaded: overloaded,  # too many queries wait for a worker: 503 with Retry-After
+}
+"""Exceptions raised on purpose and the answer each becomes; anything else is ErrorContract's."""
 
 
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> list[Message]:
