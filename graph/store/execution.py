@@ -253,6 +253,10 @@ class _Worker:
     """On disk: the snapshot (graph.store.snapshots.Snapshot) the worker has open."""
 
 
+_SPAWNING = threading.Lock()
+"""Held while a worker is made (WorkerPool._spawn), by every pool of the process."""
+
+
 class WorkerPool:
     """A fixed number of long-lived query worker processes, each running one query at a time.
 
@@ -288,16 +292,20 @@ class WorkerPool:
     def _spawn(self) -> _Worker:
         """Start a worker and wait until it is ready (blocking: call it off the event loop)."""
         global _INHERITED
-        parent, child = socket.socketpair()
-        snapshot = self.snapshots.acquire_current() if self.snapshots is not None else None
-        if self.snapshots is None:
-            _INHERITED = self._store
-        process = self._ctx.Process(
-            target=_worker_main, daemon=True,
-            args=(child, self.snapshots is None, snapshot.path if snapshot else None))
-        with self._fork_lock if self._fork_lock is not None else nullcontext():
-            process.start()
-        child.close()
+        # One worker made at a time, from its socket pair to closing the child's end here: a
+        # worker forked meanwhile would inherit another worker's end of its pair and keep it
+        # open, and that worker's death would then never reach us as end of file.
+        with _SPAWNING:
+            parent, child = socket.socketpair()
+            snapshot = self.snapshots.acquire_current() if self.snapshots is not None else None
+            if self.snapshots is None:
+                _INHERITED = self._store
+            process = self._ctx.Process(
+                target=_worker_main, daemon=True,
+                args=(child, self.snapshots is None, snapshot.path if snapshot else None))
+            with self._fork_lock if self._fork_lock is not None else nullcontext():
+                process.start()
+            child.close()
         worker = _Worker(process, parent, self.generation, snapshot)
         self._workers.append(worker)
         parent.settimeout(STARTUP_SECONDS)

@@ -11,8 +11,9 @@ shapes and the class hierarchy, and answers with the findings. The writer's thre
 pipe, which releases the GIL; the work that needs the store (staging, focus nodes, extraction)
 stays in the writer, so the child needs no store and no snapshot.
 
-The child is started with `spawn` (the server has threads; a fork could copy a held lock) when
-the server opens its store, and its start-up (imports, parsing the shapes) runs beside the
+The child is a fresh interpreter (`python -m graph.write.validation_process`: no fork of a
+threaded server, which could copy a held lock, and named in `ps`), started when the server opens
+its store, and its start-up (imports, parsing the shapes) runs beside the
 server's own; the command line's one-off writers validate in their own process instead. If the
 child dies, the change at hand is validated in the writer's process, so a write never fails for
 want of the child, and a new child is started for the next one. A change whose validation takes
@@ -23,12 +24,15 @@ in a process of its own validation can be stopped, which it cannot in the server
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from graph.store.validate import Report
 
@@ -42,14 +46,21 @@ class ValidationTimeout(Exception):
     """The child did not answer in time (it has been stopped)."""
 
 
-def _child(conn: Connection, shapes_dir: str, hierarchy: list[tuple]) -> None:
-    """Validate graphs sent by the parent until it closes the pipe (or sends None)."""
+ROOT = Path(__file__).resolve().parents[2]
+"""The project folder, put on the child's path so that it runs this checkout's code."""
+
+
+def _child(conn: _Duplex) -> None:
+    """Validate graphs sent by the parent until it closes the pipe (or sends None).
+
+    The first message is the shapes folder and the class hierarchy (rdflib triples)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
     from graph.store.validate import parse_dir, validate
     from graph.write.incremental import PreparedQueryGraph
 
+    shapes_dir, hierarchy = conn.recv()
     shapes = parse_dir(Path(shapes_dir))
     conn.send("ready")
     while True:
@@ -89,10 +100,9 @@ class ValidationProcess:
         self.shapes_dir = str(shapes_dir)
         self.hierarchy = list(hierarchy)
         self.timeout = timeout
-        self._ctx = mp.get_context("spawn")
         self._lock = threading.Lock()
-        self._process: mp.process.BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._process: subprocess.Popen | None = None
+        self._conn: _Duplex | None = None
         self._ready = False
         self.restarts = 0
         """Children started after the first (one died or was stopped)."""
@@ -106,21 +116,27 @@ class ValidationProcess:
                 self._start()
 
     def _start(self) -> None:
-        parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_child, args=(child, self.shapes_dir, self.hierarchy),
-                                    daemon=True, name="citydip-validation")
-        process.start()
-        child.close()
-        self._process, self._conn, self._ready = process, parent, False
+        down_r, down_w = os.pipe()  # parent → child
+        up_r, up_w = os.pipe()  # child → parent
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graph.write.validation_process", str(down_r), str(up_w)],
+            pass_fds=(down_r, up_w), env={**os.environ, "PYTHONPATH": path}, close_fds=True)
+        os.close(down_r)
+        os.close(up_w)
+        conn = _Duplex(Connection(up_r, writable=False), Connection(down_w, readable=False))
+        conn.send((self.shapes_dir, self.hierarchy))
+        self._process, self._conn, self._ready = process, conn, False
 
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
         if conn is not None:
             conn.close()
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             process.kill()
-            process.join(5)
+        if process is not None:
+            process.wait(5)
 
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
@@ -129,7 +145,7 @@ class ValidationProcess:
         """The report for this graph, or None if the child could not answer (it is replaced;
         the caller validates in its own process). Raises ValidationTimeout past the time limit."""
         with self._lock:
-            if self._process is not None and not self._process.is_alive():
+            if self._process is not None and self._process.poll() is not None:
                 self._stop()
                 self.restarts += 1
             if self._process is None:
@@ -168,5 +184,33 @@ class ValidationProcess:
                 except (OSError, BrokenPipeError):
                     pass
             if self._process is not None:
-                self._process.join(2)
+                try:
+                    self._process.wait(2)
+                except subprocess.TimeoutExpired:
+                    pass
             self._stop()
+
+
+class _Duplex:
+    """Two one-way pipes seen as one connection (what multiprocessing.Pipe gives a child)."""
+
+    def __init__(self, incoming: Connection, outgoing: Connection) -> None:
+        self.incoming, self.outgoing = incoming, outgoing
+
+    def send(self, obj: object) -> None:
+        self.outgoing.send(obj)
+
+    def recv(self) -> Any:
+        return self.incoming.recv()
+
+    def poll(self, timeout: float) -> bool:
+        return self.incoming.poll(timeout)
+
+    def close(self) -> None:
+        self.incoming.close()
+        self.outgoing.close()
+
+
+if __name__ == "__main__":  # the child: python -m graph.write.validation_process IN OUT
+    _child(_Duplex(Connection(int(sys.argv[1]), writable=False),
+                   Connection(int(sys.argv[2]), readable=False)))

@@ -93,11 +93,11 @@ def test_a_killed_validation_process_costs_no_write(writer):
     assert write(writer, good(2)).committed
     process = writer.validator.process
     os.kill(process.pid(), signal.SIGKILL)
-    process._process.join(10)
+    process._process.wait(10)
     assert not write(writer, bad(2)).committed  # still refused: validated, not waved through
     assert write(writer, good(3)).committed
     assert process.restarts == 1
-    assert process.pid() is not None and process._process.is_alive()
+    assert process.pid() is not None and process._process.poll() is None
 
 
 def test_a_validation_past_its_time_limit_is_refused_and_writes_nothing(settings):
@@ -119,5 +119,5 @@ def test_closing_the_writer_stops_its_validation_process(settings):
     writer.start()
     child = writer.validator.process._process
     writer.close()
-    assert not child.is_alive()
+    assert child.poll() is not None
     assert write(writer, good(5)).committed  # validated in the writer's process from then on
