@@ -48,7 +48,7 @@ from graph.write.changes import (
 from graph.write.derived import load_rules, refresh_shortcuts
 from graph.write.document import Document
 from graph.write.history import Entry, History, data_digest
-from graph.write.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict, rdflib_term
+from graph.write.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict
 from graph.write.policy import Policy
 from graph.write.sparql_update import update_changeset
 from graph.write.staging import Staged
@@ -99,13 +99,10 @@ class Writer:
         self.rules = load_rules(settings.rules_dir)
         self.hierarchy = [ox.Triple(q.subject, q.predicate, q.object) for q in
                           store.quads_for_pattern(None, RDFS_SUBCLASS, None, None)]
-        process = None
-        if settings.validation_process:
-            process = ValidationProcess(settings.shapes_dir, [
-                tuple(rdflib_term(t) for t in (h.subject, h.predicate, h.object))
-                for h in self.hierarchy], settings.validation_seconds)
-        self.validator = IncrementalValidator(parse_dir(settings.shapes_dir), self.hierarchy,
-                                              process)
+        self.validator = IncrementalValidator(parse_dir(settings.shapes_dir), self.hierarchy)
+        if settings.validation_process:  # the child gets the hierarchy the validator converted
+            self.validator.process = ValidationProcess(
+                settings.shapes_dir, self.validator.hierarchy, settings.validation_seconds)
         self.on_commit: list[Callable[[Changeset, Changeset], object]] = []
         """Called with each committed change and the shortcut changes derived from it, after
         they are applied; indexes kept beside the store (graph.store.labels) follow writes this
