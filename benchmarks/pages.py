@@ -5,9 +5,12 @@ For each scale a `citydip serve` starts on a fresh on-disk store in a temporary 
 first fill, the label index and the query workers are what a first start does), then every page
 is fetched once (cold: the first request after the start) and `--repeat` times more (warm:
 median and 90th percentile). The reference is the SPARQL endpoint answering the lookup behind an
-entity page (`SELECT * WHERE { <actor> ?p ?o }`), measured the same way in the same run.
+entity page (`SELECT * WHERE { <actor> ?p ?o }`), measured the same way in the same run. The
+server is then restarted on the same store and every page fetched once more (cold after a
+restart: what is persisted per data version, the network results, is read back).
 
     .venv/bin/python benchmarks/pages.py                         # report, report+world, 1M
+    .venv/bin/python benchmarks/pages.py --scales "generated 5M" --repeat 10
     .venv/bin/python benchmarks/pages.py --scales report --repeat 50
 """
 
@@ -37,7 +40,7 @@ def scales(data: Path) -> dict[str, dict]:
     hub = "city/gen-orka-747"
     common = ["/browse?class=City", "/browse?class=City&page=20", "/search?q=Gdynia",
               "/search?q=orka", "/search?q=%E9%AB%98%E9%9B%84", "/search?format=json&q=gd",
-              "/queries/partner-links-beyond", "/"]
+              "/queries/partner-links-beyond", "/", "/network/stats", "/viz/network"]
     return {
         "report": {"env": {"CITYDIP_DATASETS": "report"}, "actor": "city/kaohsiung",
                    "pages": ["/id/city/kaohsiung", "/id/city/gdynia", *common]},
@@ -45,8 +48,27 @@ def scales(data: Path) -> dict[str, dict]:
                          "pages": ["/id/city/kaohsiung", "/id/city/gdynia",
                                    "/id/city/kaohsiung?partnerships=2", *common]},
         "generated 1M": {"env": {"CITYDIP_DATA_DIR": str(gen)}, "actor": hub, "generate": gen,
+                         "triples": 1_000_000,
                          "pages": [f"/id/{hub}", f"/id/{hub}?in=3", *common]},
+        # the hub of 5M is found once the server runs (the city with the most partners)
+        "generated 5M": {"env": {"CITYDIP_DATA_DIR": str(data / "data-5000000-s1")},
+                         "actor": None, "generate": data / "data-5000000-s1",
+                         "triples": 5_000_000,
+                         "pages": ["/id/{hub}", "/id/{hub}?in=3", *common]},
     }
+
+
+HUB = """PREFIX cd: <https://w3id.org/citydiplomacy/ns#>
+SELECT ?city (COUNT(?other) AS ?partners) WHERE { ?city a cd:City ; cd:partnerOf ?other }
+GROUP BY ?city ORDER BY DESC(?partners) LIMIT 1"""
+
+
+def find_hub(url: str) -> str:
+    """The city with the most partners, as `city/<slug>` (asked through /sparql)."""
+    answer = httpx.get(url + "/sparql", params={"query": HUB}, timeout=600,
+                       headers={"Accept": "application/sparql-results+json"})
+    answer.raise_for_status()
+    return answer.json()["results"]["bindings"][0]["city"]["value"].removeprefix(ID)
 
 
 def settings_of(env_extra: dict, folder: Path) -> dict[str, str]:
@@ -68,7 +90,7 @@ def measure(url: str, pages: list[str], actor: str, repeat: int) -> list[dict]:
         targets.append((lookup, "application/sparql-results+json"))
         for path, accept in targets:
             cold, status, size = timed(client, path, accept)
-            warm = [timed(client, path, accept)[0] for _ in range(repeat)]
+            warm = [timed(client, path, accept)[0] for _ in range(repeat)] or [cold]
             rows.append({"page": path if path != lookup else "SPARQL lookup (reference)",
                          "status": status, "bytes": size, "cold_ms": cold,
                          "warm_p50_ms": statistics.median(warm),
@@ -95,7 +117,7 @@ def main() -> None:
         scale = known[name]
         if "generate" in scale and not any(scale["generate"].glob("*.nt")):
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"),
-                            "--triples", "1000000", "--seed", "1", "--out",
+                            "--triples", str(scale["triples"]), "--seed", "1", "--out",
                             f"{scale['generate']}/"], check=True)
         with tempfile.TemporaryDirectory(prefix="citydip-pages-", dir=args.data) as tmp:
             env = {**settings_of(scale["env"], Path(tmp)), **extra}
@@ -103,15 +125,26 @@ def main() -> None:
                                  limit=1800, strict=False) as server:
                 url, startup = server.url, server.startup
                 triples = httpx.get(url + "/health", timeout=30).json().get("triples")
-                rows = measure(url, scale["pages"], scale["actor"], args.repeat)
-        results[name] = {"triples": triples, "first_start_s": startup, "pages": rows}
-        print(f"\n### {name}: {triples} triples, first start {startup:.1f} s\n")
-        print("| page | status | KB | cold ms | warm p50 ms | warm p90 ms |")
-        print("|---|---|---|---|---|---|")
+                actor = scale["actor"] or find_hub(url)
+                pages = [page.replace("{hub}", actor) for page in scale["pages"]]
+                rows = measure(url, pages, actor, args.repeat)
+            # a restart on the same store: what is persisted per data version is read back
+            with citydip_serving(env, Path(tmp) / "server-again.log",
+                                 limit=1800, strict=False) as server:
+                again, restart = measure(server.url, pages, actor, 0), server.startup
+        for row, later in zip(rows, again, strict=True):
+            row["restart_cold_ms"] = later["cold_ms"]
+        results[name] = {"triples": triples, "first_start_s": startup, "restart_s": restart,
+                         "pages": rows}
+        print(f"\n### {name}: {triples} triples, first start {startup:.1f} s, "
+              f"restart {restart:.1f} s\n")
+        print("| page | status | KB | cold ms | warm p50 ms | warm p90 ms | cold after restart "
+              "ms |")
+        print("|---|---|---|---|---|---|---|")
         for r in rows:
             print(f"| `{r['page']}` | {r['status']} | {r['bytes'] / 1024:.0f} | "
-                  f"{r['cold_ms']:.0f} | {r['warm_p50_ms']:.1f} | {r['warm_p90_ms']:.1f} |",
-                  flush=True)
+                  f"{r['cold_ms']:.0f} | {r['warm_p50_ms']:.1f} | {r['warm_p90_ms']:.1f} | "
+                  f"{r['restart_cold_ms']:.0f} |", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -19,7 +19,10 @@ network measures at world scale). Here every view is kept with the data version 
 
 The keeper also holds what makes a version durable across restarts (`durable_key`): a digest of
 the datasets, the triple count and the store's last-applied-change marker, under which the
-network results are persisted on disk.
+network results are persisted on disk. Views named with `keep_on_disk` (the front page's and
+VoID's counts) are written there too when computed, and a restart with unchanged data reads
+them back instead of counting again: at world scale the first `/` after a start otherwise
+waited seconds for its counting queries.
 """
 
 from __future__ import annotations
@@ -90,6 +93,9 @@ class Derived:
         self.marker: frozenset[ox.Quad] = frozenset()
         self.datasets = ""
         self.durable: dict[Any, str] = {}
+        self.disk: Any = None
+        """Where views are kept across restarts (a graph.network.persist.ResultStore), if any."""
+        self.on_disk: set[str] = set()
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -109,6 +115,10 @@ class Derived:
                 await asyncio.shield(task)
                 kept = self.kept[key]
             return kept.value, kept.version
+        if kept is None and key not in self.tasks:
+            kept = await self._read_back(key, compute)
+            if kept is not None:
+                return kept.value, kept.version
         if kept is None:
             task = self.tasks.get(key) or self._start(key, compute, self.current())
             await asyncio.shield(task)
@@ -122,6 +132,40 @@ class Derived:
 
     def peek(self, key: str) -> Kept | None:
         return self.kept.get(key)
+
+    # --- across restarts -------------------------------------------------------------------------
+
+    def keep_on_disk(self, key: str) -> None:
+        """Write `key` beside the persisted network results when computed, read it back at
+        the next start with the same data (a JSON value)."""
+        self.on_disk.add(key)
+
+    def _disk_place(self, key: str, version: Any) -> tuple[Any, str, str] | None:
+        durable = self.durable_key(version)
+        if self.disk is None or key not in self.on_disk or durable is None:
+            return None
+        return self.disk, durable, self.disk.name("derived-view", key)
+
+    async def _read_back(self, key: str, compute: Callable[[], Awaitable[Any]]) -> Kept | None:
+        version = self.current()
+        place = self._disk_place(key, version)
+        if place is None:
+            return None
+        disk, durable, name = place
+        value = await asyncio.to_thread(disk.get, durable, name)
+        if value is None or key in self.kept:
+            return self.kept.get(key)
+        self.kept[key] = Kept(version, value, compute, exact=True)
+        return self.kept[key]
+
+    async def _write_out(self, key: str, kept: Kept) -> None:
+        place = self._disk_place(key, kept.version) if kept.exact else None
+        if place is not None:
+            disk, durable, name = place
+            try:
+                await asyncio.to_thread(disk.put, durable, name, kept.value)
+            except (OSError, TypeError, ValueError):
+                log.exception("the derived view %s could not be kept on disk", key)
 
     # --- recomputing -----------------------------------------------------------------------------
 
@@ -140,6 +184,7 @@ class Derived:
             # an updater may have moved the kept value to the current version meanwhile
             if not (old is not None and old.exact and old.version == now and version != now):
                 self.kept[key] = Kept(version, value, compute, exact=now == version)
+                await self._write_out(key, self.kept[key])
         except Exception:
             if key not in self.kept:
                 raise  # the reader waiting for the first value sees the failure

@@ -189,6 +189,38 @@ def test_network_results_are_reused_after_a_restart(tmp_path: Path) -> None:
     assert len({f.parent for f in folder.glob("*/*.json")}) == 2
 
 
+def test_the_front_page_counts_are_read_back_after_a_restart(tmp_path: Path) -> None:
+    env = write_env(tmp_path / "history.jsonl", CITYDIP_STORE_PATH=str(tmp_path / "store"),
+                    CITYDIP_DERIVED_WARM="false")
+    folder = tmp_path / "store.derived" / "network"
+
+    def kept() -> dict[Path, int]:
+        return {f: f.stat().st_mtime_ns for f in folder.glob("*/*.json")}
+
+    with citydip_server(env) as server:
+        first = httpx.get(f"{server}/", timeout=60).text
+        void = httpx.get(f"{server}/.well-known/void", timeout=60,
+                         headers={"Accept": "text/turtle"}).text
+        written = until(lambda: len(kept()) == 3 and kept())  # front page, counts, entities
+        void = void.replace(str(server), "SERVER")  # the description names the server's address
+    assert written
+
+    with citydip_server(env) as server:
+        assert httpx.get(f"{server}/", timeout=60).text == first
+        assert httpx.get(f"{server}/.well-known/void", timeout=60,
+                         headers={"Accept": "text/turtle"}).text.replace(str(server),
+                                                                         "SERVER") == void
+        time.sleep(0.5)
+        assert kept() == written  # read back, not counted and written again
+        # After a write the data is another version: its counts are not the persisted ones.
+        response = httpx.post(f"{server}/update", content=new_city()[1].encode(), timeout=60,
+                              headers={**bearer("alice"),
+                                       "Content-Type": "application/sparql-update"})
+        assert response.status_code == 200, response.text
+        assert until(lambda: httpx.get(f"{server}/", timeout=60).text != first)
+        assert until(lambda: len({f.parent for f in kept()}) == 2)
+
+
 def test_large_network_shows_cheap_measures_at_once_then_the_rest(tmp_path: Path) -> None:
     # Every network counts as large here: the expensive measures go to the background.
     app = create_app(settings(tmp_path, network_background_nodes=0, derived_warm=False))

@@ -14,12 +14,13 @@ from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
 from graph.backend import EmbeddedBackend
 from graph.core.namespaces import SHORTCUTS_GRAPH
 from graph.core.settings import Settings
 from graph.store.embedded import Store
-from graph.store.load import build_store, prepare_store_folder
+from graph.store.load import build_store, load_data, prepare_store_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SENTINEL = ox.Quad(ox.NamedNode("https://example.org/half"), ox.NamedNode("https://example.org/p"),
@@ -84,3 +85,27 @@ def test_the_load_command_fills_once_and_again_with_force(tmp_path: Path) -> Non
     forced = load("--force")
     assert forced.returncode == 0 and "emptied" in forced.stderr
     assert first.stdout.split(" in ")[0] == forced.stdout.split(" in ")[0]  # as many triples
+
+
+def test_a_bulk_fill_reports_its_progress_up_to_every_byte(tmp_path: Path) -> None:
+    files = [tmp_path / "one.nt", tmp_path / "two.nt"]
+    for n, path in enumerate(files):
+        path.write_text("".join(f"<https://example.org/s{n}-{i}> <https://example.org/p> "
+                                f"\"{i}\" .\n" for i in range(20000)), encoding="utf-8")
+    seen: list[tuple[str, int, int]] = []
+    store = Store(tmp_path / "store")
+    load_data(store, files, lambda path, done, total: seen.append((path.name, done, total)),
+              bulk=True)
+    total = sum(p.stat().st_size for p in files)
+    assert seen and all(t == total for _, _, t in seen)
+    assert [done for _, done, _ in seen] == sorted(done for _, done, _ in seen)
+    assert seen[-1] == ("two.nt", total, total)
+    assert ("one.nt", files[0].stat().st_size, total) in seen  # the first file whole, then on
+    assert store.count() == 40000
+
+
+def test_a_bulk_fill_of_a_broken_file_says_which_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.nt"
+    broken.write_text("<https://example.org/s> <https://example.org/p> .\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="broken.nt"):
+        load_data(Store(tmp_path / "store"), [broken], lambda *_: None, bulk=True)
