@@ -35,6 +35,12 @@ VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
 
 NODE_BUDGET = 1_500
 EDGE_BUDGET = 6_000
+PICTURE_BYTES = 900_000
+"""What the nodes and ties of a whole-web picture may weigh in its page: a page stays under
+1 MB. At a million triples the 1,500 best-connected actors and their 6,000 strongest ties, each
+tie listing up to 8 partnerships for its hover box, came to 3 MB; over the budget the hover
+lists are left out (the count stays), then the weakest ties."""
+TIP_PARTNERSHIPS = 8
 PICTURE_KINDS = ("network", "ego", "path", "countries")
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#17becf", "#bcbd22", "#8c564b"]
@@ -148,7 +154,7 @@ class _Builder:
             self.net.node_map[n] = node
 
     def add_edges(self, graph: nx.Graph, edges: list[tuple[str, str]],
-                  highlight: Collection[frozenset] = ()) -> None:
+                  highlight: Collection[frozenset] = (), tips: int = TIP_PARTNERSHIPS) -> None:
         for a, b in edges:
             attrs = graph.edges[a, b]
             kinds = attrs.get("kinds", [])
@@ -156,7 +162,7 @@ class _Builder:
             colour, dashes = KIND_STYLES.get(style_kind, OTHER_KIND_STYLE)
             self.kinds.add(style_kind)
             ids = attrs.get("partnerships", [])
-            shown = [self.data.partnerships[p] for p in ids[:8] if p in self.data.partnerships]
+            shown = [self.data.partnerships[p] for p in ids[:tips] if p in self.data.partnerships]
             edge = {
                 "from": a, "to": b, "value": attrs.get("weight", 1), "dashes": dashes,
                 "color": {"color": colour, "highlight": "#111111"},
@@ -258,9 +264,38 @@ def network_picture(view: View, *, color_by: str = "class", links: str | None = 
     nodes, edges, notes = _cut(view.graph, view, budget, edge_budget)
     builder.add_nodes(view.graph, nodes)
     builder.add_edges(view.graph, edges)
+    edges = _within_page(builder, view.graph, edges, notes)
     builder.net.options = builder.options(len(nodes))
     return builder.picture("network", "The web of partnerships", notes,
                            _summary(view, view.graph, nodes, edges))
+
+
+def _weight(items: list[dict]) -> int:
+    return len(json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _within_page(builder: _Builder, graph: nx.Graph, edges: list[tuple[str, str]],
+                 notes: list[str]) -> list[tuple[str, str]]:
+    """Keep the picture's data under PICTURE_BYTES; returns the ties drawn."""
+    limit = PICTURE_BYTES
+    nodes_size = _weight(builder.net.nodes)
+    if nodes_size + _weight(builder.net.edges) <= limit:
+        return edges
+    builder.net.edges = []
+    builder.add_edges(graph, edges, tips=0)
+    notes.append("So large a picture leaves out the list of partnerships in each tie's hover "
+                 "box (the count stays); an actor's own picture lists them.")
+    edges_size = _weight(builder.net.edges)
+    if nodes_size + edges_size > limit and edges:
+        keep = max(0, int(len(edges) * (limit - nodes_size) / edges_size))
+        ranked = sorted(range(len(edges)),
+                        key=lambda i: (-graph.edges[edges[i]].get("weight", 1), i))[:keep]
+        chosen = sorted(ranked)
+        notes.append(f"Of the {len(edges):,} ties among them, the {keep:,} strongest are drawn "
+                     "(the page would be too large for all).")
+        builder.net.edges = [builder.net.edges[i] for i in chosen]
+        edges = [edges[i] for i in chosen]
+    return edges
 
 
 def ego_picture(view: View, centre: str, radius: int = 1, *, color_by: str = "class",

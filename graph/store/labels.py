@@ -4,10 +4,13 @@ Why SQLite and not SPARQL: a label search in SPARQL (`FILTER CONTAINS(LCASE(?lab
 every label of the graph, and a class listing ordered by label sorts every instance, so both grow
 with the graph (6.9 s and 3.0 s at 5M triples). The store's own indexes cannot answer either.
 SQLite ships with Python, and its FTS5 full-text engine with the `trigram` tokenizer answers
-substring queries of three or more characters from an index, in any script; prefixes and
-shorter needles (two-character Chinese names such as 高雄) use an ordinary B-tree index on the
-folded label, and only a one- or two-character needle that is not a prefix falls back to a scan
-of the (small, folded) label column. `benchmarks/search.py` measures FTS5 against that scan.
+substring queries of three or more characters from an index, in any script. Shorter needles
+(two-character Chinese names such as 高雄, "gd") have an index of their own: `labels_pairs`
+holds, for each label, every character and every pair of adjacent characters that are letters
+or digits, as words of an FTS5 `unicode61` table, so a one- or two-character needle is one
+exact word lookup (a scan of the folded labels took 50–80 ms at a million triples). Only a
+short needle with punctuation or a space in it scans. `benchmarks/search.py` measures FTS5
+against the scan.
 
 What is folded: case (str.casefold), compatibility forms (NFKC: full-width Latin, half-width
 kana), and Latin/Greek/Cyrillic diacritics (the combining marks U+0300–U+036F after NFD, plus
@@ -52,7 +55,7 @@ SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 PARTY = ox.NamedNode(str(CD["party"]))
 LABEL_PREDICATES = (RDFS_LABEL, SKOS_ALT)
 WATCHED = {RDFS_LABEL, SKOS_ALT, RDF_TYPE}
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 BATCH = 20_000
 
 # Letters whose diacritic is part of the letter (no decomposition in Unicode).
@@ -70,6 +73,8 @@ CREATE TABLE IF NOT EXISTS labels (
   alt INTEGER NOT NULL, folded TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS labels_fts USING fts5 (
   folded, content='labels', content_rowid='id', tokenize='trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS labels_pairs USING fts5 (
+  pairs, content='', tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE IF NOT EXISTS types (
   resource INTEGER NOT NULL, class TEXT NOT NULL, PRIMARY KEY (resource, class)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS members (
@@ -84,10 +89,12 @@ INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS labels_key ON labels (resource, text, lang, alt)",
     "CREATE INDEX IF NOT EXISTS labels_folded ON labels (folded)",
     "CREATE TRIGGER IF NOT EXISTS labels_ai AFTER INSERT ON labels BEGIN "
-    "INSERT INTO labels_fts (rowid, folded) VALUES (new.id, new.folded); END",
+    "INSERT INTO labels_fts (rowid, folded) VALUES (new.id, new.folded); "
+    "INSERT INTO labels_pairs (rowid, pairs) VALUES (new.id, pairs(new.folded)); END",
     "CREATE TRIGGER IF NOT EXISTS labels_ad AFTER DELETE ON labels BEGIN "
     "INSERT INTO labels_fts (labels_fts, rowid, folded) VALUES ('delete', old.id, old.folded); "
-    "END",
+    "INSERT INTO labels_pairs (labels_pairs, rowid, pairs) "
+    "VALUES ('delete', old.id, pairs(old.folded)); END",
 )
 """Kept by every change; dropped while the index is built in bulk, and made again after."""
 UNINDEX = ("DROP TRIGGER IF EXISTS labels_ai", "DROP TRIGGER IF EXISTS labels_ad",
@@ -101,6 +108,15 @@ def fold(text: str) -> str:
     if decomposed != text:
         text = unicodedata.normalize("NFC", COMBINING.sub("", decomposed))
     return text.casefold()
+
+
+def pairs(folded: str) -> str:
+    """The words `labels_pairs` indexes for a folded label: each letter or digit, and each two
+    adjacent ones (`gdynia` gives `g d y n i a gd dy yn ni ia`), once each."""
+    chars = [c if c.isalnum() else "" for c in folded]
+    found = dict.fromkeys(c for c in chars if c)
+    found.update(dict.fromkeys(a + b for a, b in zip(chars, chars[1:], strict=False) if a and b))
+    return " ".join(found)
 
 
 def _like_escape(text: str) -> str:
@@ -135,6 +151,7 @@ class LabelIndex:
         self.resource_base = resource_base
         self.lock = threading.Lock()
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db.create_function("pairs", 1, pairs, deterministic=True)  # labels_pairs' triggers
         self.db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else
                         "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -177,6 +194,7 @@ class LabelIndex:
                           "meta"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
             db.execute("INSERT INTO labels_fts (labels_fts) VALUES ('delete-all')")
+            db.execute("INSERT INTO labels_pairs (labels_pairs) VALUES ('delete-all')")
             ids: dict[str, int] = {}
 
             def rid(iri: str) -> int:
@@ -204,6 +222,8 @@ class LabelIndex:
                                "VALUES (?,?,?,?,?)", batch)
             del seen_labels
             db.execute("INSERT INTO labels_fts (labels_fts) VALUES ('rebuild')")
+            db.execute("INSERT INTO labels_pairs (rowid, pairs) SELECT id, pairs(folded) "
+                       "FROM labels")
             for sql in INDEXES:
                 db.execute(sql)
             batch = []
@@ -341,33 +361,46 @@ class LabelIndex:
             phrase = '"' + needle.replace('"', '""') + '"'
             candidates = ("SELECT l.id FROM labels_fts f JOIN labels l ON l.id = f.rowid "
                           "WHERE labels_fts MATCH ?", (phrase,))
+        elif needle.isalnum():
+            candidates = ("SELECT rowid FROM labels_pairs WHERE labels_pairs MATCH ?",
+                          ('"' + needle + '"',))
         else:
             candidates = ("SELECT id FROM labels WHERE folded LIKE ? ESCAPE '\\'",
                           ("%" + _like_escape(needle) + "%",))
-        sql = f"""
-          SELECT r.iri, r.name, r.name_lang, r.name_zh, r.degree, l.text, l.lang,
-                 CASE WHEN l.folded = ?1 THEN 0
-                      WHEN substr(l.folded, 1, length(?1)) = ?1 THEN 1
-                      WHEN instr(l.folded, ' ' || ?1) OR instr(l.folded, '-' || ?1) THEN 2
-                      ELSE 3 END AS rank
-          FROM labels l JOIN resources r ON r.id = l.resource
+        # Ranked and cut in SQLite: a common needle ("orka" at a million triples) matches
+        # thousands of labels, and ranking them all in Python cost 50 ms a search.
+        rank = """CASE WHEN l.folded = ?1 THEN 0
+                       WHEN substr(l.folded, 1, length(?1)) = ?1 THEN 1
+                       WHEN instr(l.folded, ' ' || ?1) OR instr(l.folded, '-' || ?1) THEN 2
+                       ELSE 3 END"""
+        matched = f"""
+          SELECT l.id, l.resource, l.text, l.lang, {rank} AS rank FROM labels l
           WHERE l.id IN ({candidates[0].replace('?', '?2')})
-            AND substr(r.iri, 1, length(?3)) = ?3
-            AND (?4 IS NULL OR l.lang = ?4 OR l.lang LIKE ?4 || '-%')
+            AND (?4 IS NULL OR l.lang = ?4 OR l.lang LIKE ?4 || '-%')"""  # noqa: S608
+        sql = f"""
+          WITH matched AS ({matched}),
+               best AS (SELECT resource, MIN(rank) AS rank FROM matched GROUP BY resource)
+          SELECT r.id, r.iri, r.name, r.name_lang, r.name_zh, r.degree, b.rank
+          FROM best b JOIN resources r ON r.id = b.resource
+          WHERE substr(r.iri, 1, length(?3)) = ?3
+          ORDER BY b.rank, r.degree DESC, r.sortkey, r.iri LIMIT ?5
         """  # noqa: S608 - fixed fragments
+        args = (needle, candidates[1][0], self.resource_base, lang.lower() if lang else None,
+                limit)
         with self.lock:
-            rows = self.db.execute(sql, (needle, candidates[1][0], self.resource_base,
-                                         lang.lower() if lang else None)).fetchall()
-            hits: dict[str, Hit] = {}
-            for iri, name, name_lang, name_zh, degree, label, label_lang, rank in rows:
-                hit = hits.get(iri)
-                if hit is None:
-                    hit = hits[iri] = Hit(iri, name, name_lang, name_zh, degree, rank)
-                hit.rank = min(hit.rank, rank)
-                if (label, label_lang) not in hit.labels:
-                    hit.labels.append((label, label_lang))
-            best = sorted(hits.values(), key=lambda h: (h.rank, -h.degree,
-                                                        fold(h.name or h.iri), h.iri))[:limit]
+            rows = self.db.execute(sql, args).fetchall()
+            best = [Hit(iri, name, name_lang, name_zh, degree, rank)
+                    for _id, iri, name, name_lang, name_zh, degree, rank in rows]
+            by_id = {row[0]: hit for row, hit in zip(rows, best, strict=True)}
+            if by_id:
+                marks = ",".join("?" * len(by_id))
+                for resource, label, label_lang in self.db.execute(
+                        f"WITH matched AS ({matched}) SELECT resource, text, lang FROM matched "
+                        f"WHERE resource IN ({marks}) ORDER BY id",  # noqa: S608
+                        (*args[:4], *by_id)):
+                    hit = by_id[resource]
+                    if (label, label_lang) not in hit.labels:
+                        hit.labels.append((label, label_lang))
             for hit in best:
                 hit.classes = [c for (c,) in self.db.execute(
                     "SELECT t.class FROM types t JOIN resources r ON r.id = t.resource "

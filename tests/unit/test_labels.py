@@ -124,3 +124,17 @@ def test_after_writes_a_restart_finds_the_index_current(tmp_path) -> None:
     again = open_index(store, settings, Writer(store, settings))  # the next start
     assert again.stamp() == stored  # the size kept along the writes is the store's
     assert [h.iri for h in again.search("perla")] == [ID + "city/gdynia"]
+
+
+def test_short_needles_find_exactly_the_labels_a_scan_finds(index: LabelIndex) -> None:
+    folded = [row[0] for row in index.db.execute("SELECT folded FROM labels")]
+    needles = {text[i:i + n] for text in folded[::7] for n in (1, 2)
+               for i in range(len(text) - n + 1)}
+    needles = {n for n in needles if n.isalnum()} | {"qz", "丁丁", "x9"}
+    assert len(needles) > 200 and any(not n.isascii() for n in needles)
+    for needle in sorted(needles):
+        indexed = {r for (r,) in index.db.execute(
+            "SELECT rowid FROM labels_pairs WHERE labels_pairs MATCH ?", (f'"{needle}"',))}
+        scanned = {r for (r,) in index.db.execute(
+            "SELECT id FROM labels WHERE instr(folded, ?) > 0", (needle,))}
+        assert indexed == scanned, needle
