@@ -8,8 +8,10 @@ files like every named query; nothing here writes SPARQL.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
+import pyoxigraph as ox
 from fastapi import Request
 
 from graph.core.namespaces import ID
@@ -24,6 +26,50 @@ def page_query(request: Request, name: str) -> NamedQuery:
 async def page_rows(request: Request, name: str, **values: str) -> list[dict]:
     query = page_query(request, name)
     return await request.app.state.backend.select(query.text, query.bindings(values))
+
+
+ORDER_BY = re.compile(r"\n\s*ORDER\s+BY\s+((?:\?\w+\s*)+)$", re.IGNORECASE)
+NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in (
+    "integer", "decimal", "double", "float", "int", "long", "short", "nonNegativeInteger",
+    "positiveInteger")}
+
+
+def term_order(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> tuple:
+    """SPARQL's order of terms for ORDER BY: unbound, blank nodes, IRIs, then literals (numbers
+    by value, the rest by their text)."""
+    if term is None:
+        return (0, 0, 0.0, "")
+    if isinstance(term, ox.BlankNode):
+        return (1, 0, 0.0, term.value)
+    if isinstance(term, ox.NamedNode):
+        return (2, 0, 0.0, term.value)
+    if term.datatype.value in NUMERIC:
+        try:
+            return (3, 0, float(term.value), term.value)
+        except ValueError:
+            pass
+    return (3, 1, 0.0, term.value)
+
+
+async def rows_in_order(request: Request, query: NamedQuery, values: dict[str, str]
+                        ) -> list[dict] | None:
+    """Every row of a page query that ends in `ORDER BY ?a ?b`, sorted here, not by the engine;
+    None when there are more than CITYDIP_MAX_ROWS (then let the engine sort and page).
+
+    Why: the engine decodes both terms at each comparison of a sort, so sorting the 2,591
+    statements that point at the hub of a million-triple graph took it 550 ms for a page of
+    50 (the same rows unsorted: 1 ms to read, 1 ms to sort here).
+    """
+    found = ORDER_BY.search(query.text.rstrip())
+    if found is None:
+        raise ValueError(f"{query.name}: no ORDER BY of variables at its end")
+    keys = [v.lstrip("?") for v in found.group(1).split()]
+    limit = request.app.state.settings.max_rows
+    text = f"{query.text.rstrip()[:found.start()]}\nLIMIT {limit + 1}\n"
+    rows = await request.app.state.backend.select(text, query.bindings(values))
+    if len(rows) > limit:
+        return None
+    return sorted(rows, key=lambda row: tuple(term_order(row.get(k)) for k in keys))
 
 
 def label_index(request: Request):

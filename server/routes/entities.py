@@ -22,12 +22,12 @@ from fastapi.responses import PlainTextResponse
 from rdflib.namespace import RDFS, SKOS
 
 from graph.core.namespaces import SHORTCUTS_GRAPH
-from graph.sparql.catalogue import get_query
+from graph.sparql.catalogue import NamedQuery, get_query
 from graph.sparql.formats import BY_NAME, HTML, Format, NotAcceptable, negotiate
 from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
 from server.page_cache import kept_or_made
-from server.page_queries import label_index, map_path, page_query, page_rows
+from server.page_queries import label_index, map_path, page_query, page_rows, rows_in_order
 from server.rendering import PageRoute, page_number, pager, render, root_path
 from server.terms import (
     DISPLAY_PREFIXES,
@@ -167,11 +167,25 @@ LISTS = ("out", "in", "partnerships")
 
 async def paged_rows(request: Request, name: str, iri: str, number: int,
                      size: int) -> tuple[list[dict], bool]:
-    """One page of a page query's rows (LIMIT/OFFSET appended) and whether more follow."""
+    """One page of a page query's rows and whether more follow: sorted here when the whole list
+    is at most CITYDIP_MAX_ROWS (see `rows_in_order`), else by the engine (LIMIT/OFFSET)."""
     query = page_query(request, name)
-    text = f"{query.text.rstrip()}\nLIMIT {size + 1} OFFSET {(number - 1) * size}\n"
+    start = (number - 1) * size
+    every = await rows_in_order(request, query, {"resource": iri})
+    if every is not None:
+        return every[start:start + size], len(every) > start + size
+    text = f"{query.text.rstrip()}\nLIMIT {size + 1} OFFSET {start}\n"
     rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
     return rows[:size], len(rows) > size
+
+
+async def passage_rows(request: Request, sources: NamedQuery, iri: str) -> list[dict]:
+    """The passages behind a resource and the statements about it (named query source-of)."""
+    rows = await rows_in_order(request, sources, {"resource": iri})
+    if rows is None:
+        return await request.app.state.backend.select(sources.text,
+                                                      sources.bindings({"resource": iri}))
+    return rows
 
 
 def full_list(request: Request, name: str, iri: str) -> dict:
@@ -198,7 +212,7 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
             paged_rows(request, "entity-out", iri, numbers["out"], size),
             paged_rows(request, "entity-in", iri, numbers["in"], size),
             paged_rows(request, "entity-partnerships", iri, numbers["partnerships"], size),
-            request.app.state.backend.select(sources.text, sources.bindings({"resource": iri})),
+            passage_rows(request, sources, iri),
         )
     known = index.describe(iri)
     if not out_rows and not in_rows and not partner_rows and known is None:
