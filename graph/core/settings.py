@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     network_background_nodes: int = 2_000
     """Above this many nodes, the expensive network measures (communities, distances) are
     computed in the background: answers give the cheap ones at once and name what is pending."""
+    picture_max_bytes: int = 900_000
+    """Most bytes of nodes and ties a picture of the whole web puts in its page (the page stays
+    under 1 MB): over it, the ties' hover lists are left out, then the weakest ties."""
 
     validation_process: bool = True
     """Validate each write in a process of its own (graph.write.validation_process), so that

@@ -36,10 +36,11 @@ VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
 NODE_BUDGET = 1_500
 EDGE_BUDGET = 6_000
 PICTURE_BYTES = 900_000
-"""What the nodes and ties of a whole-web picture may weigh in its page: a page stays under
-1 MB. At a million triples the 1,500 best-connected actors and their 6,000 strongest ties, each
-tie listing up to 8 partnerships for its hover box, came to 3 MB; over the budget the hover
-lists are left out (the count stays), then the weakest ties."""
+"""What the nodes and ties of a whole-web picture may weigh in its page by default
+(CITYDIP_PICTURE_MAX_BYTES), so that a page stays under 1 MB. At a million triples the 1,500
+best-connected actors and their 6,000 strongest ties, each tie listing up to 8 partnerships
+for its hover box, came to 3 MB; over the budget the hover lists are left out (the count
+stays), then the weakest ties."""
 TIP_PARTNERSHIPS = 8
 PICTURE_KINDS = ("network", "ego", "path", "countries")
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -258,13 +259,14 @@ def _summary(view: View, graph: nx.Graph, nodes: list, edges: list) -> dict:
 
 
 def network_picture(view: View, *, color_by: str = "class", links: str | None = "/id/",
-                    budget: int = NODE_BUDGET, edge_budget: int = EDGE_BUDGET) -> Picture:
-    """The whole (filtered) partner web."""
+                    budget: int = NODE_BUDGET, edge_budget: int = EDGE_BUDGET,
+                    max_bytes: int = PICTURE_BYTES) -> Picture:
+    """The whole (filtered) partner web, its data within `max_bytes` (see PICTURE_BYTES)."""
     builder = _Builder(view, color_by, links)
     nodes, edges, notes = _cut(view.graph, view, budget, edge_budget)
     builder.add_nodes(view.graph, nodes)
     builder.add_edges(view.graph, edges)
-    edges = _within_page(builder, view.graph, edges, notes)
+    edges = _within_page(builder, view.graph, edges, notes, max_bytes)
     builder.net.options = builder.options(len(nodes))
     return builder.picture("network", "The web of partnerships", notes,
                            _summary(view, view.graph, nodes, edges))
@@ -275,9 +277,8 @@ def _weight(items: list[dict]) -> int:
 
 
 def _within_page(builder: _Builder, graph: nx.Graph, edges: list[tuple[str, str]],
-                 notes: list[str]) -> list[tuple[str, str]]:
-    """Keep the picture's data under PICTURE_BYTES; returns the ties drawn."""
-    limit = PICTURE_BYTES
+                 notes: list[str], limit: int) -> list[tuple[str, str]]:
+    """Keep the picture's data under `limit` bytes; returns the ties drawn."""
     nodes_size = _weight(builder.net.nodes)
     if nodes_size + _weight(builder.net.edges) <= limit:
         return edges

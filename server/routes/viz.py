@@ -103,7 +103,8 @@ async def network_page(request: Request, filters: FilterDep, colour: ColourBy = 
                                 headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
     picture = await run_in_threadpool(  # made once per view, colouring and budget
         view.analysis.memo, f"picture:network:{colour}:{budget}:{links}",
-        lambda: network_picture(view, color_by=colour, links=links, budget=budget))
+        lambda: network_picture(view, color_by=colour, links=links, budget=budget,
+                                max_bytes=request.app.state.settings.picture_max_bytes))
     stats = await run_in_threadpool(view.stats_now,
                                     request.app.state.settings.network_background_nodes)
     if stats["pending"]:

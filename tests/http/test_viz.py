@@ -79,9 +79,7 @@ def test_above_the_node_budget_the_picture_keeps_the_best_connected_and_says_so(
     assert 'data-nodes="12"' in page and 'data-edges="20"' in page
 
 
-def test_a_whole_web_picture_stays_within_its_page_budget(view, monkeypatch):
-    import graph.network.viz as viz
-
+def test_a_whole_web_picture_stays_within_its_page_budget(view):
     def weight(picture) -> int:
         return len(json.dumps(picture.nodes + picture.edges, ensure_ascii=False,
                               separators=(",", ":")).encode())
@@ -90,16 +88,14 @@ def test_a_whole_web_picture_stays_within_its_page_budget(view, monkeypatch):
     lean = network_picture(view, budget=10_000)  # a budget given: the same picture, all ties
     assert weight(lean) == weight(full)
     # Over the budget, the hover lists go first: every tie kept, its count kept.
-    monkeypatch.setattr(viz, "PICTURE_BYTES", weight(full) - 1)
-    first = network_picture(view)
+    first = network_picture(view, max_bytes=weight(full) - 1)
     assert len(first.edges) == len(full.edges) and weight(first) < weight(full)
     assert all(not e["tip"]["partnerships"] and e["tip"]["more"] == e["tip"]["weight"]
                for e in first.edges)
     assert "leaves out the list of partnerships" in first.notes[-1]
     # Then the weakest ties: what is drawn fits, and the strongest are kept.
-    monkeypatch.setattr(viz, "PICTURE_BYTES", weight(first) // 2)
-    cut = network_picture(view)
-    assert weight(cut) <= viz.PICTURE_BYTES and 0 < len(cut.edges) < len(full.edges)
+    cut = network_picture(view, max_bytes=weight(first) // 2)
+    assert weight(cut) <= weight(first) // 2 and 0 < len(cut.edges) < len(full.edges)
     assert cut.summary["edges"] == len(cut.edges) and "strongest are drawn" in cut.notes[-1]
     assert min(e["value"] for e in cut.edges) >= max(
         e["value"] for e in full.edges if (e["from"], e["to"]) not in {
