@@ -103,10 +103,13 @@ class Backend:
 
     def close(self) -> None: ...
 
-    async def select(self, sparql: str, bindings: dict | None = None) -> list[dict]:
-        """Run a SELECT for the server's own pages: rows of pyoxigraph terms by variable name."""
+    async def select(self, sparql: str, bindings: dict | None = None, *,
+                     timeout: float | None = None) -> list[dict]:
+        """Run a SELECT for the server's own pages: rows of pyoxigraph terms by variable name.
+
+        `timeout`: seconds it may run, if not the endpoint's CITYDIP_QUERY_TIMEOUT."""
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="json",
-                                              max_rows=self.settings.max_rows))
+                                              max_rows=self.settings.max_rows, timeout=timeout))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
         solutions = cast(ox.QuerySolutions,  # a SELECT
@@ -235,10 +238,11 @@ class RemoteBackend(Backend):
             # every graph (Virtuoso) is given an empty graph for it instead.
             params += [("default-graph-uri", g) for g in job.default_graph or (EMPTY_GRAPH,)]
             params += [("named-graph-uri", g) for g in job.named_graphs or (EMPTY_GRAPH,)]
-        timeout = self.settings.query_timeout
+        timeout = self.settings.query_timeout if job.timeout is None else job.timeout
         try:
             async with asyncio.timeout(timeout):
                 async with self._client.stream("POST", self.settings.remote_query_url,
+                                               timeout=timeout,
                                                **query_request(params)) as response:
                     body, complete = await _read(response, _answer_limit(job.max_rows))
         except (TimeoutError, httpx.TimeoutException):

@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     """Where network results (and the network data they are computed from) are kept per data
     version, so a restart with unchanged data reuses them. Default: beside an on-disk store
     (`<store>.derived/`); none for an in-memory or remote store; `:none:` turns it off."""
+    derived_query_timeout: float = 600.0
+    """Seconds each query of a derived view may run (the counts of the front page and VoID, the
+    network read from the store): they run in the background, for every reader, and at 5M
+    triples take longer than CITYDIP_QUERY_TIMEOUT allows a visitor's query."""
     derived_warm: bool = True
     """Compute the derived views in the background at start, before anybody asks."""
     network_background_nodes: int = 2_000

@@ -290,7 +290,9 @@ async def fetch_async(backend, queries_dir: Path) -> NetworkData:
 
     rows: dict[str, Rows] = {}
     for name, text in query_texts(queries_dir).items():
-        outcome = await backend.execute(QueryJob(text, {}, format="json", max_rows=10**9))
+        outcome = await backend.execute(QueryJob(
+            text, {}, format="json", max_rows=10**9,
+            timeout=getattr(getattr(backend, "settings", None), "derived_query_timeout", None)))
         if outcome.status != 200:
             raise RuntimeError(f"network query {name}: {outcome.message}")
         if outcome.truncated:

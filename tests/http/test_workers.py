@@ -66,3 +66,27 @@ def test_the_access_log_can_be_turned_off() -> None:
     with citydip_server({"CITYDIP_ACCESS_LOG": "false"}) as quiet:
         assert not _requests_logged(quiet)
         assert "serving on" in quiet.log.read_text(errors="replace")
+
+
+def test_a_job_may_carry_its_own_time_limit(store: Store) -> None:
+    """The server's background counts run longer than a visitor's query may (a job's own
+    `timeout`, CITYDIP_DERIVED_QUERY_TIMEOUT); a job without one keeps the pool's."""
+    from graph.store.execution import QueryTimeout
+
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # seconds on the report
+
+    async def main():
+        pool = WorkerPool(store.raw, None, 2, timeout=0.2)
+        await pool.start()
+        try:
+            with pytest.raises(QueryTimeout, match="CITYDIP_QUERY_TIMEOUT"):
+                await pool.run(QueryJob(slow, format="json"))
+            longer = await pool.run(QueryJob(slow, format="json", timeout=120))
+            with pytest.raises(QueryTimeout, match="CITYDIP_DERIVED_QUERY_TIMEOUT"):
+                await pool.run(QueryJob(slow, format="json", timeout=0.1))
+            return longer
+        finally:
+            pool.close()
+
+    longer = asyncio.run(main())
+    assert longer.status == 200 and longer.seconds > 0.2  # past the pool's own limit
