@@ -32,7 +32,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -71,6 +71,14 @@ class _Client:
 
 
 _ticket: ContextVar[Ticket | None] = ContextVar("citydip_admission_ticket", default=None)
+
+
+def servers_own() -> Context:
+    """A context for the server's own work started while answering a request (a derived view
+    computed for everyone): its queries are not charged to that request's client."""
+    context = copy_context()
+    context.run(_ticket.set, None)
+    return context
 
 
 class Admission:

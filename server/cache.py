@@ -38,6 +38,8 @@ from typing import Any, cast
 import pyoxigraph as ox
 from fastapi import Request
 
+from server.admission import servers_own
+
 log = logging.getLogger(__name__)
 
 RESULTS_FORMAT = 1
@@ -172,7 +174,9 @@ class Derived:
     def _start(self, key: str, compute: Callable[[], Awaitable[Any]], version: Any
                ) -> asyncio.Task:
         self.started[key] = time.monotonic()
-        task = asyncio.get_running_loop().create_task(self._run(key, compute, version))
+        # for every reader: not charged to the client whose request started it
+        task = asyncio.get_running_loop().create_task(self._run(key, compute, version),
+                                                      context=servers_own())
         self.tasks[key] = task
         return task
 

@@ -249,3 +249,24 @@ def test_answers_state_their_version(tmp_path: Path, path: str) -> None:
         assert response.status_code == 200
         assert response.headers["X-Data-Version"] == "0"
         assert "X-Current-Data-Version" not in response.headers
+
+
+def test_a_view_computed_for_a_request_is_not_charged_to_its_client() -> None:
+    import asyncio
+
+    from server import admission
+    from server.cache import Derived
+
+    seen: list = []
+
+    async def compute() -> int:
+        seen.append(admission._ticket.get())
+        return 1
+
+    async def main() -> None:
+        admission._ticket.set(admission.Ticket("address:192.0.2.1"))
+        assert await Derived(lambda: 0).get("counts", compute) == (1, 0)
+        assert admission._ticket.get() is not None  # the request's own context keeps its client
+
+    asyncio.run(main())
+    assert seen == [None]
