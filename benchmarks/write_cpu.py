@@ -7,7 +7,10 @@ with `CITYDIP_VALIDATION_PROCESS=true` and once with `false`, posts the same `--
 changesets to `/changes` one after another (a sister-city agreement with its
 passage, signatory and role, benchmarks/changesets.py), and reports per write the CPU seconds of
 the server process and of its child processes (the validation process and the query workers,
-which no write uses; psutil, before and after), and the wall time of the request. CPU time does
+which no write uses; psutil, before and after), and the wall time of the request. No query runs
+on a worker meanwhile, so no checkpoint of the store is made for the workers (graph.store.snapshots
+makes one ahead of demand only while workers read); benchmarks/load.py measures writes among
+readers. CPU time does
 not depend much on what else the machine runs, so the figures hold on a shared machine; the wall
 times do not.
 
@@ -86,7 +89,7 @@ def run(in_process: bool, writes: int, folder: Path) -> dict:
         kids = parent.children(recursive=True)  # the query workers and the validation process
         before = (cpu(parent), sum(cpu(k) for k in kids))
         walls = [post(n) for n in range(3, 3 + writes)]
-        time.sleep(1)  # the snapshot after the last commit
+        time.sleep(1)  # what follows the last commit in the background
         after = (cpu(parent), sum(cpu(k) for k in kids))
     per = [(a - b) * 1000 / writes for a, b in zip(after, before, strict=True)]
     return {"validation": "in the server process" if in_process else "in its own process",

@@ -7,9 +7,8 @@ a number that grows with each committed write, and the callbacks told of it (der
 
 The embedded store (see docs/architecture.md): the server process owns the only read-write
 store. Queries known to be quick run in a thread on it (graph.store.lanes); the others run in
-long-lived
-worker processes that read snapshots made after commits (graph.store.snapshots,
-graph.store.execution).
+long-lived worker processes that read snapshots made after commits, as workers need them
+(graph.store.snapshots, graph.store.execution).
 Every query passes `admission` first, when the server installs one (server.admission).
 """
 
@@ -177,7 +176,7 @@ class EmbeddedBackend(Backend):
     def _moved_on(self) -> None:
         self.pool.invalidate()
         if self.snapshots is not None:
-            self.snapshots.publish(self.data_version)
+            self.snapshots.committed(self.data_version)
 
     def close(self) -> None:
         if self.writer is not None:

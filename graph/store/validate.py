@@ -101,6 +101,11 @@ def validate(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
     return Report(findings=list(_findings(results)))
 
 
+def findings(results: Graph) -> list[Finding]:
+    """The findings of a pyshacl report graph."""
+    return list(_findings(results))
+
+
 def _findings(results: Graph) -> Iterable[Finding]:
     # Only the report's top-level results: pyshacl also writes nested sh:detail results.
     for report in results.subjects(RDF.type, SH.ValidationReport):

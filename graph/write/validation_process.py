@@ -1,15 +1,19 @@
 """SHACL validation of a change in a long-lived process of its own.
 
-Why it is built this way: validation is pure Python (pyshacl over rdflib), about 60 to 100 ms of
-CPU for a small change on this machine, and all of it holds the GIL of the process that runs it.
+Why it is built this way: validation is pure Python (pyshacl over rdflib), about 30 ms of CPU
+for a small change on this machine (60 to 100 ms before the shapes were kept parsed and chosen
+per change, graph.store.kept_shapes), and all of it holds the GIL of the process that runs it.
 In the server process that is the GIL the HTTP layer, page rendering and the cheap query lane
 need: two editors at 6 writes/s took most of it, and readers kept 37 % of their read-only
 throughput (docs/benchmarks.md, issue 10). Here the small graph that incremental validation cuts
 out of the staged store (graph.write.incremental: the focus nodes' triples and what the shapes
 read about them, a hundred triples or so) is sent to a child process that keeps the parsed
-shapes and the class hierarchy, and answers with the findings. The writer's thread waits on a
-pipe, which releases the GIL; the work that needs the store (staging, focus nodes, extraction)
-stays in the writer, so the child needs no store and no snapshot.
+shapes (pyshacl's ShapesGraph, built once) and the class hierarchy, and answers with the
+findings about the focus nodes it is sent with. The graph crosses the pipe as plain strings and
+tuples (`wire_triples`), made from pyoxigraph terms without rdflib: making and pickling rdflib
+terms was a tenth of the writer's CPU per write (5.0 to 4.5 ms in process). The writer's thread
+waits on a pipe, which releases the GIL; the work that needs the store (staging, focus nodes,
+extraction) stays in the writer, so the child needs no store and no snapshot.
 
 The child is a fresh interpreter (`python -m graph.write.validation_process`: no fork of a
 threaded server, which could copy a held lock, and named in `ps`), started when the server opens
@@ -34,6 +38,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from graph.store.validate import Report
 
 log = logging.getLogger(__name__)
@@ -53,34 +59,91 @@ ROOT = Path(__file__).resolve().parents[2]
 def _child(conn: _Duplex) -> None:
     """Validate graphs sent by the parent until it closes the pipe (or sends None).
 
-    The first message is the shapes folder and the class hierarchy (rdflib triples)."""
+    The first message is the shapes folder and the class hierarchy (rdflib triples); then each
+    is a graph (`wire_triples`) and the focus nodes whose findings are wanted (IRIs)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
-    from graph.store.validate import parse_dir, validate
+    from rdflib import URIRef
+
+    from graph.store.kept_shapes import KeptShapes
+    from graph.store.validate import parse_dir
     from graph.write.incremental import PreparedQueryGraph
 
     shapes_dir, hierarchy = conn.recv()
-    shapes = parse_dir(Path(shapes_dir))
+    shapes = KeptShapes(parse_dir(Path(shapes_dir)))
+    terms = _Terms()
     conn.send("ready")
     while True:
         try:
-            triples = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):
             break
-        if triples is None:
+        if message is None:
             break
+        triples, focus = message
         graph = PreparedQueryGraph(bind_namespaces="core")
-        for triple in triples:
-            graph.add(triple)
+        term = terms.rdflib
+        for s, p, o in triples:
+            graph.add((term(s), term(p), term(o)))
         for triple in hierarchy:
             graph.add(triple)
         try:
-            findings = validate(graph, shapes, inplace=True).findings
+            findings = shapes.validate(graph, [URIRef(name) for name in focus]).findings
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which validates itself
             conn.send(exc if _picklable(exc) else RuntimeError(repr(exc)))
             continue
         conn.send(findings)
+
+
+# --- the graph on the pipe ---------------------------------------------------------------------
+# Plain strings and tuples pickle several times faster than rdflib terms (whose pickling goes
+# through __reduce__), and the parent makes them from pyoxigraph terms without rdflib.
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def wire_triples(triples: Iterable[tuple]) -> list[tuple]:
+    """pyoxigraph triples as the child receives them: an IRI as its text, a blank node as
+    (id,), a literal as (value, language, datatype)."""
+    return [(_wire(s), _wire(p), _wire(o)) for s, p, o in triples]
+
+
+def _wire(term: Any) -> Any:
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return (term.value,)
+    return (term.value, term.language, term.datatype.value)
+
+
+class _Terms:
+    """rdflib terms from `wire_triples`'s form, as graph.write.incremental.rdflib_term makes them
+    from pyoxigraph terms; IRIs are kept (a write's graph names the same classes and
+    properties every time)."""
+
+    def __init__(self) -> None:
+        from rdflib import BNode, Literal, URIRef
+
+        self.iris: dict[str, Any] = {}
+        self.uri, self.bnode, self.literal = URIRef, BNode, Literal
+
+    def rdflib(self, wired: Any) -> Any:
+        if isinstance(wired, str):
+            iri = self.iris.get(wired)
+            if iri is None:
+                if len(self.iris) > 100_000:
+                    self.iris.clear()
+                iri = self.iris[wired] = self.uri(wired)
+            return iri
+        if len(wired) == 1:
+            return self.bnode(wired[0])
+        value, language, datatype = wired
+        if language:
+            return self.literal(value, lang=language)
+        if datatype == XSD_STRING:
+            return self.literal(value)
+        return self.literal(value, datatype=self.rdflib(datatype))
 
 
 def _picklable(exc: BaseException) -> bool:
@@ -141,9 +204,10 @@ class ValidationProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def validate(self, triples: list[tuple]) -> Report | None:
-        """The report for this graph, or None if the child could not answer (it is replaced;
-        the caller validates in its own process). Raises ValidationTimeout past the time limit."""
+    def validate(self, triples: list[tuple], focus: list[str]) -> Report | None:
+        """The report for this graph (`wire_triples`) about the `focus` nodes (IRIs), or None if
+        the child could not answer (it is replaced; the caller validates in its own process).
+        Raises ValidationTimeout past the time limit."""
         with self._lock:
             if self._process is not None and self._process.poll() is not None:
                 self._stop()
@@ -157,7 +221,7 @@ class ValidationProcess:
                     if not conn.poll(STARTUP_SECONDS) or conn.recv() != "ready":
                         raise EOFError("the validation process did not start")
                     self._ready = True
-                conn.send(triples)
+                conn.send((triples, focus))
                 started = time.monotonic()
                 if not conn.poll(self.timeout):
                     log.warning("validation took over %s s; its process is stopped", self.timeout)

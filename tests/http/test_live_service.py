@@ -140,6 +140,44 @@ def test_a_query_started_before_a_commit_finishes_on_its_snapshot(tmp_path: Path
     assert seen["left"] == [seen["final"]], "snapshots nobody uses are left on disk"
 
 
+def test_a_commit_is_checkpointed_ahead_only_while_workers_read(tmp_path: Path) -> None:
+    """A checkpoint nobody reads is not made (it was half of a write's CPU in the server):
+    without a worker query since the last commit, the first worker query makes it."""
+    async def settled(backend: EmbeddedBackend) -> None:
+        for _ in range(100):  # the checkpoint ahead is made in a thread
+            current = backend.snapshots.current
+            if current is not None and current.version == backend.data_version:
+                return
+            await asyncio.sleep(0.05)
+
+    async def scenario() -> dict:
+        backend = on_disk(tmp_path, workers=1)
+        await backend.start()
+        try:
+            made = len(backend.snapshots.timings)
+            insert(backend.store, "a")
+            backend.changed()
+            await asyncio.sleep(0.5)
+            unread = len(backend.snapshots.timings) - made
+            first = number(await backend.run_on_worker(QueryJob(FAST_DISTINCT, format="json")))
+            on_demand = len(backend.snapshots.timings) - made
+            insert(backend.store, "b")
+            backend.changed()  # a worker has read since the last commit: checkpoint ahead
+            await settled(backend)
+            ahead = len(backend.snapshots.timings) - made
+            second = number(await backend.run_on_worker(QueryJob(FAST_DISTINCT, format="json")))
+            return {"unread": unread, "first": first, "on_demand": on_demand, "ahead": ahead,
+                    "second": second, "made": len(backend.snapshots.timings) - made}
+        finally:
+            backend.close()
+
+    seen = asyncio.run(scenario())
+    assert seen["unread"] == 0, "a checkpoint was made that no worker asked for"
+    assert seen["first"] == 1 and seen["on_demand"] == 1  # made for the query, which saw it
+    assert seen["ahead"] == 2, "no checkpoint ahead of a commit while a worker reads"
+    assert seen["second"] == 2 and seen["made"] == 2  # the one made ahead served the query
+
+
 # --- a worker killed mid-query --------------------------------------------------------------------
 
 

@@ -80,6 +80,7 @@ def test_a_write_is_validated_in_another_process_with_the_same_verdict(writer, s
         raise AssertionError("validated in the writer's process")
 
     monkeypatch.setattr(incremental, "validate", not_here)
+    monkeypatch.setattr(incremental.KeptShapes, "validate", not_here)  # this process's class
     refused = write(writer, bad(1))
     assert not refused.committed
     assert refused.verdict.report.violations  # an agreement needs parties, a date, …

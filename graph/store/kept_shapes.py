@@ -1,0 +1,141 @@
+"""pyshacl's parsed shapes kept across validations, and the shapes whose targets reach given nodes.
+
+Why it exists: a write is validated on a graph of a hundred triples or so (graph.write.incremental),
+and on such a graph pyshacl 0.40.1 spent most of its time on work that does not depend on the
+change. `pyshacl.validate` builds its `ShapesGraph` (every shape, path and parameter read out of
+the shapes graph) anew on each call; and it evaluates the targets of *every* shape on the data
+graph, although only the results about the change's focus nodes are kept. Three targets are
+SHACL-SPARQL queries (ActorNativeLabelShape, AreaCoordinatesShape, TypedReferenceShape); the last
+matches every triple against a filter and cost 31 ms of a 68 ms validation by itself, and the shapes
+it selects are then validated on nodes whose results are thrown away.
+
+So `KeptShapes` builds the ShapesGraph once (per process: the validation process keeps it for its
+life) and runs pyshacl's own `Validator` with it, and `reaching()` names the shapes that can have
+a focus node among their targets, which go to pyshacl as `use_shapes`. With `use_shapes`, pyshacl
+0.40.1 (`Validator.run`) still evaluates each listed shape's own targets on the whole data graph,
+and nested shapes (`sh:property`, `sh:node`, `sh:or`, …) are still looked up in the full kept
+ShapesGraph, so a listed shape reports exactly what it reports in a run over all shapes. A shape
+left out cannot report about a focus node: a validation result's focus node is a target of the
+top-level shape that reports it (nested shapes report through it). `focus_nodes=` is not used:
+pyshacl 0.40.1 then drops violations found in nested shapes (tests/unit/test_incremental.py keeps
+that case).
+
+How a shape is judged to reach a focus node `f`, each the way pyshacl finds targets
+(`Shape.focus_nodes`): `sh:targetNode f`; `sh:targetClass C` (or a shape that is a class) and
+`f rdf:type` C or a class the data graph makes a subclass of C; `sh:targetSubjectsOf p` and
+`f p ?x`; `sh:targetObjectsOf p` and `?x p f`; a SPARQL target whose query, with `?this` bound
+to `f`, has a solution. Any other kind of target (a SHACL-AF target type, a JavaScript target)
+counts as reaching every node, and a blank-node shape that reaches one makes the run use every
+shape (pyshacl's `use_shapes` takes IRIs). When no shape reaches a focus node there is nothing
+to run. tests/unit/test_kept_shapes.py checks the choice against pyshacl's own targets, and
+tests/unit/test_incremental.py the verdicts against a full validation.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyshacl import Validator
+from pyshacl.graph_abstraction import DataGraph
+from pyshacl.shapes_graph import ShapesGraph
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import RDF, RDFS, SH
+
+from graph.store.validate import Report, findings
+
+log = logging.getLogger(__name__)
+
+OPTIONS: dict[str, Any] = {"debug": False, "inference": "none", "inplace": True,
+                           "abort_on_first": False, "allow_infos": False, "allow_warnings": True,
+                           "advanced": True, "iterate_rules": False, "use_js": None,
+                           "sparql_mode": False, "focus_nodes": None}
+"""What graph.store.validate.validate asks of `pyshacl.validate`, as the Validator's options."""
+
+
+@dataclass
+class _Targets:
+    """How one shape picks its focus nodes (read once from the kept ShapesGraph)."""
+
+    shape: URIRef | BNode
+    nodes: set = field(default_factory=set)
+    classes: set = field(default_factory=set)
+    subjects_of: set = field(default_factory=set)
+    objects_of: set = field(default_factory=set)
+    queries: list[str] = field(default_factory=list)
+    """SPARQL targets' SELECT texts, prefixes applied (as pyshacl runs them)."""
+    anything: bool = False
+    """A target this module cannot judge: the shape counts as reaching every node."""
+
+    def reaches(self, data: Graph, focus: list) -> bool:
+        if self.anything or any(f in self.nodes for f in focus):
+            return True
+        for target_class in self.classes:
+            kinds = {target_class, *data.transitive_subjects(RDFS.subClassOf, target_class)}
+            if any((f, RDF.type, kind) in data for f in focus for kind in kinds):
+                return True
+        if any((f, p, None) in data for f in focus for p in self.subjects_of):
+            return True
+        if any((None, p, f) in data for f in focus for p in self.objects_of):
+            return True
+        return any(len(data.query(text, initBindings={"this": f}))
+                   for text in self.queries for f in focus)
+
+
+class KeptShapes:
+    """A shapes graph parsed once into pyshacl's ShapesGraph, for many small validations."""
+
+    def __init__(self, shapes: Graph) -> None:
+        self.graph = shapes
+        self.pyshacl = ShapesGraph(shapes)
+        shapes_now = list(self.pyshacl.shapes)  # harvests every shape, nested ones included
+        for shape in shapes_now:
+            shape.set_advanced(True)  # what every advanced run sets on every shape
+        self.targets = [t for t in map(_targets, shapes_now)
+                        if t.anything or t.nodes or t.classes or t.subjects_of
+                        or t.objects_of or t.queries]
+
+    def reaching(self, data: Graph, focus: list) -> list[URIRef | BNode]:
+        """The shapes that may have one of `focus` among their targets on `data`."""
+        return [t.shape for t in self.targets if t.reaches(data, focus)]
+
+    def validate(self, data: Graph, focus: list | None = None) -> Report:
+        """Validate `data` in place, with every shape, or (given `focus`) with the shapes that
+        can reach those nodes; the findings about other nodes are left out then."""
+        use_shapes: list | None = None
+        if focus is not None:
+            use_shapes = self.reaching(data, focus)
+            if not use_shapes:
+                return Report()
+            if any(isinstance(shape, BNode) for shape in use_shapes):
+                use_shapes = None  # pyshacl's use_shapes names shapes by IRI
+        options = {**OPTIONS, "use_shapes": use_shapes}
+        validator = Validator(DataGraph.from_rdflib(data), shacl_graph=self.graph, options=options)
+        validator.shacl_graph = self.pyshacl  # the kept one, instead of the one just made
+        _conforms, results, _text = validator.run()
+        found = findings(results)
+        if focus is not None:
+            names = {str(f) for f in focus}
+            found = [f for f in found if f.focus in names]
+        return Report(findings=found)
+
+
+def _targets(shape) -> _Targets:
+    nodes, classes, implicit, objects_of, subjects_of = shape.target()
+    targets = _Targets(shape.node, set(nodes), {*classes, *implicit}, set(subjects_of),
+                       set(objects_of))
+    declared = list(shape.sg.objects(shape.node, SH.target))
+    if not declared:
+        return targets
+    try:
+        advanced = shape.advanced_target()
+    except Exception:  # noqa: BLE001 - a target type pyshacl registers only while it runs
+        advanced = {}
+    for target in advanced.values():
+        if target.get("type") == SH.SPARQLTarget:
+            helper = target["qh"]
+            targets.queries.append(helper.apply_prefixes(helper.select_text))
+    if len(targets.queries) != len(declared):
+        targets.anything = True
+    return targets

@@ -1,0 +1,111 @@
+"""The shapes a write is validated with: every shape that can reach a focus node, and only those.
+
+graph/store/kept_shapes.py hands pyshacl only the shapes whose targets can include one of the
+focus nodes (`use_shapes`), judged without evaluating the targets on the whole graph. These
+tests hold that choice to pyshacl's own target evaluation (`Shape.focus_nodes`) on every example
+graph of tests/shapes, node by node: a shape is left out exactly when the node is not among its
+targets. And on a planted case (a reference to an undescribed resource, on the focus node or
+beside it) the findings about the focus node are those of a run with every shape, whether the
+shape that finds it is in or out. tests/unit/test_incremental.py compares whole verdicts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+
+from graph.core.namespaces import CD, ID
+from graph.store.kept_shapes import KeptShapes
+from graph.store.validate import Finding, validate
+from graph.write.incremental import PreparedQueryGraph
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "tests" / "shapes").glob("*/*.ttl"))
+TYPED_REFERENCE = URIRef("https://w3id.org/citydiplomacy/shapes#TypedReferenceShape")
+AGREEMENT = URIRef(str(ID["agreement/kaohsiung-gdynia-sister-city-2025"]))
+
+
+@pytest.fixture(scope="module")
+def kept(shapes) -> KeptShapes:
+    return KeptShapes(shapes)
+
+
+def example_graph(path: Path, ontology: Graph) -> Graph:
+    data = PreparedQueryGraph(bind_namespaces="core")
+    for triple in ontology:
+        data.add(triple)
+    data.parse(path, format="turtle")
+    return data
+
+
+def key(finding: Finding) -> tuple:
+    """What a finding says (an anonymous shape's rendering lists its triples in set order)."""
+    return (finding.severity, finding.focus, finding.path or "", finding.value or "",
+            finding.component, finding.message)
+
+
+def about(findings: list[Finding], node: URIRef) -> list[tuple]:
+    return sorted(key(f) for f in findings if f.focus == str(node))
+
+
+def test_every_shape_with_targets_is_judged(kept: KeptShapes, shapes: Graph) -> None:
+    judged = {t.shape for t in kept.targets}
+    for predicate in (SH.targetClass, SH.targetSubjectsOf, SH.target):
+        assert set(shapes.subjects(predicate, None)) <= judged
+    assert not any(t.anything for t in kept.targets)  # every target here is judged exactly
+    assert TYPED_REFERENCE in judged
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_a_shape_is_left_out_exactly_when_the_node_is_not_its_target(
+        kept: KeptShapes, ontology: Graph, example: Path) -> None:
+    data = example_graph(example, ontology)
+    targets = {}
+    for shape in kept.pyshacl.shapes:
+        found = shape.focus_nodes(data)
+        if found:
+            targets[shape.node] = found
+    nodes = {s for s in data.subjects() if isinstance(s, URIRef) and s.startswith(str(ID))}
+    assert nodes
+    for node in nodes:
+        expected = {shape for shape, found in targets.items() if node in found}
+        assert set(kept.reaching(data, [node])) == expected, node
+
+
+def test_a_reference_beside_the_focus_leaves_its_shape_out_and_changes_nothing(
+        kept: KeptShapes, shapes: Graph, ontology: Graph) -> None:
+    data = example_graph(ROOT / "tests/shapes/valid/sister-city-agreement-with-signatories.ttl",
+                         ontology)
+    gdynia = URIRef(str(ID["city/gdynia"]))
+    data.add((gdynia, URIRef(str(CD["memberOf"])), URIRef(str(ID["body/never-described"]))))
+    assert TYPED_REFERENCE not in kept.reaching(data, [AGREEMENT])
+    assert TYPED_REFERENCE in kept.reaching(data, [gdynia])
+    everything = validate(data, shapes)
+    assert about(everything.findings, gdynia)  # the full run does find it, beside the focus
+    chosen = kept.validate(data, [AGREEMENT])
+    assert about(chosen.findings, AGREEMENT) == about(everything.findings, AGREEMENT)
+    assert not about(chosen.findings, gdynia)  # not a focus node: not reported
+
+
+def test_a_reference_from_the_focus_keeps_its_shape_and_is_reported(
+        kept: KeptShapes, shapes: Graph, ontology: Graph) -> None:
+    data = example_graph(ROOT / "tests/shapes/valid/sister-city-agreement-with-signatories.ttl",
+                         ontology)
+    data.add((AGREEMENT, URIRef(str(CD["topic"])), URIRef(str(ID["topic/never-described"]))))
+    assert TYPED_REFERENCE in kept.reaching(data, [AGREEMENT])
+    chosen = kept.validate(data, [AGREEMENT])
+    expected = about(validate(data, shapes).findings, AGREEMENT)
+    assert about(chosen.findings, AGREEMENT) == expected
+    assert any(f.shape == str(TYPED_REFERENCE) for f in chosen.violations)
+    assert kept.validate(data, [AGREEMENT]).findings == chosen.findings  # kept state: same again
+
+
+def test_a_node_no_shape_reaches_is_not_validated(kept: KeptShapes, ontology: Graph) -> None:
+    data = example_graph(ROOT / "tests/shapes/valid/sister-city-agreement-with-signatories.ttl",
+                         ontology)
+    nobody = URIRef("https://example.org/nobody")
+    assert kept.reaching(data, [nobody]) == []
+    assert kept.validate(data, [nobody]).findings == []
