@@ -81,9 +81,14 @@ class Kept:
 class Derived:
     """The derived views of one app, kept per data version (see the module docstring)."""
 
-    def __init__(self, current: Callable[[], Any], interval: float = 5.0) -> None:
+    def __init__(self, current: Callable[[], Any], interval: float = 5.0,
+                 share: float = 0.25) -> None:
         self.current = current
         self.interval = interval
+        self.share = share
+        """Most of the time one view's recomputations may take (CITYDIP_DERIVED_SHARE)."""
+        self.costs: dict[str, float] = {}
+        """Seconds the last computation of each view took."""
         self.kept: dict[str, Kept] = {}
         self.updaters: dict[str, Updater] = {}
         self.tasks: dict[str, asyncio.Task] = {}
@@ -183,6 +188,7 @@ class Derived:
     async def _run(self, key: str, compute: Callable[[], Awaitable[Any]], version: Any) -> None:
         try:
             value = await compute()
+            self.costs[key] = time.monotonic() - self.started[key]
             self.recomputations[key] = self.recomputations.get(key, 0) + 1
             old, now = self.kept.get(key), self.current()
             # an updater may have moved the kept value to the current version meanwhile
@@ -201,10 +207,14 @@ class Derived:
 
     def schedule(self, key: str) -> None:
         """Recompute `key` in the background: now, or when the interval since the last start
-        has passed; never twice at once."""
+        has passed; never twice at once. A view whose computation is long waits longer: at
+        most `share` of the time goes to recomputing it (at world scale the network takes
+        seconds of CPU, and recomputing it every 5 s while editors wrote took a core from the
+        readers)."""
         if key in self.tasks or key in self.timers or key not in self.kept:
             return
-        wait = self.started.get(key, float("-inf")) + self.interval - time.monotonic()
+        spacing = max(self.interval, self.costs.get(key, 0.0) / self.share if self.share else 0.0)
+        wait = self.started.get(key, float("-inf")) + spacing - time.monotonic()
         if wait <= 0:
             self._start(key, self.kept[key].compute, self.current())
         else:
@@ -294,7 +304,8 @@ def derived(app) -> Derived:
     if keeper is None:
         settings = getattr(state, "settings", None)
         keeper = Derived(lambda: getattr(state, "data_version", 0),
-                         settings.derived_interval if settings is not None else 5.0)
+                         settings.derived_interval if settings is not None else 5.0,
+                         settings.derived_share if settings is not None else 0.25)
         state.derived = keeper
     return keeper
 

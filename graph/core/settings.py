@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     search_results: int = 50
     """Most resources a search answers with (HTML and JSON)."""
 
+    derived_share: float = 0.25
+    """Most of the time the background recomputations of one derived view may take: after one
+    that took t seconds the next starts no sooner than t / share seconds after it began (and
+    no sooner than CITYDIP_DERIVED_INTERVAL). 0: the interval alone."""
     derived_interval: float = 5.0
     """Least seconds between two background recomputations of a derived view (network measures,
     front-page counts, VoID, /health) after writes; until one is done the previous data

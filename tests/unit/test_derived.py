@@ -270,3 +270,33 @@ def test_a_view_computed_for_a_request_is_not_charged_to_its_client() -> None:
 
     asyncio.run(main())
     assert seen == [None]
+
+
+@pytest.mark.parametrize("share", [0.5, 0.0])
+def test_a_long_recomputation_waits_longer_before_the_next(share: float) -> None:
+    import asyncio
+
+    from server.cache import Derived
+
+    version = [0]
+
+    async def compute() -> int:
+        await asyncio.sleep(0.3)
+        return version[0]
+
+    async def main() -> float | None:
+        keeper = Derived(lambda: version[0], interval=0.01, share=share)
+        await keeper.get("view", compute)  # took 0.3 s
+        version[0] = 1  # a write: the view is stale
+        keeper.schedule("view")
+        timer = keeper.timers.get("view")
+        waiting = None if timer is None else timer.when() - asyncio.get_running_loop().time()
+        keeper.close()
+        return waiting
+
+    waiting = asyncio.run(main())
+    if share:
+        # at most half the time: the next starts 0.6 s after the last began, 0.3 s from now
+        assert waiting is not None and 0.15 < waiting <= 0.6
+    else:
+        assert waiting is None  # the interval alone, long past: recomputed at once
