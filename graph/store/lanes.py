@@ -32,6 +32,7 @@ query, less than the Python of an HTML page costs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 import time
@@ -74,11 +75,21 @@ def repeat_key(job: QueryJob) -> tuple | None:
 
 def shape(job: QueryJob) -> str:
     """What makes two queries cost alike: the text without its constants, the bound names."""
-    text = _SPACE.sub(" ", _TOKENS.sub("_", job.sparql)).strip()
+    if len(job.sparql) <= REPEAT_CHARS:
+        text = _blanked(job.sparql)  # a query is looked up, then recorded: blanked once
+    else:
+        text = _blank(job.sparql)
     parts = [text, ",".join(sorted(job.bindings)), str(job.max_rows)]
     if job.default_graph is not None or job.named_graphs is not None:
         parts.append("dataset")
     return "\x1f".join(parts)
+
+
+def _blank(text: str) -> str:
+    return _SPACE.sub(" ", _TOKENS.sub("_", text)).strip()
+
+
+_blanked = functools.lru_cache(maxsize=1024)(_blank)
 
 
 class CheapLane:

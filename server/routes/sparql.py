@@ -97,12 +97,31 @@ async def _answer(request: Request, params: list[tuple[str, str]], backend, sett
         accept=request.headers.get("accept"),
         format=formats[0] if formats else None,
         max_rows=settings.max_rows,
-        base_iri=str(request.url_for("sparql")),
+        base_iri=endpoint_url(request),
     )
     response = await run_query(backend, job)
     if response.status_code == 400 and is_update(query):
         return error(400, "this is the read-only query endpoint; updates are not accepted here")
     return response
+
+
+_ENDPOINT_URLS: dict[tuple, str] = {}
+"""The endpoint's URL by what it depends on (at most 256: the Host header is the client's)."""
+
+
+def endpoint_url(request: Request) -> str:
+    """The endpoint's own URL, as `request.url_for("sparql")` gives it, against which relative
+    IRIs in a query are resolved. Kept per scheme, host and root path, all it depends on:
+    url_for itself tries every route of the app in turn, a tenth of a lookup's time."""
+    scope = request.scope
+    key = (scope.get("scheme"), scope.get("server"),
+           scope.get("app_root_path", scope.get("root_path", "")), request.headers.get("host"))
+    url = _ENDPOINT_URLS.get(key)
+    if url is None:
+        if len(_ENDPOINT_URLS) >= 256:
+            _ENDPOINT_URLS.clear()
+        url = _ENDPOINT_URLS[key] = str(request.url_for("sparql"))
+    return url
 
 
 def _charset(parameters: str) -> str | None:
