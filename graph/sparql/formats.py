@@ -279,14 +279,17 @@ def _serialize_bounded(result: ox.QuerySolutions, fmt: Format, max_rows: int
     return Serialized(sink.buffer.getvalue(), _with_charset(fmt), False)
 
 
-def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serialized:
+def serialize_result(result, fmt: Format, max_rows: int, rerun=None,
+                     direct: bool = False) -> Serialized:
     """Serialize any pyoxigraph query result, cut to `max_rows` solutions or triples.
 
     `rerun()` gives the same result again; it is needed when a lazily parsed (remote) answer turns
-    out to be cut off, to serve the rows before the cut. Given it, a SELECT is first written
-    straight in its format, and only one with (maybe) more than `max_rows` rows is run again to
-    be cut exactly; without it, every SELECT takes the exact way (TSV, then its format), which
-    writes each answer twice.
+    out to be cut off, to serve the rows before the cut. A SELECT is written as TSV (its rows
+    counted exactly as they are written, and the writer stopped past the limit), then converted
+    to its format. With `direct` (and `rerun`), it is first written straight in its format, in
+    one pass, and only a result that may have more than `max_rows` rows is run again to be cut
+    exactly: for queries known to be cheap (graph.store.lanes), for which a second run costs less
+    than writing every answer twice.
     """
     if isinstance(result, ox.QueryBoolean):
         body = cast(bytes, result.serialize(format=fmt.results))  # no output: returns bytes
@@ -296,13 +299,13 @@ def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serializ
         truncated = len(triples) > max_rows
         body = cast(bytes, ox.serialize(triples[:max_rows], format=fmt.rdf))
         return Serialized(body, _with_charset(fmt), truncated, min(len(triples), max_rows))
-    if rerun is not None and fmt.results in _FRAME:
+    if direct and rerun is not None and fmt.results in _FRAME:
         try:
-            direct = _serialize_bounded(result, fmt, max_rows)
+            once = _serialize_bounded(result, fmt, max_rows)
         except SyntaxError:
             return _serialize_cut(rerun(), fmt, max_rows)  # a lazily parsed answer, cut off
-        if direct is not None:
-            return direct
+        if once is not None:
+            return once
         result = rerun()
     # All in pyoxigraph: write TSV (one line per row, so rows can be counted as they are
     # written), stop one row past the limit keeping the rows before it, and convert that TSV to
