@@ -153,7 +153,8 @@ class EmbeddedBackend(Backend):
         )
         self.lane = CheapLane(self.store.raw, settings.cheap_lane_threads,
                               settings.cheap_query_seconds,
-                              lock=self.store.lock if path is None else None)
+                              lock=self.store.lock if path is None else None,
+                              inline_seconds=settings.inline_query_seconds, live=self.store)
 
     async def start(self) -> None:
         await self.pool.start()

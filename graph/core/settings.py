@@ -160,6 +160,10 @@ class Settings(BaseSettings):
     cheap_query_seconds: float = 0.25
     """A query shape whose runs all stay under this (in CPU seconds) is answered in the cheap
     lane; one run over it sends the shape back to the workers."""
+    inline_query_seconds: float = 0.002
+    """A query the cheap lane answered on the current data in under this (in CPU seconds) is
+    answered again on the event loop itself when repeated, without a thread hand-off (0:
+    never)."""
 
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"

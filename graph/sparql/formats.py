@@ -222,11 +222,74 @@ class _RowBudget(io.RawIOBase):
         raise _TooManyRows
 
 
-def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serialized:
+class _RowBound(io.RawIOBase):
+    """A sink for results written straight in their final format, which stops the writer once an
+    upper bound on the rows written, read off the text as it comes, passes `max_rows`.
+
+    The bound counts what each row writes at least once and nothing can fake (pyoxigraph escapes
+    `"` in JSON strings and `<` in XML text): in JSON the objects that are not RDF terms (a row,
+    the three of the frame, a triple term's parts), in XML the `<result>` elements, in CSV the
+    line ends (a value's line break counts one more). A pattern cut across two chunks is seen
+    with the tail of the chunk before. The bound may only be too high: the exact count (TSV) is
+    then made instead.
+    """
+
+    def __init__(self, max_rows: int, results: ox.QueryResultsFormat) -> None:
+        self.buffer = io.BytesIO()
+        self._results = results
+        self._left = max_rows + _FRAME[results]
+        self._tail = b""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk) -> int:
+        data = bytes(chunk)
+        if self._results is ox.QueryResultsFormat.JSON:
+            seen = self._tail + data
+            rows = data.count(b"{") - seen.count(b'{"type":"')
+            self._tail = seen[-8:]
+        elif self._results is ox.QueryResultsFormat.XML:
+            seen = self._tail + data
+            rows = seen.count(b"<result>")
+            self._tail = seen[-7:]
+        else:
+            rows = data.count(b"\n")
+        self._left -= rows
+        if self._left < 0:
+            raise _TooManyRows
+        return self.buffer.write(data)
+
+
+_FRAME = {ox.QueryResultsFormat.JSON: 3, ox.QueryResultsFormat.XML: 0,
+          ox.QueryResultsFormat.CSV: 1}
+"""What the bound of _RowBound counts outside the rows: JSON's frame objects (the document,
+"head", "results"), CSV's header line."""
+
+
+def _serialize_bounded(result: ox.QuerySolutions, fmt: Format, max_rows: int
+                       ) -> Serialized | None:
+    """The result in its format in one pass, if it has at most `max_rows` rows (else None)."""
+    sink = _RowBound(max_rows, cast(ox.QueryResultsFormat, fmt.results))
+    try:
+        # _RowBound is a binary file, which the IO[bytes] of the stub does not see
+        result.serialize(cast(IO[bytes], sink), format=fmt.results)
+    except _TooManyRows:
+        return None
+    return Serialized(sink.buffer.getvalue(), _with_charset(fmt), False)
+
+
+def serialize_result(result, fmt: Format, max_rows: int, rerun=None,
+                     direct: bool = False) -> Serialized:
     """Serialize any pyoxigraph query result, cut to `max_rows` solutions or triples.
 
-    `rerun()` gives the same result again; it is needed only when a lazily parsed (remote) answer
-    turns out to be cut off, to serve the rows before the cut.
+    `rerun()` gives the same result again; it is needed when a lazily parsed (remote) answer turns
+    out to be cut off, to serve the rows before the cut. A SELECT is written as TSV (its rows
+    counted exactly as they are written, and the writer stopped past the limit), then converted
+    to its format. With `direct` (and `rerun`), it is first written straight in its format, in
+    one pass, and only a result that may have more than `max_rows` rows is run again to be cut
+    exactly: for queries known to be cheap (graph.store.lanes), for which a second run costs less
+    than writing every answer twice.
     """
     if isinstance(result, ox.QueryBoolean):
         body = cast(bytes, result.serialize(format=fmt.results))  # no output: returns bytes
@@ -236,6 +299,14 @@ def serialize_result(result, fmt: Format, max_rows: int, rerun=None) -> Serializ
         truncated = len(triples) > max_rows
         body = cast(bytes, ox.serialize(triples[:max_rows], format=fmt.rdf))
         return Serialized(body, _with_charset(fmt), truncated, min(len(triples), max_rows))
+    if direct and rerun is not None and fmt.results in _FRAME:
+        try:
+            once = _serialize_bounded(result, fmt, max_rows)
+        except SyntaxError:
+            return _serialize_cut(rerun(), fmt, max_rows)  # a lazily parsed answer, cut off
+        if once is not None:
+            return once
+        result = rerun()
     # All in pyoxigraph: write TSV (one line per row, so rows can be counted as they are
     # written), stop one row past the limit keeping the rows before it, and convert that TSV to
     # the requested format.

@@ -52,6 +52,10 @@ class Store:
         self.lock = threading.RLock()
         """Held while this process writes (and by the query pool while it forks a worker, so that
         a forked worker never inherits a store caught in the middle of a write)."""
+        self.writes = 0
+        """Writes made through this object so far, counted as each ends (the writer's, under the
+        lock): a reader that remembers something about the data (graph.store.lanes) knows by it
+        that the data changed."""
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -67,6 +71,8 @@ class Store:
                 self._store.load(source, format=_format_for(path), to_graph=ox.NamedNode(graph))
             except SyntaxError as exc:
                 raise ValueError(f"{path}: {exc}") from None
+            finally:
+                self.writes += 1
 
     def bulk_load_file(self, path: Path, graph: str, on_bytes=None) -> None:
         """Load one RDF file with the engine's bulk loader: fast and lean, but not atomic, so
@@ -84,33 +90,50 @@ class Store:
                                       to_graph=ox.NamedNode(graph))
             except SyntaxError as exc:
                 raise ValueError(f"{path}: {exc}") from None
+            finally:
+                self.writes += 1
 
     def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads with the bulk loader (streamed, not atomic)."""
-        self._store.bulk_extend(quads)
+        try:
+            self._store.bulk_extend(quads)
+        finally:
+            self.writes += 1
 
     def optimize(self) -> None:
         """Compact the store's files (after a bulk fill)."""
         self._store.optimize()
 
     def load_data(self, data: bytes | str, format: ox.RdfFormat, graph: str) -> None:
-        self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
+        try:
+            self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
+        finally:
+            self.writes += 1
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> int:
         """Replace a named graph's content with the given triples; returns how many were written."""
         node = ox.NamedNode(graph)
         quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
-        self._store.clear_graph(node)
-        self._store.extend(quads)
+        try:
+            self._store.clear_graph(node)
+            self._store.extend(quads)
+        finally:
+            self.writes += 1
         return len(quads)
 
     def clear(self) -> None:
-        self._store.clear()
+        try:
+            self._store.clear()
+        finally:
+            self.writes += 1
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update as one transaction: all of it is written, or nothing."""
         with self.lock:
-            self._store.update(sparql)
+            try:
+                self._store.update(sparql)
+            finally:
+                self.writes += 1
 
     def apply(self, removed: Collection[ox.Quad], added: Collection[ox.Quad]) -> None:
         """Remove then add these quads in one transaction (graph.store.protocol.QuadStore).

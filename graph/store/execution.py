@@ -94,8 +94,11 @@ class Overloaded(Exception):
         self.retry_after = retry_after
 
 
-def run_job(store: ox.Store, job: QueryJob) -> Outcome:
-    """Execute a job against a pyoxigraph store: the same code in a worker or in process."""
+def run_job(store: ox.Store, job: QueryJob, direct: bool = False) -> Outcome:
+    """Execute a job against a pyoxigraph store: the same code in a worker or in process.
+
+    `direct`: the query is known to be cheap; write a SELECT in one pass (see serialize_result).
+    """
     kwargs: dict = {}
     if job.default_graph is None and job.named_graphs is None:
         # The union default graph, unless the query chooses its dataset with FROM (NAMED),
@@ -135,7 +138,7 @@ def run_job(store: ox.Store, job: QueryJob) -> Outcome:
         return Outcome(406, message=str(exc))
     try:
         out = serialize_result(result, fmt, job.max_rows,
-                               rerun=lambda: store.query(sparql, **kwargs))
+                               rerun=lambda: store.query(sparql, **kwargs), direct=direct)
     except (OSError, ValueError, RuntimeError) as exc:
         # Evaluation errors surface while iterating the results.
         return Outcome(400, message=f"query evaluation failed: {exc}")

@@ -17,11 +17,22 @@ measured again (a shape whose cost depends on the resource, such as the partners
 may go back and forth; a shape that is slow stays on the workers). The lane has a fixed number
 of threads: at worst, that many misjudged queries run to their end while everything else goes
 on.
+
+A thread costs a hand-off each way (a wake-up of the thread, then of the event loop), which on a
+busy machine is most of a lookup's time in this lane. So a query that repeats one this lane
+answered on the current data in under `inline_seconds` of CPU is answered on the event loop
+itself. Repeats, not shapes: the same text with the same bindings, dataset and format on the same
+data does the same work, so no other query can be passed off as it (a shape can: a join over rare
+IRIs and the same join over common ones share one). A repeat runs inline only if no write landed
+since it was measured (the store's write count) and none is under way (it holds the store's write
+lock, without waiting for it). At worst the loop stops for about `inline_seconds` per inline
+query, less than the Python of an HTML page costs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 import time
@@ -31,6 +42,7 @@ from contextlib import nullcontext
 
 import pyoxigraph as ox
 
+from graph.store.embedded import Store
 from graph.store.execution import Outcome, QueryJob, run_job
 
 ALWAYS_CHEAP = {"ASK{}", "ASKWHERE{}"}
@@ -47,24 +59,48 @@ HISTORY = 8
 """Runs remembered per shape."""
 MAX_SHAPES = 10_000
 """Shapes remembered at most (the oldest forgotten first): the history is bounded in memory."""
+MAX_REPEATS = 4096
+"""Quick queries remembered for the inline path at most (the oldest forgotten first)."""
+REPEAT_CHARS = 4000
+"""Longer query texts are not remembered for the inline path (memory: at most 16 MB of text)."""
+
+
+def repeat_key(job: QueryJob) -> tuple | None:
+    """What makes two jobs the same work on the same data (None: too long to remember)."""
+    if len(job.sparql) > REPEAT_CHARS:
+        return None
+    return (job.sparql, tuple(job.bindings.items()), job.default_graph, job.named_graphs,
+            job.accept, job.format, job.max_rows, job.base_iri)
 
 
 def shape(job: QueryJob) -> str:
     """What makes two queries cost alike: the text without its constants, the bound names."""
-    text = _SPACE.sub(" ", _TOKENS.sub("_", job.sparql)).strip()
+    if len(job.sparql) <= REPEAT_CHARS:
+        text = _blanked(job.sparql)  # a query is looked up, then recorded: blanked once
+    else:
+        text = _blank(job.sparql)
     parts = [text, ",".join(sorted(job.bindings)), str(job.max_rows)]
     if job.default_graph is not None or job.named_graphs is not None:
         parts.append("dataset")
     return "\x1f".join(parts)
 
 
+def _blank(text: str) -> str:
+    return _SPACE.sub(" ", _TOKENS.sub("_", text)).strip()
+
+
+_blanked = functools.lru_cache(maxsize=1024)(_blank)
+
+
 class CheapLane:
     """A few threads answering known-quick queries on the server's own store."""
 
     def __init__(self, store: ox.Store, threads: int, cheap_seconds: float,
-                 history_min: int = 2, lock: threading.RLock | None = None) -> None:
+                 history_min: int = 2, lock: threading.RLock | None = None,
+                 inline_seconds: float = 0.0, live: Store | None = None) -> None:
         self.store = store
         self.cheap_seconds = cheap_seconds
+        self.inline_seconds = inline_seconds
         self.history_min = history_min
         self.threads = max(0, threads)
         self._lock = lock
@@ -72,8 +108,15 @@ class CheapLane:
         self._executor = ThreadPoolExecutor(max(1, self.threads), thread_name_prefix="cheap-lane")
         self._slots: asyncio.Semaphore | None = None
         self._history: dict[str, deque[float]] = {}
+        self.live = live
+        """The store's owner (graph.store.embedded.Store): its write count and lock."""
+        self._repeats: dict[tuple, int] = {}
+        """Jobs answered in this lane in under inline_seconds, with the write count of the data
+        they were answered on."""
         self.answered = 0
         """Queries answered in this lane so far."""
+        self.inline = 0
+        """Of them, answered on the event loop (repeats of quick ones)."""
         self.demoted = 0
         """Runs in this lane that took longer than cheap_seconds (their shape then left it)."""
 
@@ -104,21 +147,54 @@ class CheapLane:
         runs.append(seconds)
 
     async def run(self, job: QueryJob) -> Outcome:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.threads)
-        async with self._slots:
-            outcome = await asyncio.get_running_loop().run_in_executor(self._executor,
-                                                                       self._run, job)
+        key = repeat_key(job) if self.live is not None and self.inline_seconds > 0 else None
+        outcome = self._run_inline(job, key) if key in self._repeats else None
+        if outcome is None:
+            if self._slots is None:
+                self._slots = asyncio.Semaphore(self.threads)
+            writes = self._writes()
+            async with self._slots:
+                outcome = await asyncio.get_running_loop().run_in_executor(self._executor,
+                                                                           self._run, job)
+            if (key is not None and outcome.status == 200 and writes == self._writes()
+                    and outcome.cpu_seconds <= self.inline_seconds):
+                if len(self._repeats) >= MAX_REPEATS:
+                    self._repeats.pop(next(iter(self._repeats)))
+                self._repeats[key] = writes
+        elif key is not None and (outcome.cpu_seconds > self.inline_seconds
+                                  or outcome.status != 200):
+            self._repeats.pop(key, None)
         self.answered += 1
         if outcome.cpu_seconds > self.cheap_seconds:
             self.demoted += 1
         self.record(job, outcome.cpu_seconds)
         return outcome
 
+    def _writes(self) -> int:
+        return self.live.writes if self.live is not None else 0
+
+    def _run_inline(self, job: QueryJob, key: tuple | None) -> Outcome | None:
+        """Run a known-quick repeat on the event loop, holding the store's write lock so that no
+        write lands meanwhile; None when a write is under way (waiting for it would stop the
+        loop) or has landed since the repeat was measured: the job then goes to a thread."""
+        assert self.live is not None and key is not None
+        lock = self.live.lock
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            if self._repeats.get(key) != self.live.writes:
+                del self._repeats[key]  # measured on older data
+                return None
+            outcome = self._run(job)
+        finally:
+            lock.release()
+        self.inline += 1
+        return outcome
+
     def _run(self, job: QueryJob) -> Outcome:
         started, cpu = time.perf_counter(), time.thread_time()
         with self._lock if self._lock is not None else nullcontext():
-            outcome = run_job(self.store, job)
+            outcome = run_job(self.store, job, direct=True)  # known cheap: a rerun is too
         outcome.seconds = time.perf_counter() - started
         outcome.cpu_seconds = time.thread_time() - cpu
         outcome.lane = "cheap"

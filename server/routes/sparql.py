@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from graph.sparql.guard import UnsafeQuery, check_query, expand_escapes, is_update
+from graph.sparql.guard import (
+    CACHED_TEXT_CHARS,
+    UnsafeQuery,
+    check_query,
+    expand_escapes,
+    is_update,
+)
 from graph.sparql.limits import LimitExceeded, check_nesting
 from graph.store.execution import QueryJob
 from server.describe import service_description
@@ -81,12 +88,10 @@ async def _answer(request: Request, params: list[tuple[str, str]], backend, sett
     query = queries[0]
     if not query.strip():
         return error(400, "the query is empty")
-    try:
-        # Before any parser: a recursive parser fed deep nesting fails or brings its process down.
-        check_nesting(expand_escapes(query), settings.max_nesting)
-        check_query(query, tuple(settings.service_allowlist))
-    except (UnsafeQuery, LimitExceeded) as exc:
-        return error(400, str(exc))
+    vet = _refusal if len(query) <= CACHED_TEXT_CHARS else _refusal.__wrapped__
+    refusal = vet(query, settings.max_nesting, tuple(settings.service_allowlist))
+    if refusal is not None:
+        return error(400, refusal)
     default = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]
     formats = [v for k, v in params if k == "format"]
@@ -97,12 +102,45 @@ async def _answer(request: Request, params: list[tuple[str, str]], backend, sett
         accept=request.headers.get("accept"),
         format=formats[0] if formats else None,
         max_rows=settings.max_rows,
-        base_iri=str(request.url_for("sparql")),
+        base_iri=endpoint_url(request),
     )
     response = await run_query(backend, job)
     if response.status_code == 400 and is_update(query):
         return error(400, "this is the read-only query endpoint; updates are not accepted here")
     return response
+
+
+@functools.lru_cache(maxsize=1024)
+def _refusal(query: str, max_nesting: int, allowed_hosts: tuple[str, ...]) -> str | None:
+    """Why the query is refused before it reaches the store, or None (the same verdict each time
+    a client sends the same text: kept for the usual short queries)."""
+    try:
+        # Before any parser: a recursive parser fed deep nesting fails or brings its process down.
+        check_nesting(expand_escapes(query), max_nesting)
+        check_query(query, allowed_hosts)
+    except (UnsafeQuery, LimitExceeded) as exc:
+        return str(exc)
+    return None
+
+
+_ENDPOINT_URLS: dict[tuple, str] = {}
+"""The endpoint's URL by what it depends on (at most 256: the Host header is the client's)."""
+
+
+def endpoint_url(request: Request) -> str:
+    """The endpoint's own URL, as `request.url_for("sparql")` gives it, against which relative
+    IRIs in a query are resolved. Kept per scheme, host and root path, all it depends on:
+    url_for itself tries every route of the app in turn, a tenth of a lookup's time."""
+    scope = request.scope
+    server = scope.get("server")  # a list from some clients (the test client)
+    key = (scope.get("scheme"), tuple(server) if server is not None else None,
+           scope.get("app_root_path", scope.get("root_path", "")), request.headers.get("host"))
+    url = _ENDPOINT_URLS.get(key)
+    if url is None:
+        if len(_ENDPOINT_URLS) >= 256:
+            _ENDPOINT_URLS.clear()
+        url = _ENDPOINT_URLS[key] = str(request.url_for("sparql"))
+    return url
 
 
 def _charset(parameters: str) -> str | None:

@@ -1,0 +1,90 @@
+"""The cheap lane's inline path: a repeat of a quick query is answered on the event loop, and only
+while nothing was written since it was measured and no write is under way."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pyoxigraph as ox
+
+from graph.store.embedded import Store
+from graph.store.execution import QueryJob
+from graph.store.lanes import CheapLane
+
+LOOKUP = "SELECT ?o WHERE { <urn:test:a> <urn:test:p> ?o }"
+
+
+def lane_over(store: Store, inline_seconds: float = 1.0) -> CheapLane:
+    return CheapLane(store.raw, threads=2, cheap_seconds=1.0, lock=store.lock,
+                     inline_seconds=inline_seconds, live=store)
+
+
+def values(outcome) -> list[str]:
+    assert outcome.status == 200, outcome.message
+    solutions = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
+    return sorted(s["o"].value for s in solutions)
+
+
+def test_a_repeat_runs_inline_until_the_data_changes() -> None:
+    store = Store(None)
+    store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
+    lane = lane_over(store)
+    job = QueryJob(LOOKUP, format="json")
+
+    async def scenario() -> None:
+        loop_thread = threading.get_ident()
+        assert values(await lane.run(job)) == ["1"] and lane.inline == 0  # measured in a thread
+        assert values(await lane.run(job)) == ["1"] and lane.inline == 1  # then a repeat inline
+        assert threading.get_ident() == loop_thread
+        # Another text, or the same with another format, is other work: measured first.
+        await lane.run(QueryJob(LOOKUP, format="tsv"))
+        assert lane.inline == 1
+        store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "2" } }')
+        assert values(await lane.run(job)) == ["1", "2"] and lane.inline == 1  # measured again
+        assert values(await lane.run(job)) == ["1", "2"] and lane.inline == 2
+        assert lane.answered == 5
+
+    asyncio.run(scenario())
+
+
+def test_a_repeat_never_waits_on_the_loop_for_a_write_under_way() -> None:
+    store = Store(None)
+    store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
+    lane = lane_over(store)
+    job = QueryJob(LOOKUP, format="json")
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.lock:
+            held.set()
+            release.wait(10)
+
+    async def scenario() -> None:
+        await lane.run(job)
+        thread = threading.Thread(target=writer)
+        thread.start()
+        held.wait(10)
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, release.set)  # runs only if the loop is not held up by the query
+        started = time.perf_counter()
+        assert values(await lane.run(job)) == ["1"]
+        assert lane.inline == 0 and time.perf_counter() - started >= 0.15
+        thread.join()
+
+    asyncio.run(scenario())
+
+
+def test_no_inline_path_when_it_is_switched_off() -> None:
+    store = Store(None)
+    store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
+    lane = lane_over(store, inline_seconds=0)
+    job = QueryJob(LOOKUP, format="json")
+
+    async def scenario() -> None:
+        for _ in range(3):
+            assert values(await lane.run(job)) == ["1"]
+        assert lane.inline == 0 and lane.answered == 3
+
+    asyncio.run(scenario())
