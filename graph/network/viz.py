@@ -286,14 +286,20 @@ def _within_page(builder: _Builder, graph: nx.Graph, edges: list[tuple[str, str]
     builder.add_edges(graph, edges, tips=0)
     notes.append("So large a picture leaves out the list of partnerships in each tie's hover "
                  "box (the count stays); an actor's own picture lists them.")
-    edges_size = _weight(builder.net.edges)
-    if nodes_size + edges_size > limit and edges:
-        keep = max(0, int(len(edges) * (limit - nodes_size) / edges_size))
+    if nodes_size + _weight(builder.net.edges) > limit and edges:
+        # The strongest ties first, each counted at its own size (and a comma), while they fit.
+        room = limit - nodes_size - 2
         ranked = sorted(range(len(edges)),
-                        key=lambda i: (-graph.edges[edges[i]].get("weight", 1), i))[:keep]
-        chosen = sorted(ranked)
-        notes.append(f"Of the {len(edges):,} ties among them, the {keep:,} strongest are drawn "
-                     "(the page would be too large for all).")
+                        key=lambda i: (-graph.edges[edges[i]].get("weight", 1), i))
+        kept: list[int] = []
+        for i in ranked:
+            room -= _weight([builder.net.edges[i]]) - 1  # its bytes and a comma, not brackets
+            if room < 0:
+                break
+            kept.append(i)
+        chosen = sorted(kept)
+        notes.append(f"Of the {len(edges):,} ties among them, the {len(chosen):,} strongest are "
+                     "drawn (the page would be too large for all).")
         builder.net.edges = [builder.net.edges[i] for i in chosen]
         edges = [edges[i] for i in chosen]
     return edges
