@@ -393,11 +393,18 @@ class LabelIndex:
                     for _id, iri, name, name_lang, name_zh, degree, rank in rows]
             by_id = {row[0]: hit for row, hit in zip(rows, best, strict=True)}
             if by_id:
+                # The labels that matched, for the hits only: every match is a substring of the
+                # folded label, so the hits' own labels are filtered here rather than the
+                # candidates looked up again.
+                wanted = lang.lower() if lang else None
                 marks = ",".join("?" * len(by_id))
-                for resource, label, label_lang in self.db.execute(
-                        f"WITH matched AS ({matched}) SELECT resource, text, lang FROM matched "
-                        f"WHERE resource IN ({marks}) ORDER BY id",  # noqa: S608
-                        (*args[:4], *by_id)):
+                for resource, label, label_lang, folded in self.db.execute(
+                        f"SELECT resource, text, lang, folded FROM labels "  # noqa: S608
+                        f"WHERE resource IN ({marks}) ORDER BY id", tuple(by_id)):
+                    tag = label_lang.lower()
+                    if needle not in folded or not (
+                            wanted is None or tag == wanted or tag.startswith(wanted + "-")):
+                        continue
                     hit = by_id[resource]
                     if (label, label_lang) not in hit.labels:
                         hit.labels.append((label, label_lang))
