@@ -147,15 +147,34 @@ def result_name(endpoint: str, raw: dict, *extra: Any) -> str:
                             *extra)
 
 
-def persist(app, version: Any, name: str, body: Any) -> None:
+PROVISIONAL = "~provisional"
+"""Suffix of an answer persisted while its expensive measures were still computing."""
+
+
+def persist(app, version: Any, name: str, body: Any, *, provisional: bool = False) -> None:
+    """Keep an answer for `version`; `provisional` for one that still says what is computing
+    (read back only while the warm-up computes the complete one, see `persisted`)."""
     store, key = result_store(app), durable_key(app, version)
     if store and key:
-        store.put(key, name, body)
+        store.put(key, name + PROVISIONAL if provisional else name, body)
+
+
+def warming(app) -> bool:
+    """Is the start's warm-up still running (it persists the complete default answers)?"""
+    task = getattr(app.state, "derived_warming", None)
+    return task is not None and not task.done()
 
 
 async def persisted(request: Request, name: str, version: Any = None) -> Any | None:
     """A result persisted for the current data version (or `version`), read without touching
-    the network data (a restart with unchanged data answers from here)."""
+    the network data (a restart with unchanged data answers from here).
+
+    A server stopped before its expensive measures were done kept only the provisional answer
+    (the cheap measures, and what was still computing). After a restart that answer is served
+    while the warm-up computes the complete one, rather than reading the network data back in
+    front of the first visitor (1.3 s of unpickling at 5M triples, with the GIL held); once the
+    warm-up is over, a missing complete answer is computed on demand as before.
+    """
     store = result_store(request.app)
     if version is None:
         version = getattr(request.app.state, "data_version", 0)
@@ -163,6 +182,8 @@ async def persisted(request: Request, name: str, version: Any = None) -> Any | N
     if not (store and key):
         return None
     found = await asyncio.to_thread(store.get, key, name)
+    if found is None and warming(request.app):
+        found = await asyncio.to_thread(store.get, key, name + PROVISIONAL)
     if found is not None:
         request.state.network_version = version
         describes(request, version)

@@ -99,6 +99,7 @@ async def stats(request: Request, filters: FilterDep) -> Response:
                                    request.app.state.settings.network_background_nodes)
     if body["pending"]:
         complete_later(request.app, view, version, name)
+        await run_in_threadpool(persist, request.app, version, name, body, provisional=True)
     else:
         await run_in_threadpool(persist, request.app, version, name, body)
     return answer(request, body)

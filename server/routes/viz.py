@@ -112,9 +112,9 @@ async def network_page(request: Request, filters: FilterDep, colour: ColourBy = 
     form = _form(request, view.data, filters, "/viz/network", colour)
     form["measures"] = _measures(request, stats, version)
     page = _page(request, picture, form)
-    if not stats["pending"]:
-        await run_in_threadpool(persist, request.app, version, name,
-                                {"html": cast(bytes, page.body).decode("utf-8")})  # HTML: bytes
+    await run_in_threadpool(persist, request.app, version, name,  # HTML: bytes
+                            {"html": cast(bytes, page.body).decode("utf-8")},
+                            provisional=bool(stats["pending"]))
     return page
 
 

@@ -300,3 +300,54 @@ def test_a_long_recomputation_waits_longer_before_the_next(share: float) -> None
         assert waiting is not None and 0.15 < waiting <= 0.6
     else:
         assert waiting is None  # the interval alone, long past: recomputed at once
+
+
+def test_a_restart_before_the_measures_were_done_answers_at_once_while_the_warm_up_computes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from server import network_views
+
+    # Each start fills a store of its own (a stopped app's store is not let go of at once in
+    # this process); the same data has the same durable key, so they share what is persisted.
+    kept = str(tmp_path / "derived")
+
+    def store() -> dict:
+        return {"store_path": str(tmp_path / uuid.uuid4().hex), "derived_dir": kept}
+
+    # Every network counts as large: the first answers say what is still computing. The
+    # server stops before the background measures are done (here: they never start).
+    for module in ("server.routes.network", "server.routes.viz"):
+        monkeypatch.setattr(f"{module}.complete_later", lambda *args: None)
+    app = create_app(settings(tmp_path, **store(), derived_warm=False,
+                              network_background_nodes=0))
+    with TestClient(app) as http:
+        first = http.get("/network/stats").json()
+        page = http.get("/viz/network").text
+    assert first["pending"] and "still computing" in page
+    folder = tmp_path / "derived" / "network"
+    provisional = sorted(folder.glob(f"*/*{network_views.PROVISIONAL}.json"))
+    assert len(provisional) == 2  # the summary and the picture, and no complete answer
+    assert not [f for f in folder.glob("*/*.json") if network_views.PROVISIONAL not in f.name]
+    monkeypatch.undo()
+
+    async def held(app) -> None:  # a warm-up that is still computing the complete answers
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(network_views, "warm", held)
+    app = create_app(settings(tmp_path, **store(), network_background_nodes=0))
+    with TestClient(app) as http:
+        assert until(lambda: network_views.warming(app), 10)
+        assert http.get("/network/stats").json() == first
+        assert http.get("/viz/network").text == page
+        # Answered from disk: the network data was not read back for them.
+        cache = getattr(app.state, "network_cache", None)
+        assert cache is None or cache.latest() is None
+
+    # Without a warm-up to finish them, the provisional answers are not served: the measures
+    # are computed on demand, and complete in the end.
+    app = create_app(settings(tmp_path, **store(), derived_warm=False,
+                              network_background_nodes=0))
+    with TestClient(app) as http:
+        done = until(lambda: not (b := http.get("/network/stats").json())["pending"] and b)
+        assert done and done["communities"]["count"] >= 1
