@@ -140,6 +140,13 @@ class Derived:
     def peek(self, key: str) -> Kept | None:
         return self.kept.get(key)
 
+    def forget(self, key: str) -> None:
+        """Drop a view (kept value, pending recomputation); what is on disk stays."""
+        self.kept.pop(key, None)
+        timer = self.timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
     # --- across restarts -------------------------------------------------------------------------
 
     def keep_on_disk(self, key: str) -> None:

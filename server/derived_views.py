@@ -13,9 +13,10 @@ import logging
 
 import httpx
 
+from graph.sparql.catalogue import catalogue
 from graph.write.changes import META_GRAPH
 from graph.write.writer import MARKER
-from server import describe, network_views
+from server import describe, kept_answers, network_views
 from server.cache import Kept, derived
 from server.routes import meta
 
@@ -65,6 +66,9 @@ async def warm(app) -> None:
                                      timeout=None) as client:
             for path in WARM_PATHS:
                 await client.get(path, headers={"Accept": "text/html"})
+            for query in catalogue(app.state.settings.queries_dir).values():
+                if kept_answers.kept(query):  # their first page waits at most a query's time
+                    await client.get(f"/queries/{query.name}", headers={"Accept": "text/html"})
         await network_views.warm(app)
     except asyncio.CancelledError:
         raise

@@ -102,5 +102,6 @@ async def kept_or_made(request: Request, representation: str,
     if kept is not None:
         return kept
     response = await make()
-    cache.put(version, key, response)
+    if getattr(request.state, "described_version", version) == version:  # not a stale view's
+        cache.put(version, key, response)
     return response

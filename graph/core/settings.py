@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     """Source passages quoted on an entity page; the rest are linked (the source-of query)."""
     page_cache_mb: float = 32
     """Rendered entity pages kept until the next write (server/page_cache.py), in MB; 0: none."""
+    kept_answers: int = 16
+    """Answers of named queries marked `paging: {kept: true}` kept at once (one per query and
+    parameters, server/kept_answers.py); the least recently asked are dropped first."""
     search_results: int = 50
     """Most resources a search answers with (HTML and JSON)."""
 

@@ -80,7 +80,8 @@ class NamedQuery:
     paging: dict | None = None
     """`paging: {limit: N}` in the header: the query takes `limit` and `offset` (rows per page
     and rows skipped), and its HTML form shows N rows a page; other forms stay whole unless
-    asked for a page."""
+    asked for a page. `kept: true` as well: a query over the whole graph whose pages are cut
+    from one ordered answer kept per data version (server/kept_answers.py)."""
 
     def page_text(self, limit: int, offset: int) -> str:
         """The query text for one page of rows (it must end with its ORDER BY for a stable one)."""
@@ -162,6 +163,8 @@ def parse_query_file(path: Path) -> NamedQuery:
         if not isinstance(paging, dict) or not isinstance(paging.get("limit"), int) \
                 or paging["limit"] < 1:
             raise QueryError(f"{path}: 'paging' needs a whole number 'limit' of rows per page")
+        if not isinstance(paging.get("kept", False), bool):
+            raise QueryError(f"{path}: 'paging: kept' is true or false")
         if any(p.name in ("limit", "offset") for p in params):
             raise QueryError(f"{path}: a paged query cannot have parameters limit or offset")
     return NamedQuery(

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from graph.sparql.catalogue import NamedQuery, ParamError, QueryError, catalogue, get_query
 from graph.store.execution import QueryJob
+from server import kept_answers
 from server.deps import BackendDep, SettingsDep
 from server.page_cache import kept_or_made
 from server.rendering import PageRoute, pager, render, wants_html
@@ -79,7 +80,15 @@ def paging(request: Request, query: NamedQuery, max_rows: int) -> tuple[int, int
 async def rows_page(request: Request, query: NamedQuery, values: dict, bindings: dict,
                     limit: int, offset: int) -> Response:
     """One page of a paged query's rows as an HTML table, with links to the whole answer."""
-    rows = await request.app.state.backend.select(query.page_text(limit + 1, offset), bindings)
+    if kept_answers.kept(query) and offset + limit <= request.app.state.settings.max_rows:
+        try:
+            every = await kept_answers.answer_rows(request, query, bindings)
+        except kept_answers.StillComputing:
+            return computing(request, query)
+        rows = every[offset:offset + limit + 1]
+    else:
+        rows = await request.app.state.backend.select(query.page_text(limit + 1, offset),
+                                                      bindings)
     more = len(rows) > limit
     rows = rows[:limit]
     columns = list(rows[0]) if rows else []
@@ -96,3 +105,11 @@ async def rows_page(request: Request, query: NamedQuery, values: dict, bindings:
     links["next"] = f"{base}?{urlencode(keep + [('offset', offset + limit)])}" if more else None
     return render(request, "query_rows.html", query=query, values=values, columns=columns,
                   rows=table, pager=links, whole=whole, title=query.summary)
+
+
+def computing(request: Request, query: NamedQuery) -> Response:
+    """202: the answer is being computed (longer than a visitor's query may take); the page
+    reloads itself."""
+    wait = max(1, round(request.app.state.settings.query_timeout / 2))
+    return render(request, "query_computing.html", 202, {"Retry-After": str(wait)},
+                  query=query, wait=wait, title=query.summary)
