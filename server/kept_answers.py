@@ -11,9 +11,9 @@ CITYDIP_DERIVED_QUERY_TIMEOUT, charged to no visitor), kept on disk beside the n
 so that a restart reads it back, and recomputed in the background after writes while the
 previous version's answer is served with its version stated. Each page is then a slice.
 
-A first computation that takes longer than a visitor's query may answers 202 with
-`Retry-After` and a page that says the answer is being computed and reloads itself; the
-computation goes on. At most CITYDIP_KEPT_ANSWERS answers (one per query and parameters) are
+A first computation that takes longer than a second (or than a visitor's query may) answers
+202 with `Retry-After` and a page that says the answer is being computed and reloads itself;
+the computation goes on. At most CITYDIP_KEPT_ANSWERS answers (one per query and parameters) are
 kept, the least recently asked dropped first, so that varying a parameter cannot fill memory.
 """
 
@@ -32,6 +32,9 @@ from graph.sparql.catalogue import NamedQuery
 from graph.store.execution import QueryJob
 from server.cache import derived, described, per_data_version
 
+FIRST_WAIT = 1.0
+"""Seconds a visitor waits for a first answer before the page says it is being computed."""
+
 
 class StillComputing(Exception):
     """The first answer is not ready within a visitor's time: say so and come back."""
@@ -49,7 +52,7 @@ def _key(query: NamedQuery, bindings: dict) -> str:
 async def answer_rows(request: Request, query: NamedQuery, bindings: dict) -> list[dict]:
     """The kept ordered rows of `query` with `bindings` (the first CITYDIP_MAX_ROWS + 1, so a
     page can tell that more follow), computed on first use; `StillComputing` when that takes
-    longer than CITYDIP_QUERY_TIMEOUT."""
+    longer than FIRST_WAIT or CITYDIP_QUERY_TIMEOUT."""
     app, settings = request.app, request.app.state.settings
     key = _key(query, bindings)
     keeper = derived(app)
@@ -68,7 +71,8 @@ async def answer_rows(request: Request, query: NamedQuery, bindings: dict) -> li
     waiting = asyncio.ensure_future(per_data_version(request, key, compute))
     try:
         # shielded: a visitor who stops waiting does not stop the computation
-        text = await asyncio.wait_for(asyncio.shield(waiting), settings.query_timeout)
+        text = await asyncio.wait_for(asyncio.shield(waiting),
+                                      min(settings.query_timeout, FIRST_WAIT))
     except TimeoutError:
         waiting.add_done_callback(_quiet)
         raise StillComputing(query.name) from None

@@ -110,6 +110,6 @@ async def rows_page(request: Request, query: NamedQuery, values: dict, bindings:
 def computing(request: Request, query: NamedQuery) -> Response:
     """202: the answer is being computed (longer than a visitor's query may take); the page
     reloads itself."""
-    wait = max(1, round(request.app.state.settings.query_timeout / 2))
+    wait = 5
     return render(request, "query_computing.html", 202, {"Retry-After": str(wait)},
                   query=query, wait=wait, title=query.summary)
