@@ -138,3 +138,12 @@ def test_short_needles_find_exactly_the_labels_a_scan_finds(index: LabelIndex) -
         scanned = {r for (r,) in index.db.execute(
             "SELECT id FROM labels WHERE instr(folded, ?) > 0", (needle,))}
         assert indexed == scanned, needle
+
+
+def test_indexing_a_resource_again_reads_only_its_own_rows(index: LabelIndex) -> None:
+    """A write indexes the resources it touched again: each of their rows is dropped through
+    an index, never by reading a whole table (at world scale that was most of a write)."""
+    for table in ("labels", "types", "members", "member_of"):
+        plan = " ".join(str(row[-1]) for row in index.db.execute(
+            f"EXPLAIN QUERY PLAN DELETE FROM {table} WHERE resource=?", (1,)))  # noqa: S608
+        assert "SEARCH" in plan and "SCAN" not in plan, (table, plan)
