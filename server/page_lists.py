@@ -85,8 +85,10 @@ async def passage_rows(request: Request, iri: str) -> tuple[list[dict], int]:
         # A blank node cannot be named in VALUES: the passages are read whole, in one step.
         sources = get_query(Path(request.app.state.settings.queries_dir), "source-of")
         rows = await rows_in_order(request, sources, {"resource": iri})
-        return rows if rows is not None else await request.app.state.backend.select(
-            sources.text, sources.bindings({"resource": iri})), count
+        if rows is None:
+            rows = await request.app.state.backend.select(sources.text,
+                                                          sources.bindings({"resource": iri}))
+        return rows, count
     text = bind_rows(page_query(request, "passages").text, ["passage"], [[p] for p in shown])
     return with_passages(keys, await request.app.state.backend.select(text)), count
 
