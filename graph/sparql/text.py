@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -89,6 +89,21 @@ def bind_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) 
     names = " ".join(f"?{name}" for name in bindings)
     row = " ".join(str(term) for term in bindings.values())
     return f"{sparql[:at + 1]} VALUES ({names}) {{ ({row}) }} {sparql[at + 1:]}"
+
+
+
+def bind_rows(sparql: str, names: Sequence[str],
+              rows: Iterable[Sequence[ox.NamedNode | ox.Literal]]) -> str:
+    """Restrict variables to rows of RDF terms: `VALUES (?a ?b) { (t1 t2) … }` opening the WHERE
+    group, the terms written by pyoxigraph like those of `bind_values`.
+
+    Why: a page reads the keys of a whole list first and then the details of one page of it
+    (server.page_lists); this is how the second query is given the page's keys.
+    """
+    head = " ".join(f"?{name}" for name in names)
+    body = " ".join("(" + " ".join(str(term) for term in row) + ")" for row in rows)
+    at = first_open_brace(sparql)
+    return f"{sparql[:at + 1]} VALUES ({head}) {{ {body} }} {sparql[at + 1:]}"
 
 
 _FORM_WORD = re.compile(r"(?<![?$\w:.-])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:.-])", re.IGNORECASE)

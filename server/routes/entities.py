@@ -12,7 +12,6 @@ import re
 import secrets
 import time
 from email.utils import formatdate, parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -22,12 +21,12 @@ from fastapi.responses import PlainTextResponse
 from rdflib.namespace import RDFS, SKOS
 
 from graph.core.namespaces import SHORTCUTS_GRAPH
-from graph.sparql.catalogue import NamedQuery, get_query
 from graph.sparql.formats import BY_NAME, HTML, Format, NotAcceptable, negotiate
 from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
 from server.page_cache import kept_or_made
-from server.page_queries import label_index, map_path, page_query, page_rows, rows_in_order
+from server.page_lists import paged_rows, passage_rows
+from server.page_queries import label_index, map_path, page_query, page_rows
 from server.rendering import PageRoute, page_number, pager, render, root_path
 from server.terms import (
     DISPLAY_PREFIXES,
@@ -165,29 +164,6 @@ LISTS = ("out", "in", "partnerships")
 """The entity page's paged lists, each with its own page parameter (`?in=2`)."""
 
 
-async def paged_rows(request: Request, name: str, iri: str, number: int,
-                     size: int) -> tuple[list[dict], bool]:
-    """One page of a page query's rows and whether more follow: sorted here when the whole list
-    is at most CITYDIP_MAX_ROWS (see `rows_in_order`), else by the engine (LIMIT/OFFSET)."""
-    query = page_query(request, name)
-    start = (number - 1) * size
-    every = await rows_in_order(request, query, {"resource": iri})
-    if every is not None:
-        return every[start:start + size], len(every) > start + size
-    text = f"{query.text.rstrip()}\nLIMIT {size + 1} OFFSET {start}\n"
-    rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
-    return rows[:size], len(rows) > size
-
-
-async def passage_rows(request: Request, sources: NamedQuery, iri: str) -> list[dict]:
-    """The passages behind a resource and the statements about it (named query source-of)."""
-    rows = await rows_in_order(request, sources, {"resource": iri})
-    if rows is None:
-        return await request.app.state.backend.select(sources.text,
-                                                      sources.bindings({"resource": iri}))
-    return rows
-
-
 def full_list(request: Request, name: str, iri: str) -> dict:
     """Links to a whole list: its rows as CSV from the endpoint, its SPARQL on the query page."""
     query = page_query(request, name)
@@ -206,13 +182,13 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     if None in numbers.values():
         return PlainTextResponse("out, in and partnerships are page numbers from 1\n",
                                  status_code=400, headers=headers)
-    sources = get_query(Path(settings.queries_dir), "source-of")
-    (out_rows, more_out), (in_rows, more_in), (partner_rows, more_partners), source_rows = \
+    (out_rows, more_out), (in_rows, more_in), (partner_rows, more_partners), \
+        (source_rows, passage_count) = \
         await asyncio.gather(
             paged_rows(request, "entity-out", iri, numbers["out"], size),
             paged_rows(request, "entity-in", iri, numbers["in"], size),
             paged_rows(request, "entity-partnerships", iri, numbers["partnerships"], size),
-            passage_rows(request, sources, iri),
+            passage_rows(request, iri),
         )
     known = index.describe(iri)
     if not out_rows and not in_rows and not partner_rows and known is None:
@@ -238,7 +214,7 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     view["ego_path"] = f"/viz/ego/{kind_slug(iri, settings)}" if is_party else None
     view["map_path"] = await map_path(request, iri) if is_party else None
     view["passages"] = passages(request, iri, view["title"], source_rows, in_rows, names)
-    view["passage_count"] = len({row["passage"].value for row in source_rows})
+    view["passage_count"] = passage_count
     view["all_passages"] = f"{root_path(request)}/queries/source-of?{urlencode({'resource': iri})}"
     return render(request, "entity.html", headers=headers, iri=iri, alternates=links,
                   **view)

@@ -20,6 +20,7 @@ from live import LiveServer, bearer, citydip_server, data_dir_with
 ID = "https://w3id.org/citydiplomacy/id/"
 RELATIONS = 5000
 PAGE = 100
+PASSAGES = 24
 HTML = {"Accept": "text/html"}
 
 
@@ -36,6 +37,15 @@ def hub_turtle(n: int) -> str:
                      "cd:relationKind id:relation-kind\\/partner-city ; "
                      f'rdfs:label "Hubville – Partner {i:04d}"@en ; '
                      f"cd:party id:city\\/hub , id:city\\/partner-{i:04d} .")
+    # Passages behind some relations, their lines in the reverse order of the relations, and a
+    # passage that is a blank node (it cannot be named in VALUES: read in one step).
+    lines.append("@prefix prov: <http://www.w3.org/ns/prov#> .")
+    for i in range(PASSAGES):
+        lines.append(f"id:passage\\/hub-{i:02d} a cd:Passage ; cd:quote \"Hub quote {i:02d}\"@en ; "
+                     f"cd:lineStart {100 - i} ; cd:lineEnd {100 - i} .")
+        lines.append(f"id:relation\\/hub-{i:04d} prov:wasDerivedFrom id:passage\\/hub-{i:02d} .")
+    lines.append(f"id:relation\\/hub-{n - 1:04d} prov:wasDerivedFrom [ a cd:Passage ; "
+                 'cd:quote "A quote of no name"@en ; cd:lineStart 207 ; cd:lineEnd 208 ] .')
     return "\n".join(lines) + "\n"
 
 
@@ -206,3 +216,16 @@ def test_a_paged_named_query_pages_its_html_and_keeps_json_whole(hub: LiveServer
                                   "format": "json"}, timeout=60)
     assert len(some.json()["results"]["bindings"]) == 5
     assert httpx.get(url, params={"text": "x", "limit": 0}, timeout=60).status_code == 422
+
+
+def test_a_hubs_page_quotes_its_first_passages_in_the_order_of_the_source(hub: LiveServer) -> None:
+    html = httpx.get(f"{hub}/id/city/hub", headers=HTML, timeout=60).text
+    quotes = re.findall(r"Hub quote (\d\d)", html)
+    # CITYDIP_PAGE_PASSAGES (20) of the 24 and the blank one, by first line (77, 78, … 96)
+    assert quotes == [f"{i:02d}" for i in range(PASSAGES - 1, PASSAGES - 21, -1)]
+    assert "A quote of no name" not in html  # line 207
+    assert "The first 20 of 25 passages" in html
+    # A page whose only passage is a blank node.
+    single = httpx.get(f"{hub}/id/relation/hub-{RELATIONS - 1:04d}", headers=HTML, timeout=60)
+    assert single.status_code == 200 and "A quote of no name" in single.text
+    assert "lines 207–208" in single.text

@@ -1,4 +1,5 @@
-"""Parameters are bound by a VALUES block written into the query (graph/sparql_text.bind_values).
+"""Parameters are bound by a VALUES block written into the query (graph/sparql_text.bind_values;
+the keys of one page of a list by bind_rows).
 
 The same text goes to the embedded store and to a remote one. A bound query must answer what the
 unbound query answers for that value, and every named query must answer as it does with the
@@ -19,7 +20,7 @@ from endpoint.queries import inline_constants  # noqa: E402 - the benchmark's cl
 
 from graph.core.settings import Settings
 from graph.sparql.catalogue import catalogue
-from graph.sparql.text import bind_values
+from graph.sparql.text import bind_rows, bind_values
 from graph.store.embedded import Store
 
 ID = "https://w3id.org/citydiplomacy/id/"
@@ -74,6 +75,19 @@ def test_bound_terms_are_escaped_never_pasted(store: Store) -> None:
     (row,) = list(store.raw.query(query))
     assert row["text"] == hostile
     assert row["copy"] == hostile
+
+
+@pytest.mark.parametrize("query", SELECTS)
+def test_rows_bound_answer_the_rows_of_those_values(store: Store, query: str) -> None:
+    everything = list(store.raw.query(query, use_default_graph_as_union=True))
+    chosen = list(dict.fromkeys(s["actor"] for s in everything
+                                if isinstance(s["actor"], ox.NamedNode)))[:3]
+    hostile = ox.Literal('x" } ) ; DROP ALL ; SELECT * { "')
+    bound = _rows(store.raw.query(bind_rows(query, ["actor"], [[a] for a in [*chosen, hostile]]),
+                                  use_default_graph_as_union=True))
+    assert bound == sorted(str(s) for s in everything if s["actor"] in chosen) != []
+    assert _rows(store.raw.query(bind_rows(query, ["actor"], []),
+                                 use_default_graph_as_union=True)) == []
 
 
 NAMED = catalogue(Settings().queries_dir)

@@ -5,6 +5,10 @@ rows with `term_order` (the engine took 550 ms to sort the 2,591 statements poin
 of a million triples). Here, over the bundled data in a real store, every entity-page list and
 the passages of the busiest resources come out in the same order of their sort keys as the
 engine's ORDER BY gives, holding the same rows.
+
+The partnerships and passages are read in two steps (`server.page_lists`): the keys of the
+whole list, then the details of one page with `VALUES`. Every page read so holds the rows, in
+the order, that the one-step query gives for it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import pytest
 
 from graph.core.settings import Settings
 from graph.sparql.catalogue import get_query, internal_query
+from graph.sparql.text import bind_rows
 from graph.store.load import build_store
-from server.page_queries import ORDER_BY, term_order
+from server.page_lists import first_passages, with_passages
+from server.page_queries import ORDER_BY, in_order, term_order, unordered
 
 SETTINGS = Settings(store_path=":memory:")
 RESOURCES = ["city/kaohsiung", "city/gdynia", "country/japan",
@@ -33,7 +39,8 @@ def store():
 
 def queries():
     pages = [internal_query(SETTINGS.queries_dir, f"pages/{name}")
-             for name in ("entity-in", "entity-out", "entity-partnerships")]
+             for name in ("entity-in", "entity-out", "entity-partnerships",
+                          "entity-partnerships-keys", "entity-passages")]
     return [*pages, get_query(Path(SETTINGS.queries_dir), "source-of")]
 
 
@@ -59,3 +66,63 @@ def test_sorted_here_as_the_engine_sorts(store, query) -> None:
         assert Counter(map(repr, ours)) == Counter(map(repr, engine))
         checked += len(engine)
     assert checked > 20  # the lists compared are not empty
+
+
+def page_query(name: str):
+    return internal_query(SETTINGS.queries_dir, f"pages/{name}")
+
+
+def sorted_rows(store, query, resource: str) -> list[dict]:
+    text, keys = unordered(query)
+    return in_order(rows(store, text, query.bindings({"resource": resource})), keys)
+
+
+def same(row: dict) -> tuple:
+    """A row as a set of its bound values but the resource (the keys leave it out, the page
+    does not read it); GROUP_CONCAT's lists in any order."""
+    return tuple(sorted((k, " ".join(sorted(v.value.split())) if k in GROUPED else str(v))
+                        for k, v in row.items() if v is not None and k != "resource"))
+
+
+GROUPED = {"kinds", "dates", "participants"}
+
+
+@pytest.mark.parametrize("size", [1, 3, 50])
+def test_partnerships_read_in_two_steps_are_the_pages_of_one(store, size) -> None:
+    full, keyed = page_query("entity-partnerships"), page_query("entity-partnerships-keys")
+    text, order = unordered(full)
+    compared = 0
+    for resource in RESOURCES:
+        iri = SETTINGS.resource_base + resource
+        every, keys = sorted_rows(store, full, iri), sorted_rows(store, keyed, iri)
+        assert [row["partnership"] for row in keys] == [row["partnership"] for row in every]
+        assert [row["first"] for row in keys] == [row["first"] for row in every]
+        for start in range(0, len(keys), size):
+            chosen = [row["partnership"] for row in keys[start:start + size]]
+            page = in_order(rows(store, bind_rows(text, ["partnership"], [[p] for p in chosen]),
+                                 full.bindings({"resource": iri})), order)
+            assert list(map(same, page)) == list(map(same, every[start:start + size]))
+            compared += len(page)
+    assert compared > 10, compared  # the lists compared are not empty
+
+
+@pytest.mark.parametrize("shown", [1, 3, 20, 10_000])
+def test_passages_read_in_two_steps_are_those_of_source_of(store, shown) -> None:
+    source = get_query(Path(SETTINGS.queries_dir), "source-of")
+    keyed, details = page_query("entity-passages"), page_query("passages")
+    compared = 0
+    for resource in RESOURCES:
+        iri = SETTINGS.resource_base + resource
+        every, keys = sorted_rows(store, source, iri), sorted_rows(store, keyed, iri)
+        assert len({row["passage"] for row in keys}) == len({row["passage"] for row in every})
+        chosen = first_passages(keys, shown)
+        expected = [row for row in every if row["passage"] in set(chosen)]
+        assert len(set(chosen)) == min(shown, len({row["passage"] for row in every}))
+        assert set(chosen) == set(first_passages(every, shown))
+        text = bind_rows(details.text, ["passage"], [[p] for p in chosen])
+        got = with_passages(keys, rows(store, text, {}) if chosen else [])
+        assert [[row[k] for k in ("lineStart", "statement")] for row in got] == [
+            [row[k] for k in ("lineStart", "statement")] for row in expected]
+        assert Counter(map(same, got)) == Counter(map(same, expected))
+        compared += len(expected)
+    assert compared > 10, compared  # the lists compared are not empty

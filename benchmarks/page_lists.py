@@ -1,0 +1,92 @@
+"""What an entity page's lists cost the server, read in one step or in two (server/page_lists.py).
+
+For one resource of a loaded store (opened read-only, so a store another server holds can be
+measured), each list's query is run as the page runs it (`graph.store.execution.run_job`: the
+answer serialized as SPARQL JSON, as a worker sends it) and parsed back (as `Backend.select`
+does); the CPU time of both is what the page pays for that list, whatever else the machine is
+doing (the least of `--repeat` runs, warm). One step: the whole list with its details. Two
+steps: the keys of the whole list, then the details of one page of it with VALUES.
+
+    .venv/bin/python benchmarks/page_lists.py STORE [--resource city/gen-orka-747] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import _paths  # noqa: F401  - the project, this folder and tests/support on sys.path
+import pyoxigraph as ox
+
+from graph.core.settings import Settings
+from graph.sparql.catalogue import NamedQuery, get_query, internal_query
+from graph.sparql.text import bind_rows
+from graph.store.execution import QueryJob, run_job
+from server.page_lists import first_passages
+from server.page_queries import unordered
+
+
+def measure(store: ox.Store, text: str, bindings: dict, repeat: int) -> tuple[list[dict], dict]:
+    """The rows of a query, and the least CPU of running and of parsing it, in ms."""
+    best = {"run": float("inf"), "parse": float("inf")}
+    rows: list[dict] = []
+    for _ in range(repeat):
+        start = time.process_time()
+        outcome = run_job(store, QueryJob(text, bindings, format="json", max_rows=10**6))
+        ran = time.process_time()
+        solutions = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
+        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        rows = [{n: s[n] for n in names} for s in solutions]  # type: ignore[union-attr]
+        best = {"run": min(best["run"], ran - start),
+                "parse": min(best["parse"], time.process_time() - ran)}
+        best["KB"] = len(outcome.body) / 1024
+    return rows, {k: v * 1000 if k != "KB" else v for k, v in best.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("store", type=Path)
+    parser.add_argument("--resource", default="city/gen-orka-747")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--page", type=int, default=50, help="rows of a page (CITYDIP_PAGE_SIZE)")
+    parser.add_argument("--passages", type=int, default=20, help="CITYDIP_PAGE_PASSAGES")
+    args = parser.parse_args()
+    settings = Settings(store_path=":memory:")
+    store = ox.Store.read_only(str(args.store))
+    resource = settings.resource_base + args.resource
+
+    def page(name: str) -> NamedQuery:
+        return internal_query(settings.queries_dir, f"pages/{name}")
+
+    def whole(query: NamedQuery) -> tuple[list[dict], dict]:
+        return measure(store, unordered(query)[0], query.bindings({"resource": resource}),
+                       args.repeat)
+
+    print("| list | query | rows | KB | run ms | parse ms |\n|---|---|---|---|---|---|")
+
+    def line(label: str, name: str, rows: list, cost: dict) -> None:
+        print(f"| {label} | `{name}` | {len(rows)} | {cost['KB']:.0f} | {cost['run']:.1f} | "
+              f"{cost['parse']:.1f} |")
+
+    for name in ("entity-in", "entity-out"):
+        line(name.removeprefix("entity-"), name, *whole(page(name)))
+    full = page("entity-partnerships")
+    line("partnerships, one step", full.name, *whole(full))
+    keys, cost = whole(page("entity-partnerships-keys"))
+    line("partnerships, two steps", "entity-partnerships-keys", keys, cost)
+    text = bind_rows(unordered(full)[0], ["partnership"],
+                     [[row["partnership"]] for row in keys[:args.page]])
+    line("", f"entity-partnerships × {args.page}",
+         *measure(store, text, full.bindings({"resource": resource}), args.repeat))
+    line("passages, one step", "source-of",
+         *whole(get_query(Path(settings.queries_dir), "source-of")))
+    keys, cost = whole(page("entity-passages"))
+    line("passages, two steps", "entity-passages", keys, cost)
+    chosen = first_passages(keys, args.passages)
+    text = bind_rows(page("passages").text, ["passage"], [[p] for p in chosen])
+    line("", f"passages × {len(chosen)}", *measure(store, text, {}, args.repeat))
+
+
+if __name__ == "__main__":
+    main()
