@@ -88,12 +88,16 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
         return Response(status_code=304, headers=headers)
     if fmt is not None:
         response = await kept_or_made(request, fmt.name,
-                                      lambda: describe(request, iri, fmt, headers))
+                                      lambda: describe(request, iri, fmt, headers), about=iri)
     else:
-        response = await kept_or_made(request, "html", lambda: page(request, iri, links, headers))
+        response = await kept_or_made(request, "html", lambda: page(request, iri, links, headers),
+                                      about=iri)
     if response.status_code != 200:  # a 404 or 400 is not to be revalidated as if it were data
         for name in ("ETag", "Last-Modified"):
             del response.headers[name]
+    else:  # a page kept across writes that did not change it: the current version's validators
+        response.headers["ETag"], response.headers["Last-Modified"] = \
+            headers["ETag"], headers["Last-Modified"]
     return response
 
 
