@@ -62,6 +62,9 @@ class Backend:
     """The label index behind search and browse (graph.store.labels.LabelIndex)."""
     data_version: int = 0
     """Grows by one with each committed write (this process's writes)."""
+    changes_known: bool = True
+    """Whether every change to the data is a write of this process (so what it changed is
+    known here); False for a remote store, which may be written from elsewhere."""
     admission: Callable[[str], contextlib.AbstractAsyncContextManager] | None = None
     """Entered around every query with its lane ("cheap" or "worker"): the server's admission
     control (server.admission)."""
@@ -193,6 +196,7 @@ class RemoteBackend(Backend):
     """Queries go to a remote SPARQL endpoint; answers are checked, cut and re-serialized here."""
 
     store: RemoteStore
+    changes_known = False
 
     def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
         if not settings.remote_query_url:

@@ -1,4 +1,4 @@
-"""Rendered pages kept per data version, so a page is computed once per version.
+"""Rendered pages kept until a write changes them, so a page is computed once per change.
 
 Why it is built this way: an entity page (HTML or an RDF form) is a function of the data
 version, the resource, the representation and its page parameters, nothing else: the same
@@ -6,11 +6,27 @@ request between two writes gets the same bytes (its ETag says so already). What 
 grows with the resource: Kaohsiung's page at world scale runs four queries over thousands of
 relations and renders them, about 60 ms, where an ordinary city's takes a few. Kept here, a page
 asked again (a researcher going back, a crawler, a link shared on a busy day) costs a dictionary
-look-up until the next write (`X-Page-Cache: hit` says so). The pages are held in one LRU
-bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off) and all dropped when the data version
-moves, so an answer is never older than the data it claims to describe. A page made by a request
-during which a commit landed is not kept. Pages of a named query's rows (HTML) are kept the
-same way: a query such as `partner-links-beyond` sorts every row before it can give the first.
+look-up until a write changes it (`X-Page-Cache: hit` says so). The pages are held in one LRU
+bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off).
+
+What a write drops: each kept page says which resource it is about (an entity page) or that it
+depends on the whole graph (`about` None: pages of a named query's rows, which a query such as
+`partner-links-beyond` must sort whole before giving the first). After a commit the writer
+works out, from the change and under the write lock, the resources whose pages it can change
+(server/page_reach.py), and `advance` drops those pages and every whole-graph page, in the
+same step of the event loop as the data version moves. Where the change is not known here
+(the remote backend: the store may be written from elsewhere) or too large to follow, every
+page is dropped, as before. So an answer never differs from what the current data would make.
+A version missed (the cache moved on without being told what changed) drops every page too.
+A page made by a request during which a commit landed is not kept, whatever it is about, nor
+one built from a view served from an older version (a kept answer still being recomputed).
+
+Validators: the entity routes' ETag stays per data version (server/routes/entities.py), so a
+kept page's validators are those of the current version; a body kept across a write is the one
+the current data makes, so its new ETag is honest, and a client's old ETag is not matched.
+
+One process: the server runs as one uvicorn process (the query workers are separate processes,
+but they never see this cache), so this one in-process cache is the only one to keep current.
 """
 
 from __future__ import annotations
@@ -27,6 +43,8 @@ class Kept:
     status: int
     body: bytes
     headers: list[tuple[bytes, bytes]]
+    about: str | None = None
+    """The IRI of the resource the page is about; None: it depends on the whole graph."""
 
     def response(self) -> Response:
         response = Response(self.body, status_code=self.status)
@@ -35,7 +53,7 @@ class Kept:
 
 
 class PageCache:
-    """Responses by key for one data version, least recently used dropped past `max_bytes`."""
+    """Responses by key, current at `version`, least recently used dropped past `max_bytes`."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -50,6 +68,18 @@ class PageCache:
             self._kept.clear()
             self.size, self.version = 0, version
 
+    def advance(self, previous: int, version: int, reached: set[str] | None) -> None:
+        """The data moved from `previous` to `version`: drop the pages of the resources
+        `reached` (None: every page) and every page about the whole graph."""
+        if reached is None or self.version != previous:
+            self._at(version)
+            return
+        for key, kept in list(self._kept.items()):
+            if kept.about is None or kept.about in reached:
+                del self._kept[key]
+                self.size -= len(kept.body)
+        self.version = version
+
     def get(self, version: int, key: tuple) -> Response | None:
         self._at(version)
         kept = self._kept.get(key)
@@ -60,7 +90,7 @@ class PageCache:
         self.hits += 1
         return kept.response()
 
-    def put(self, version: int, key: tuple, response: Response) -> None:
+    def put(self, version: int, key: tuple, response: Response, about: str | None = None) -> None:
         body = getattr(response, "body", None)
         if not self.max_bytes or response.status_code != 200 or not isinstance(body, bytes):
             return
@@ -71,7 +101,7 @@ class PageCache:
         old = self._kept.pop(key, None)
         if old is not None:
             self.size -= len(old.body)
-        self._kept[key] = Kept(response.status_code, body, list(response.raw_headers))
+        self._kept[key] = Kept(response.status_code, body, list(response.raw_headers), about)
         response.headers["X-Page-Cache"] = "miss"
         self.size += len(body)
         while self.size > self.max_bytes and self._kept:
@@ -93,9 +123,20 @@ def page_key(request: Request, representation: str) -> tuple:
             representation)
 
 
+def pages_follow(app, previous: int, version: int, reached: set[str] | None) -> None:
+    """After a commit: the kept pages follow the data from `previous` to `version`."""
+    cache = getattr(app.state, "page_cache", None)
+    if cache is not None:
+        cache.advance(previous, version, reached)
+
+
 async def kept_or_made(request: Request, representation: str,
-                       make: Callable[[], Awaitable[Response]]) -> Response:
-    """The kept page for this request, or `make()`'s, kept for the next one (if it is a 200)."""
+                       make: Callable[[], Awaitable[Response]],
+                       about: str | None = None) -> Response:
+    """The kept page for this request, or `make()`'s, kept for the next one (if it is a 200).
+
+    `about`: the IRI of the resource the page shows (an entity page), kept across writes that
+    do not reach it; None for a page that depends on the whole graph."""
     version, cache = getattr(request.app.state, "data_version", 0), page_cache(request)
     key = page_key(request, representation)
     kept = cache.get(version, key)
@@ -103,5 +144,5 @@ async def kept_or_made(request: Request, representation: str,
         return kept
     response = await make()
     if getattr(request.state, "described_version", version) == version:  # not a stale view's
-        cache.put(version, key, response)
+        cache.put(version, key, response, about)
     return response

@@ -1,7 +1,8 @@
 """What every write route shares: who is writing, one write at a time, and the answer.
 
 Writes are serialized by an asyncio lock and run in a thread (validation is CPU work); after a
-commit the data version is bumped (caches keyed on it refresh) and the backend told: the query
+commit the data version is bumped (caches keyed on it refresh; the kept pages drop those the
+change reaches, worked out in the same thread under the lock) and the backend told: the query
 workers move to a snapshot holding the change before their next query, so a client that got its
 200 sees its change in the very next query.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated
@@ -23,7 +25,11 @@ from graph.write.auth import ENABLE_HINT, WriteTokens, bearer_token
 from graph.write.changes import ChangeError
 from graph.write.writer import Result, Writer
 from server.cache import after_commit
+from server.page_cache import pages_follow
+from server.page_reach import reached
 from server.responses import Refusal, error
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 32 * 2**20
 
@@ -83,17 +89,21 @@ async def commit(request: Request, work: Callable[[Writer], Result],
     state = request.app.state
     backend = state.backend
 
-    def run() -> tuple[Result, bool]:
+    def run() -> tuple[Result, bool, set[str] | None]:
         new = created(backend.writer) if created is not None else False
-        return work(backend.writer), new
+        result = work(backend.writer)
+        return result, new, pages_reached(backend, result) if result.committed else None
 
     async def write() -> tuple[Result, bool]:
         async with state.write_lock:
-            result, new = await asyncio.to_thread(run)
+            result, new, reached = await asyncio.to_thread(run)
             if result.committed:
                 # new data version, snapshot for the workers, on_commit hooks; the app's copy of
-                # the version is the backend's, never a count of its own
+                # the version is the backend's, never a count of its own. The kept pages follow
+                # in the same step, before any request can see the new version.
+                previous = state.data_version
                 state.data_version = backend.changed()
+                pages_follow(request.app, previous, state.data_version, reached)
                 await after_commit(request.app, result)
             return result, new
 
@@ -106,6 +116,20 @@ async def commit(request: Request, work: Callable[[Writer], Result],
     except RemoteError as exc:
         return error(502, f"the remote store refused the write: {exc}")
     return outcome_response(request, result, 201 if new_graph and result.committed else 200)
+
+
+def pages_reached(backend, result: Result) -> set[str] | None:
+    """The resources whose kept pages a committed write can change (server/page_reach.py), run
+    under the write lock on the store just after it; None (every page) where the server cannot
+    know every change: a remote store may also be written from elsewhere."""
+    if not backend.changes_known:
+        return None
+    try:
+        return reached(backend.writer.store, result.change.added | result.derived.added,
+                       result.change.removed | result.derived.removed)
+    except Exception:  # noqa: BLE001 - the write stands; its pages are dropped instead
+        log.exception("could not work out the pages a write reaches; dropping every page")
+        return None
 
 
 def outcome_response(request: Request, result: Result, status: int = 200) -> Response:

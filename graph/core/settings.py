@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     page_passages: int = 20
     """Source passages quoted on an entity page; the rest are linked (the source-of query)."""
     page_cache_mb: float = 32
-    """Rendered entity pages kept until the next write (server/page_cache.py), in MB; 0: none."""
+    """Rendered entity pages kept until a write changes them (server/page_cache.py), in MB; 0:
+    none."""
     kept_answers: int = 16
     """Answers of named queries marked `paging: {kept: true}` kept at once (one per query and
     parameters, server/kept_answers.py); the least recently asked are dropped first."""

@@ -87,12 +87,16 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
         return Response(status_code=304, headers=headers)
     if fmt is not None:
         response = await kept_or_made(request, fmt.name,
-                                      lambda: describe(request, iri, fmt, headers))
+                                      lambda: describe(request, iri, fmt, headers), about=iri)
     else:
-        response = await kept_or_made(request, "html", lambda: page(request, iri, links, headers))
+        response = await kept_or_made(request, "html", lambda: page(request, iri, links, headers),
+                                      about=iri)
     if response.status_code != 200:  # a 404 or 400 is not to be revalidated as if it were data
         for name in ("ETag", "Last-Modified"):
             del response.headers[name]
+    else:  # a page kept across writes that did not change it: the current version's validators
+        response.headers["ETag"], response.headers["Last-Modified"] = \
+            headers["ETag"], headers["Last-Modified"]
     return response
 
 
@@ -103,17 +107,30 @@ def validators(request: Request, representation: str) -> tuple[str, float]:
     of the server (a restart may load other data) and the representation (Accept varies it).
     Last-Modified is when this server first saw the version: never before the change itself.
     """
+    kept = current_validators(request)
+    return f'W/"{kept[1]}-{kept[0]}-{representation}"', kept[2]
+
+
+def current_validators(request: Request) -> tuple[int, str, float, bool]:
+    """(data version, run, Last-Modified, whether the version before it was first seen in the
+    same second: then Last-Modified cannot tell them apart)."""
     state = request.app.state
     version = getattr(state, "data_version", 0)
     kept = getattr(state, "page_validators", None)
     if kept is None or kept[0] != version:
         run = kept[1] if kept is not None else secrets.token_hex(4)
-        kept = state.page_validators = (version, run, float(int(time.time())))
-    return f'W/"{kept[1]}-{version}-{representation}"', kept[2]
+        before = kept[2] if kept is not None else 0.0
+        modified = max(float(int(time.time())), before)  # never back, if the clock is set back
+        kept = state.page_validators = (version, run, modified, modified == before)
+    return kept
 
 
 def not_modified(request: Request, etag: str, modified: float) -> bool:
-    """Whether a conditional GET or HEAD is answered by 304 (If-None-Match first, RFC 9110)."""
+    """Whether a conditional GET or HEAD is answered by 304 (If-None-Match first, RFC 9110).
+
+    If-Modified-Since has whole seconds: a date in the very second the current version was
+    first seen, when the one before it was first seen in that second too, may be a client's
+    copy of the older version, so it is not answered 304."""
     if request.method not in ("GET", "HEAD"):
         return False
     match = request.headers.get("if-none-match")
@@ -125,6 +142,8 @@ def not_modified(request: Request, etag: str, modified: float) -> bool:
         try:
             when = parsedate_to_datetime(since).timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        if current_validators(request)[3] and int(when) == int(modified):
             return False
         return modified <= when
     return False

@@ -1,6 +1,8 @@
-"""Entity pages and pages of a named query's rows are kept per data version.
+"""Entity pages and pages of a named query's rows are kept until a write changes them.
 
-Asked again, a page costs a look-up; a write drops them all.
+Asked again, a page costs a look-up; a write drops the entity pages it can change (its
+resources', their neighbours' and their partnerships' parties') and every page that depends on
+the whole graph; the others are kept, answered with the current version's validators.
 
 server/page_cache.py; `X-Page-Cache` says whether an answer was kept (`hit`) or made (`miss`).
 """
@@ -82,3 +84,65 @@ def test_a_page_of_a_named_querys_rows_is_kept_too(client):
     assert again.content == first.content
     rows = client.get(path.replace("?", "?format=json&"))
     assert "X-Page-Cache" not in rows.headers  # the whole answer is the engine's, not a page
+
+
+def write(client, change: dict) -> None:
+    written = client.post("/changes", content=json.dumps(change),
+                          headers={"Content-Type": "application/json",
+                                   "Authorization": f"Bearer {WRITE_TOKENS['alice']}"})
+    assert written.status_code == 200, written.text
+    assert written.json()["committed"], written.text
+
+
+def kept(client, path: str, **headers: str) -> httpx.Response:
+    client.get(path, headers=headers)
+    again = client.get(path, headers=headers)
+    assert again.status_code == 200 and again.headers["X-Page-Cache"] == "hit", path
+    return again
+
+
+def test_a_write_drops_the_pages_it_changes_and_keeps_the_others(client):
+    """Gdynia's English name changes: its page, the port in it and its sister city Kaohsiung
+    (a party to their agreement) show the new name; Burnaby is unrelated and stays kept."""
+    port, partner, unrelated = "/id/port/gdynia", "/id/city/kaohsiung", "/id/city/burnaby"
+    query = "/queries/label-search?text=gdy&limit=5"  # a page of a named query's rows
+    before = {path: kept(client, path) for path in (GDYNIA, port, partner, unrelated)}
+    turtle = kept(client, unrelated, Accept="text/turtle")
+    kept(client, query, Accept="text/html")
+    assert "Gdynia Harbour" not in before[port].text
+    gdynia = "<https://w3id.org/citydiplomacy/id/city/gdynia>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    write(client, {"message": "English name",
+                   "remove": f'{gdynia} {label} "Gdynia"@en .',
+                   "add": f'{gdynia} {label} "Gdynia Harbour"@en .'})
+    for path in (GDYNIA, port, partner):
+        after = client.get(path)
+        assert after.headers["X-Page-Cache"] == "miss", path
+        assert "Gdynia Harbour" in after.text, path
+    still = client.get(unrelated)
+    assert still.headers["X-Page-Cache"] == "hit" and still.content == before[unrelated].content
+    # a kept page says what the current version's pages say
+    assert still.headers["etag"] == client.get(GDYNIA).headers["etag"]
+    assert still.headers["etag"] != before[unrelated].headers["etag"]
+    again = client.get(unrelated, headers={"Accept": "text/turtle"})
+    assert again.headers["X-Page-Cache"] == "hit" and again.content == turtle.content
+    rows = client.get(query, headers={"Accept": "text/html"})
+    assert rows.status_code == 200 and rows.headers["X-Page-Cache"] == "miss"
+    assert "X-Page-Cache" not in client.get("/").headers  # the front page is never kept
+
+
+def test_a_client_revalidating_a_page_a_write_changed_gets_the_new_page(client):
+    port = "/id/port/gdynia"
+    old = kept(client, port)
+    gdynia = "<https://w3id.org/citydiplomacy/id/city/gdynia>"
+    note = "<http://www.w3.org/2004/02/skos/core#altLabel>"
+    assert client.get(port, headers={"If-None-Match": old.headers["etag"]}).status_code == 304
+    write(client, {"message": "Kashubian name", "add": f'{gdynia} {note} "Gdiniô"@csb .'})
+    write(client, {"message": "English name back", "remove": (
+        f'{gdynia} <http://www.w3.org/2000/01/rdf-schema#label> "Gdynia Harbour"@en .'),
+        "add": f'{gdynia} <http://www.w3.org/2000/01/rdf-schema#label> "Gdynia"@en .'})
+    for validator in ({"If-None-Match": old.headers["etag"]},
+                      {"If-Modified-Since": old.headers["last-modified"]}):
+        fresh = client.get(port, headers=validator)
+        assert fresh.status_code == 200, validator
+        assert "Gdynia Harbour" not in fresh.text and fresh.content != old.content

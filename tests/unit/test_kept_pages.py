@@ -42,3 +42,31 @@ def test_zero_keeps_nothing():
     cache = PageCache(max_bytes=0)
     cache.put(0, ("a",), page(1))
     assert cache.get(0, ("a",)) is None
+
+
+def test_a_write_drops_the_pages_it_reaches_and_every_whole_graph_page():
+    cache = PageCache(max_bytes=10_000)
+    cache.put(1, ("a",), page(10), about="A")
+    cache.put(1, ("b",), page(10), about="B")
+    cache.put(1, ("query",), page(10))  # about the whole graph
+    cache.advance(1, 2, {"A"})
+    assert cache.get(2, ("a",)) is None and cache.get(2, ("query",)) is None
+    assert cache.get(2, ("b",)) is not None and cache.size == 10
+
+
+def test_a_write_not_followed_or_a_missed_version_drops_every_page():
+    cache = PageCache(max_bytes=10_000)
+    cache.put(1, ("b",), page(10), about="B")
+    cache.advance(1, 2, None)  # what the change reached is not known
+    assert cache.get(2, ("b",)) is None
+    cache.put(2, ("b",), page(10), about="B")
+    cache.advance(3, 4, set())  # version 3 was never announced here
+    assert cache.get(4, ("b",)) is None and cache.size == 0
+
+
+def test_a_page_begun_before_a_write_it_was_not_reached_by_is_still_not_kept():
+    cache = PageCache(max_bytes=10_000)
+    cache.get(1, ("b",))
+    cache.advance(1, 2, set())
+    cache.put(1, ("b",), page(10), about="B")
+    assert cache.get(2, ("b",)) is None
