@@ -15,8 +15,9 @@ terms was a tenth of the writer's CPU per write (5.0 to 4.5 ms in process). The 
 waits on a pipe, which releases the GIL; the work that needs the store (staging, focus nodes,
 extraction) stays in the writer, so the child needs no store and no snapshot.
 
-The child is a fresh interpreter (`python -m graph.write.validation_process`: no fork of a
-threaded server, which could copy a held lock, and named in `ps`), started when the server opens
+The child is a fresh interpreter (`python -m graph.write.validation_process`, started by
+graph.core.child as the network's measures are: no fork of a threaded server, which could copy a
+held lock, and named in `ps`), started when the server opens
 its store, and its start-up (imports, parsing the shapes) runs beside the
 server's own; the command line's one-off writers validate in their own process instead. If the
 child dies, the change at hand is validated in the writer's process, so a write never fails for
@@ -28,18 +29,16 @@ in a process of its own validation can be stopped, which it cannot in the server
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterable
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
+from graph.core.child import Duplex, connect, spawn, stop
 from graph.store.validate import Report
 
 log = logging.getLogger(__name__)
@@ -52,18 +51,11 @@ class ValidationTimeout(Exception):
     """The child did not answer in time (it has been stopped)."""
 
 
-ROOT = Path(__file__).resolve().parents[2]
-"""The project folder, put on the child's path so that it runs this checkout's code."""
-
-
-def _child(conn: _Duplex) -> None:
+def _child(conn: Duplex) -> None:
     """Validate graphs sent by the parent until it closes the pipe (or sends None).
 
     The first message is the shapes folder and the class hierarchy (rdflib triples); then each
     is a graph (`wire_triples`) and the focus nodes whose findings are wanted (IRIs)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
     from rdflib import URIRef
 
     from graph.store.kept_shapes import KeptShapes
@@ -165,7 +157,7 @@ class ValidationProcess:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
-        self._conn: _Duplex | None = None
+        self._conn: Duplex | None = None
         self._ready = False
         self.restarts = 0
         """Children started after the first (one died or was stopped)."""
@@ -179,27 +171,14 @@ class ValidationProcess:
                 self._start()
 
     def _start(self) -> None:
-        down_r, down_w = os.pipe()  # parent → child
-        up_r, up_w = os.pipe()  # child → parent
-        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "graph.write.validation_process", str(down_r), str(up_w)],
-            pass_fds=(down_r, up_w), env={**os.environ, "PYTHONPATH": path}, close_fds=True)
-        os.close(down_r)
-        os.close(up_w)
-        conn = _Duplex(Connection(up_r, writable=False), Connection(down_w, readable=False))
+        process, conn = spawn("graph.write.validation_process")
         conn.send((self.shapes_dir, self.hierarchy))
         self._process, self._conn, self._ready = process, conn, False
 
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        if conn is not None:
-            conn.close()
-        if process is not None and process.poll() is None:
-            process.kill()
-        if process is not None:
-            process.wait(5)
+        stop(process, conn)
 
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
@@ -255,26 +234,5 @@ class ValidationProcess:
             self._stop()
 
 
-class _Duplex:
-    """Two one-way pipes seen as one connection (what multiprocessing.Pipe gives a child)."""
-
-    def __init__(self, incoming: Connection, outgoing: Connection) -> None:
-        self.incoming, self.outgoing = incoming, outgoing
-
-    def send(self, obj: object) -> None:
-        self.outgoing.send(obj)
-
-    def recv(self) -> Any:
-        return self.incoming.recv()
-
-    def poll(self, timeout: float) -> bool:
-        return self.incoming.poll(timeout)
-
-    def close(self) -> None:
-        self.incoming.close()
-        self.outgoing.close()
-
-
 if __name__ == "__main__":  # the child: python -m graph.write.validation_process IN OUT
-    _child(_Duplex(Connection(int(sys.argv[1]), writable=False),
-                   Connection(int(sys.argv[2]), readable=False)))
+    _child(connect())
