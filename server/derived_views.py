@@ -84,3 +84,6 @@ def stop(app) -> None:
     worker = getattr(app.state, "network_background", None)
     if worker is not None:
         worker.stop()
+    process = getattr(app.state, "network_process", None)
+    if process is not None:
+        process.close()

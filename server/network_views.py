@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import pickle
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -23,8 +24,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from graph.network.cache import NetworkCache, View
-from graph.network.data import NetworkData, UnknownActor, fetch_async
+from graph.network.data import NetworkData, UnknownActor, fetch_async, fetch_bodies
 from graph.network.persist import Background, ResultStore
+from graph.network.process import NetworkProcess, NetworkProcessError
 from graph.network.projection import FilterError, Filters
 from graph.store.execution import QueryTimeout
 from server.cache import derived, describes
@@ -101,25 +103,71 @@ async def _load(app) -> NetworkData:
     replacing = cache.latest() is not None
     key, store = durable_key(app, version), result_store(app)
     data = await asyncio.to_thread(store.get_data, key) if store and key else None
-    if data is None:
+    view: View | None = None
+    process = network_process(app)
+    if data is None and process is not None:
+        data, view = await _made_in_process(app, process, version, summary=replacing)
+    elif data is None:
         data = await fetch_async(app.state.backend, app.state.settings.queries_dir)
         if store and key:
             await asyncio.to_thread(store.put_data, key, data)
     if replacing:
-        def prepare() -> View:
-            view = View(data, Filters.parse(data))
-            persist(app, version, result_name("stats", {}), view.stats())
-            return view
+        if view is None:
+            made = data
 
-        view = await asyncio.wrap_future(background(app).submit(prepare))
+            def prepare() -> View:
+                view = View(made, Filters.parse(made))
+                persist(app, version, result_name("stats", {}), view.stats())
+                return view
+
+            view = await asyncio.wrap_future(background(app).submit(prepare))
         cache.put(version, data)
-        cache.adopt(version, view)
+        cache.adopt(version, cast(View, view))
         loop = asyncio.get_running_loop()
         app.state.network_prerender = loop.create_task(
             _prerender_after(app, asyncio.current_task()))
     else:
         cache.put(version, data)
+        if view is not None:
+            cache.adopt(version, view)
     return data
+
+
+async def _made_in_process(app, process: NetworkProcess, version: Any, summary: bool
+                           ) -> tuple[NetworkData, View | None]:
+    """The data of `version` made in the network process from the engine's answers
+    (graph.network.process), and with `summary` (data replacing older data, which stays
+    served meanwhile) its default view, whose summary the child computed: it is persisted,
+    and the view here takes it instead of computing it again. Without (the first data, which
+    a reader may be waiting for) the summary is made as in process: the cheap part at once,
+    the rest in the background (`complete_later`, which asks the child too)."""
+    bodies = await fetch_bodies(app.state.backend, app.state.settings.queries_dir)
+    prepared = await asyncio.to_thread(process.version, version, bodies, summary)
+    data = await asyncio.to_thread(pickle.loads, prepared.data)  # noqa: S301 - our child's
+    store, key = result_store(app), durable_key(app, version)
+    if store and key:
+        await asyncio.to_thread(store.put_pickled, key, prepared.data)
+    if prepared.stats is None or prepared.analysis_stats is None:
+        return data, None
+    await asyncio.to_thread(persist, app, version, result_name("stats", {}), prepared.stats)
+    analysis_stats = prepared.analysis_stats
+
+    def project() -> View:
+        view = View(data, Filters.parse(data))
+        view.analysis.remember("stats", analysis_stats)
+        return view
+
+    return data, await asyncio.to_thread(project)
+
+
+def network_process(app) -> NetworkProcess | None:
+    """The app's network process (CITYDIP_NETWORK_PROCESS), or None: computed in process."""
+    settings = app.state.settings
+    if not getattr(settings, "network_process", False):
+        return None
+    if getattr(app.state, "network_process", None) is None:
+        app.state.network_process = NetworkProcess(settings.derived_query_timeout)
+    return app.state.network_process
 
 
 async def network_data(request: Request) -> NetworkData:
@@ -201,6 +249,16 @@ def complete_later(app, view: View, version: Any, name: str) -> None:
 
     def work() -> None:
         try:
+            process = network_process(app)
+            if process is not None:  # the child holds this version's data if it made it
+                try:
+                    found = process.stats(version, view.projection, view.filters)
+                except NetworkProcessError:
+                    log.exception("the network process could not compute a summary; "
+                                  "computing it here")
+                    found = None
+                if found is not None:
+                    view.analysis.remember("stats", found)
             persist(app, version, name, view.stats())
         except Exception:  # noqa: BLE001 - a failed background measure is retried on demand
             log.exception("computing the network measures in the background failed")

@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     validation_process: bool = True
     """Validate each write in a process of its own (graph.write.validation_process), so that
     validation never holds the GIL of the process that answers reads; false validates in it."""
+    network_process: bool = True
+    """Make the network of each data version and its measures in a process of their own
+    (graph.network.process), so that no derived view holds the GIL of the process that answers
+    reads; false computes them in it."""
     validation_seconds: float = 120.0
     """Most seconds the validation of one write may take (in its own process); a write past
     it is refused with 413 and nothing is written."""

@@ -281,14 +281,21 @@ def store_select(store) -> Callable[[str], Rows]:
 
 
 async def fetch_async(backend, queries_dir: Path) -> NetworkData:
-    """Read the network through the server's backend: off the event loop, with its timeout.
+    """Read the network through the server's backend: off the event loop, with its timeout."""
+    return from_bodies(await fetch_bodies(backend, queries_dir))
+
+
+async def fetch_bodies(backend, queries_dir: Path) -> dict[str, bytes]:
+    """The answers to the network queries as the engine gives them (SPARQL results in JSON),
+    keyed by query name: what `from_bodies` turns into a `NetworkData`, here or in a process of
+    its own (graph.network.process), as the parsing holds the GIL for seconds at world scale.
 
     `Backend.select` caps rows at the endpoint's `max_rows`, which a large store exceeds, so the
     job here asks for every row; a cut result would be a wrong network, and is refused.
     """
     from graph.store.execution import QueryJob
 
-    rows: dict[str, Rows] = {}
+    bodies: dict[str, bytes] = {}
     for name, text in query_texts(queries_dir).items():
         outcome = await backend.execute(QueryJob(
             text, {}, format="json", max_rows=10**9,
@@ -297,9 +304,17 @@ async def fetch_async(backend, queries_dir: Path) -> NetworkData:
             raise RuntimeError(f"network query {name}: {outcome.message}")
         if outcome.truncated:
             raise RuntimeError(f"network query {name}: the result was cut")
+        bodies[name] = outcome.body
+    return bodies
+
+
+def from_bodies(bodies: Mapping[str, bytes]) -> NetworkData:
+    """The network from the network queries' answers (SPARQL results in JSON)."""
+    rows: dict[str, Rows] = {}
+    for name, body in bodies.items():
         # the network queries are SELECT queries
         solutions = cast(ox.QuerySolutions,
-                         ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON))
+                         ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
         names = [v.value for v in solutions.variables]
         rows[name] = [{n: s[n] for n in names} for s in solutions]
     return NetworkData.from_rows(rows)

@@ -60,6 +60,11 @@ class Analysis:
                 self._memo[name] = compute()
         return self._memo[name]
 
+    def remember(self, name: str, value: Any) -> None:
+        """Take `name`'s value as computed elsewhere (graph.network.process, on the same data)."""
+        with self._guard:
+            self._memo.setdefault(name, value)
+
     def computed(self) -> list[str]:
         return sorted(self._memo)
 

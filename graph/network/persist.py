@@ -65,7 +65,11 @@ class ResultStore:
             return None
 
     def put_data(self, key: str, data: Any) -> None:
-        self._write(key, "data.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        self.put_pickled(key, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_pickled(self, key: str, body: bytes) -> None:
+        """Keep network data pickled elsewhere (graph.network.process)."""
+        self._write(key, "data.pickle", body)
 
     def _write(self, key: str, filename: str, body: bytes) -> None:
         folder = self._folder(key)

@@ -145,10 +145,12 @@ def _signal(process: subprocess.Popen, sig: int, group: bool) -> None:
 
 def workers(process: psutil.Process) -> list[psutil.Process]:
     """The children of a server process that are its query workers: not multiprocessing's
-    resource tracker, not the validation process (graph/write/validation_process.py)."""
+    resource tracker, not the validation process (graph/write/validation_process.py), not the
+    network process (graph/network/process.py)."""
     return [c for c in process.children(recursive=True)
             if not any(name in " ".join(cmdline(c))
-                       for name in ("resource_tracker", "graph.write.validation_process"))]
+                       for name in ("resource_tracker", "graph.write.validation_process",
+                                    "graph.network.process"))]
 
 
 def cpu_percent(processes: list[psutil.Process], seconds: float = 1.0) -> float:
