@@ -406,8 +406,21 @@ def degree_assortativity(graph: nx.Graph) -> float | None:
 
 
 def attribute_assortativity(graph: nx.Graph, attribute: str) -> float | None:
-    """Newman's assortativity of a categorical attribute: do like ties with like?"""
-    return _defined(lambda: nx.attribute_assortativity_coefficient(graph, attribute))
+    """Newman's assortativity of a categorical attribute: do like ties with like?
+
+    networkx's own orders the mixing matrix by iterating a set of the values, which follows the
+    process's string hashing: the last digits then differ between processes (the server's and
+    graph.network.process's, or two runs). Here the values are in sorted order."""
+    from networkx.algorithms.assortativity.correlation import attribute_ac
+    from networkx.utils import dict_to_numpy_array
+
+    def compute() -> float:
+        mixing = nx.attribute_mixing_dict(graph, attribute)  # what attribute_mixing_matrix does
+        values = set(mixing).union(*mixing.values())
+        mapping = {v: i for i, v in enumerate(sorted(values, key=str))}
+        matrix = dict_to_numpy_array(mixing, mapping=mapping)
+        return attribute_ac(matrix / matrix.sum())
+    return _defined(compute)
 
 
 def _defined(compute: Callable[[], float]) -> float | None:
