@@ -126,15 +126,15 @@ class NetworkProcess:
 
     def _ask(self, message: tuple) -> Any:
         with self._lock:
-            if self._process is not None and self._process.poll() is not None:
-                self._stop()
-                self.restarts += 1
-            if self._process is None:
-                self._process, self._conn = spawn(MODULE)
-            conn = self._conn
-            assert conn is not None
+            conn = self._connection()
             try:
-                conn.send(message)
+                try:
+                    conn.send(message)
+                except OSError:  # died before it was asked (killed, not yet reaped): again
+                    self._stop()
+                    self.restarts += 1
+                    conn = self._connection()
+                    conn.send(message)
                 if not conn.poll(self.timeout):
                     self._stop()
                     raise NetworkProcessError(f"no answer within {self.timeout} s; the network "
@@ -146,6 +146,16 @@ class NetworkProcess:
         if isinstance(answer, BaseException):
             raise answer
         return answer
+
+    def _connection(self) -> Duplex:
+        """The running child's pipe, a new child's if there is none or it has ended."""
+        if self._process is not None and self._process.poll() is not None:
+            self._stop()
+            self.restarts += 1
+        if self._process is None:
+            self._process, self._conn = spawn(MODULE)
+        assert self._conn is not None
+        return self._conn
 
     def version(self, key: Hashable, bodies: Mapping[str, bytes], summary: bool = True
                 ) -> Prepared:
