@@ -249,16 +249,7 @@ def complete_later(app, view: View, version: Any, name: str) -> None:
 
     def work() -> None:
         try:
-            process = network_process(app)
-            if process is not None:  # the child holds this version's data if it made it
-                try:
-                    found = process.stats(version, view.projection, view.filters)
-                except NetworkProcessError:
-                    log.exception("the network process could not compute a summary; "
-                                  "computing it here")
-                    found = None
-                if found is not None:
-                    view.analysis.remember("stats", found)
+            summary_from_process(app, view, version)
             persist(app, version, name, view.stats())
         except Exception:  # noqa: BLE001 - a failed background measure is retried on demand
             log.exception("computing the network measures in the background failed")
@@ -266,6 +257,21 @@ def complete_later(app, view: View, version: Any, name: str) -> None:
             state.network_completing.discard(token)
 
     background(app).submit(work)
+
+
+def summary_from_process(app, view: View, version: Any) -> None:
+    """Give `view` its summary computed in the network process, which holds the data of
+    `version` if it made it (otherwise, or if it fails, the view computes it when asked)."""
+    process = network_process(app)
+    if process is None:
+        return
+    try:
+        found = process.stats(version, view.projection, view.filters)
+    except NetworkProcessError:
+        log.exception("the network process could not compute a summary; computing it here")
+        return
+    if found is not None:
+        view.analysis.remember("stats", found)
 
 
 def background(app) -> Background:
@@ -285,6 +291,7 @@ async def warm(app) -> None:
     store, key = result_store(app), durable_key(app, version)
     if not (store and key and await asyncio.to_thread(store.get, key, name) is not None):
         view = await asyncio.to_thread(cache.view, version, Filters.parse(data), "partner", data)
+        await asyncio.to_thread(summary_from_process, app, view, version)
         body = await asyncio.wrap_future(background(app).submit(view.stats))
         await asyncio.to_thread(persist, app, version, name, body)
     await prerender(app)
