@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,21 @@ def stop(process: subprocess.Popen | None, conn: Duplex | None) -> None:
         process.wait(5)
 
 
+def finish(process: subprocess.Popen | None, conn: Duplex | None) -> None:
+    """Ask the child to end (it reads None and returns), give it 2 s, then `stop` it."""
+    if conn is not None:
+        try:
+            conn.send(None)
+        except OSError:  # BrokenPipeError included: the child is gone already
+            pass
+    if process is not None:
+        try:
+            process.wait(2)
+        except subprocess.TimeoutExpired:
+            pass
+    stop(process, conn)
+
+
 def connect() -> Duplex:
     """In the child: its end of the pipes, from the command line `spawn` gave it."""
     import signal
@@ -84,3 +100,15 @@ def connect() -> Duplex:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
     return Duplex(Connection(int(sys.argv[1]), writable=False),
                   Connection(int(sys.argv[2]), readable=False))
+
+
+def messages(conn: Duplex) -> Iterator[Any]:
+    """In the child: the parent's messages, until it closes the pipe or sends None."""
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        yield message

@@ -29,7 +29,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graph.core.child import Duplex, connect, spawn, stop
+from graph.core.child import Duplex, connect, finish, messages, spawn, stop
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +76,7 @@ def _child(conn: Duplex) -> None:
     from graph.network.cache import View
 
     kept: tuple[Hashable, Any] | None = None
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            break
-        if message is None:
-            break
+    for message in messages(conn):
         try:
             if message[0] == "version":
                 _, key, bodies, summary = message
@@ -168,24 +162,15 @@ class NetworkProcess:
         data, or None when the child does not hold that version (the caller computes it)."""
         return self._ask(("stats", key, projection, filters))
 
-    def _stop(self) -> None:
+    def _stop(self, end=stop) -> None:
+        """Let go of the child: `stop` it at once, or `finish` (ask it to end first)."""
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        stop(process, conn)
+        end(process, conn)
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.send(None)
-                except OSError:
-                    pass
-            if self._process is not None:
-                try:
-                    self._process.wait(2)
-                except subprocess.TimeoutExpired:
-                    pass
-            self._stop()
+            self._stop(finish)
 
 
 if __name__ == "__main__":  # the child: python -m graph.network.process IN OUT

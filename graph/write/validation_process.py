@@ -38,7 +38,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from graph.core.child import Duplex, connect, spawn, stop
+from graph.core.child import Duplex, connect, finish, messages, spawn, stop
 from graph.store.validate import Report
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,7 @@ def _child(conn: Duplex) -> None:
     shapes = KeptShapes(parse_dir(Path(shapes_dir)))
     terms = _Terms()
     conn.send("ready")
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            break
-        if message is None:
-            break
+    for message in messages(conn):
         triples, focus = message
         graph = PreparedQueryGraph(bind_namespaces="core")
         term = terms.rdflib
@@ -175,10 +169,11 @@ class ValidationProcess:
         conn.send((self.shapes_dir, self.hierarchy))
         self._process, self._conn, self._ready = process, conn, False
 
-    def _stop(self) -> None:
+    def _stop(self, end=stop) -> None:
+        """Let go of the child: `stop` it at once, or `finish` (ask it to end first)."""
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        stop(process, conn)
+        end(process, conn)
 
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
@@ -221,17 +216,7 @@ class ValidationProcess:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.send(None)
-                except (OSError, BrokenPipeError):
-                    pass
-            if self._process is not None:
-                try:
-                    self._process.wait(2)
-                except subprocess.TimeoutExpired:
-                    pass
-            self._stop()
+            self._stop(finish)
 
 
 if __name__ == "__main__":  # the child: python -m graph.write.validation_process IN OUT

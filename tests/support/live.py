@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -361,3 +361,13 @@ def restore(target: SparqlStore, source) -> None:
     for graph in source.graphs():
         remote.insert(graph, [ox.Triple(q.subject, q.predicate, q.object)
                               for q in source.quads_for_pattern(graph=ox.NamedNode(graph))])
+
+
+def until(check: Callable[[], object], seconds: float = 60, every: float = 0.1) -> object:
+    """`check()` once it is truthy, polled every `every` s; its last value after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(every)

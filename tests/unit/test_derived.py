@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from live import WRITE_TOKENS, bearer, citydip_server, write_env
+from live import WRITE_TOKENS, bearer, citydip_server, until, write_env
 from rdflib import Graph, URIRef
 from rdflib.namespace import VOID
 
@@ -60,14 +59,6 @@ def sparql(http: TestClient, query: str) -> list[dict]:
     assert response.status_code == 200, response.text
     return response.json()["results"]["bindings"]
 
-
-def until(check: Callable[[], object], seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 def void(http: TestClient) -> Graph:

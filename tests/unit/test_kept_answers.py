@@ -11,12 +11,10 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from live import WRITE_TOKENS, bearer
+from live import WRITE_TOKENS, bearer, until
 
 from graph.core.namespaces import CD, ID
 from graph.core.settings import Settings
@@ -33,14 +31,6 @@ def settings(tmp_path: Path, **values) -> Settings:
                     write_tokens=[f"alice:{WRITE_TOKENS['alice']}"],
                     history_path=str(tmp_path / "history.jsonl"), **values)
 
-
-def until(check: Callable[[], object], seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 def pairs_in(page: str) -> list[tuple[str, str]]:

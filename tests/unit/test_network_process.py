@@ -17,14 +17,13 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
-from live import WRITE_TOKENS, bearer
+from live import WRITE_TOKENS, bearer, until
 
 from graph.core.namespaces import CD, ID
 from graph.core.settings import Settings
@@ -33,15 +32,6 @@ from graph.network.data import fetch, query_texts, store_select
 from graph.network.process import NetworkProcess, NetworkProcessError, prepare
 from graph.network.projection import Filters
 from server.app import create_app
-
-
-def until(check: Callable[[], object], seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
