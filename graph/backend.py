@@ -153,7 +153,6 @@ class EmbeddedBackend(Backend):
             settings.query_timeout,
             fork_lock=self.store.lock,
             queue_max=settings.queue_max,
-            nice=settings.query_worker_nice,
         )
         self.lane = CheapLane(self.store.raw, settings.cheap_lane_threads,
                               settings.cheap_query_seconds,

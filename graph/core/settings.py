@@ -49,9 +49,6 @@ class Settings(BaseSettings):
     """Most rows (or triples) a result may hold; larger results are cut and say so in a header."""
     query_workers: int = 2
     """Worker processes that run queries for the embedded store."""
-    query_worker_nice: int = 5
-    """Steps of niceness (0–19) the query workers run below the server process, so that when
-    the cores are full the server's own work (cheap requests, writes) is scheduled first."""
     access_log: bool = True
     """Log every request (uvicorn's access log); off behind a proxy that logs them already."""
     service_allowlist: Annotated[list[str], NoDecode] = []

@@ -211,20 +211,13 @@ async def _recv_async(loop: asyncio.AbstractEventLoop, sock: socket.socket):
     return pickle.loads(buffer)
 
 
-def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = None,
-                 nice: int = 0) -> None:
+def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = None) -> None:
     """Answer jobs until the parent closes the socket; each job names the snapshot to read.
 
     The worker says it is ready (its modules imported, its first snapshot open) before its first
-    job, so that its start-up never counts against a query's time limit. It runs `nice` steps
-    below the server (CITYDIP_QUERY_WORKER_NICE): when the cores are full, the server's own
-    work (answering cheap requests, committing and validating writes) goes first, and long
-    queries take what is left instead of making every request wait for a core.
+    job, so that its start-up never counts against a query's time limit.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
-    if nice > 0:
-        with contextlib.suppress(OSError):
-            os.nice(nice)
     store = _INHERITED if in_memory else None
     opened: str | None = None
     sock.setblocking(True)
@@ -280,10 +273,8 @@ class WorkerPool:
     """
 
     def __init__(self, store: ox.Store | None, snapshots, size: int, timeout: float,
-                 fork_lock: threading.RLock | None = None, queue_max: int = 0, nice: int = 0):
+                 fork_lock: threading.RLock | None = None, queue_max: int = 0):
         self._store = store
-        self.nice = nice
-        """Steps of niceness the workers take below the server (see `_worker_main`)."""
         self.snapshots = snapshots
         self._size = max(1, size)
         self.timeout = timeout
@@ -318,8 +309,7 @@ class WorkerPool:
                 _INHERITED = self._store
             process = self._ctx.Process(
                 target=_worker_main, daemon=True,
-                args=(child, self.snapshots is None, snapshot.path if snapshot else None,
-                      self.nice))
+                args=(child, self.snapshots is None, snapshot.path if snapshot else None))
             with self._fork_lock if self._fork_lock is not None else nullcontext():
                 process.start()
             child.close()

@@ -90,21 +90,3 @@ def test_a_job_may_carry_its_own_time_limit(store: Store) -> None:
 
     longer = asyncio.run(main())
     assert longer.status == 200 and longer.seconds > 0.2  # past the pool's own limit
-
-
-def test_workers_run_below_the_server_by_the_configured_niceness(store: Store) -> None:
-    """Long queries take the cores the server's own work leaves (CITYDIP_QUERY_WORKER_NICE)."""
-    import os
-
-    async def main(nice: int) -> list[int]:
-        pool = WorkerPool(store.raw, None, 2, timeout=30, nice=nice)
-        await pool.start()
-        try:
-            await pool.run(QueryJob("ASK {}", format="json"))
-            return [os.getpriority(os.PRIO_PROCESS, w.process.pid) for w in pool._workers]
-        finally:
-            pool.close()
-
-    own = os.getpriority(os.PRIO_PROCESS, 0)
-    assert asyncio.run(main(5)) == [min(19, own + 5)] * 2
-    assert asyncio.run(main(0)) == [own] * 2
