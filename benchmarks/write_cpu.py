@@ -14,7 +14,7 @@ readers. CPU time does
 not depend much on what else the machine runs, so the figures hold on a shared machine; the wall
 times do not.
 
-    .venv/bin/python benchmarks/write_cpu.py --writes 60
+    .venv/bin/python benchmarks/write_cpu.py --writes 60 [--datasets report,world]
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def material(client: httpx.Client) -> tuple[list[tuple[str, str]], str, list[str
     return cities, report, topics
 
 
-def run(in_process: bool, writes: int, folder: Path) -> dict:
-    settings = {"CITYDIP_DATASETS": "report", "CITYDIP_STORE_PATH": str(folder / "store"),
+def run(in_process: bool, writes: int, folder: Path, datasets: str = "report") -> dict:
+    settings = {"CITYDIP_DATASETS": datasets, "CITYDIP_STORE_PATH": str(folder / "store"),
                 "CITYDIP_WRITE_TOKENS": f"bench:{TOKEN}", "CITYDIP_ACCESS_LOG": "false",
                 "CITYDIP_VALIDATION_PROCESS": "false" if in_process else "true",
                 "CITYDIP_DERIVED_WARM": "false"}
@@ -100,15 +100,17 @@ def run(in_process: bool, writes: int, folder: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--writes", type=int, default=60)
+    parser.add_argument("--datasets", default="report",
+                        help="CITYDIP_DATASETS: report, or report,world (after `make world`)")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {args.writes} writes "
-          "each, one after another; CPU per write\n")
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {args.datasets}; "
+          f"{args.writes} writes each, one after another; CPU per write\n")
     print("| validation | server process CPU ms | its child processes CPU ms | "
           "write wall p50 ms |")
     print("|---|---:|---:|---:|")
     for in_process in (True, False):
         with tempfile.TemporaryDirectory(prefix="citydip-write-cpu-") as tmp:
-            r = run(in_process, args.writes, Path(tmp))
+            r = run(in_process, args.writes, Path(tmp), args.datasets)
         print(f"| {r['validation']} | {r['server_ms']:.1f} | {r['children_ms']:.1f} | "
               f"{r['wall_p50_ms']:.0f} |", flush=True)
 

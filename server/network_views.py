@@ -230,7 +230,8 @@ async def persisted(request: Request, name: str, version: Any = None) -> Any | N
     if not (store and key):
         return None
     found = await asyncio.to_thread(store.get, key, name)
-    if found is None and warming(request.app):
+    # not for the warm-up's own pages made ahead: it is what makes the complete answers
+    if found is None and warming(request.app) and not getattr(request.state, "ahead", False):
         found = await asyncio.to_thread(store.get, key, name + PROVISIONAL)
     if found is not None:
         request.state.network_version = version

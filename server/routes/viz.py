@@ -174,7 +174,7 @@ async def prerender_network_page(app) -> None:
     """The default /viz/network page of the served data, made and persisted ahead (warm start,
     and after each new data version is read in the background)."""
     scope = {"type": "http", "app": app, "root_path": "", "query_string": b"", "headers": [],
-             "path": "/viz/network", "method": "GET", "state": {}}
+             "path": "/viz/network", "method": "GET", "state": {"ahead": True}}
     await network_page(Request(scope), FilterQuery(), "class", NODE_BUDGET)
 
 

@@ -334,9 +334,24 @@ def test_a_restart_before_the_measures_were_done_answers_at_once_while_the_warm_
         # Answered from disk: the network data was not read back for them.
         cache = getattr(app.state, "network_cache", None)
         assert cache is None or cache.latest() is None
+    monkeypatch.undo()  # the warm-up as it is
+
+    # A warm-up that runs to its end makes the complete answers (its own page made ahead is
+    # not the provisional one), and they are what is served after it.
+    app = create_app(settings(tmp_path, **store(), network_background_nodes=0))
+    with TestClient(app) as http:
+        assert until(lambda: not network_views.warming(app), 120)
+        # the summary and the picture, complete before anyone asked
+        complete = [f.with_name(f.name.replace(network_views.PROVISIONAL, ""))
+                    for f in provisional]
+        assert all(f.is_file() for f in complete)
+        assert "still computing" not in http.get("/viz/network").text
+        assert http.get("/network/stats").json()["pending"] == []
 
     # Without a warm-up to finish them, the provisional answers are not served: the measures
     # are computed on demand, and complete in the end.
+    for answer in complete:
+        answer.unlink()
     app = create_app(settings(tmp_path, **store(), derived_warm=False,
                               network_background_nodes=0))
     with TestClient(app) as http:
