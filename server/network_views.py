@@ -262,12 +262,20 @@ def complete_later(app, view: View, version: Any, name: str) -> None:
 
 def summary_from_process(app, view: View, version: Any) -> None:
     """Give `view` its summary computed in the network process, which holds the data of
-    `version` if it made it (otherwise, or if it fails, the view computes it when asked)."""
+    `version` if it made it or is given it from disk (after a restart: at 5M triples the
+    summary is a minute of Python that would otherwise hold the server's GIL); if it fails,
+    the view computes it when asked."""
     process = network_process(app)
     if process is None:
         return
     try:
         found = process.stats(version, view.projection, view.filters)
+        if found is None:  # the child did not make this version's data: read back from disk
+            store, key = result_store(app), durable_key(app, version)
+            pickled = store.get_pickled(key) if store and key else None
+            if pickled is not None:
+                process.adopt(version, pickled)
+                found = process.stats(version, view.projection, view.filters)
     except NetworkProcessError:
         log.exception("the network process could not compute a summary; computing it here")
         return

@@ -64,6 +64,13 @@ class ResultStore:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
+    def get_pickled(self, key: str) -> bytes | None:
+        """The network data of `key` as kept on disk (pickled), or None."""
+        try:
+            return (self._folder(key) / "data.pickle").read_bytes()
+        except OSError:
+            return None
+
     def put_data(self, key: str, data: Any) -> None:
         self.put_pickled(key, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 

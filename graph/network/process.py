@@ -71,8 +71,9 @@ def prepare(bodies: Mapping[str, bytes], summary: bool = True
 
 def _child(conn: Duplex) -> None:
     """Answer the parent's requests until it closes the pipe (or sends None):
-    ("version", key, bodies, summary) -> Prepared; ("stats", key, projection, filters) -> the
-    analysis summary of that view of the data made last, or None if that is not `key`'s."""
+    ("version", key, bodies, summary) -> Prepared; ("adopt", key, pickled data) -> True, the
+    data kept as `key`'s; ("stats", key, projection, filters) -> the analysis summary of that
+    view of the data kept last, or None if that is not `key`'s."""
     from graph.network.cache import View
 
     kept: tuple[Hashable, Any] | None = None
@@ -85,6 +86,11 @@ def _child(conn: Duplex) -> None:
                 kept = (key, data)
                 answer: Any = Prepared(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL),
                                        analysis_stats, stats)
+            elif message[0] == "adopt":  # data made before (read back from disk): keep it
+                _, key, pickled = message
+                kept = None
+                kept = (key, pickle.loads(pickled))  # noqa: S301 - the server's own file
+                answer = True
             elif message[0] == "stats":
                 _, key, projection, filters = message
                 if kept is None or kept[0] != key:
@@ -156,6 +162,11 @@ class NetworkProcess:
         """The data of version `key` made from the network queries' answers, with the default
         view's summary if `summary`; the child keeps the data for `stats`."""
         return self._ask(("version", key, dict(bodies), summary))
+
+    def adopt(self, key: Hashable, pickled: bytes) -> None:
+        """Let the child hold version `key`'s data, made before and pickled (after a restart
+        the data is read back from disk, not made by the child), so that `stats` can use it."""
+        self._ask(("adopt", key, pickled))
 
     def stats(self, key: Hashable, projection: str, filters: Any) -> dict | None:
         """`Analysis.stats()` of a view (`graph.network.projection.Filters`) of version `key`'s

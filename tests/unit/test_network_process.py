@@ -79,6 +79,22 @@ def test_a_filtered_summary_is_made_on_the_data_the_child_holds(process, bodies)
     assert process.stats(2, "partner", filters) is None  # not the version it holds
 
 
+def test_data_read_back_from_disk_is_given_to_a_new_child(process, bodies) -> None:
+    """After a restart the data comes from disk, not from the child: it is handed over, and
+    the summary is computed there, not in the server."""
+    pickled = process.version(1, bodies, summary=False).data
+    data = pickle.loads(pickled)
+    fresh = NetworkProcess(timeout=120)  # as after a restart: it made no data
+    try:
+        assert fresh.stats(1, "partner", Filters.parse(data)) is None
+        fresh.adopt(1, pickled)
+        assert as_json(fresh.stats(1, "partner", Filters.parse(data))) == as_json(
+            View(data, Filters.parse(data)).analysis.stats())
+        assert fresh.stats(2, "partner", Filters.parse(data)) is None
+    finally:
+        fresh.close()
+
+
 def test_a_killed_child_costs_no_later_computation(process, bodies) -> None:
     first = process.version(1, bodies)
     pid = process.pid()
