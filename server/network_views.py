@@ -292,7 +292,17 @@ def background(app) -> Background:
 
 async def warm(app) -> None:
     """At start: read the network data (persisted, or from the store), make the default
-    summary complete and the default pages, so that the first visitor waits for none of it."""
+    summary complete and the default pages, so that the first visitor waits for none of it.
+
+    After a restart with unchanged data whose complete summary is on disk, the data is not read
+    back here: the default answers are on disk too (or made from it by `prerender`), and
+    unpickling the data (1.3 s at 5M triples, with the GIL held) would only slow the first
+    visitors; a view that needs the data reads it then."""
+    version = getattr(app.state, "data_version", 0)
+    store, key = result_store(app), durable_key(app, version)
+    if store and key and await asyncio.to_thread(store.get, key, result_name("stats", {})):
+        await prerender(app)
+        return
     cache = app_network_cache(app)
     await derived(app).get("network:data", lambda: _load(app))
     version, data = cache.latest()  # type: ignore[misc]

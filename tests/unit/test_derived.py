@@ -357,3 +357,29 @@ def test_a_restart_before_the_measures_were_done_answers_at_once_while_the_warm_
     with TestClient(app) as http:
         done = until(lambda: not (b := http.get("/network/stats").json())["pending"] and b)
         assert done and done["communities"]["count"] >= 1
+
+
+def test_a_restart_with_every_default_answer_on_disk_does_not_read_the_network_back(
+        tmp_path: Path) -> None:
+    from server import network_views
+
+    kept = str(tmp_path / "derived")
+
+    def store() -> dict:
+        return {"store_path": str(tmp_path / uuid.uuid4().hex), "derived_dir": kept}
+
+    with TestClient(create_app(settings(tmp_path, **store(), derived_warm=False))) as http:
+        stats = http.get("/network/stats").json()
+        page = http.get("/viz/network").text
+    assert stats["pending"] == []
+
+    app = create_app(settings(tmp_path, **store()))
+    with TestClient(app) as http:
+        assert until(lambda: not network_views.warming(app), 120)
+        cache = getattr(app.state, "network_cache", None)
+        assert cache is None or cache.latest() is None  # the warm-up left the data on disk
+        assert http.get("/network/stats").json() == stats
+        assert http.get("/viz/network").text == page
+        # A view that needs the data reads it then.
+        assert http.get("/network/top?by=degree").status_code == 200
+        assert app.state.network_cache.latest() is not None
