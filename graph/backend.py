@@ -18,13 +18,12 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 import httpx
 import pyoxigraph as ox
 
 from graph.core.settings import Settings
-from graph.sparql.formats import NotAcceptable, negotiate, serialize_result
+from graph.sparql.formats import NotAcceptable, negotiate, select_rows, serialize_result
 from graph.sparql.text import bind_values, has_dataset_clause, query_form
 from graph.store.embedded import Store
 from graph.store.execution import Outcome, QueryJob, QueryTimeout, WorkerPool
@@ -114,10 +113,7 @@ class Backend:
                                               max_rows=self.settings.max_rows, timeout=timeout))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
-        solutions = cast(ox.QuerySolutions,  # a SELECT
-                         ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON))
-        names = [v.value for v in solutions.variables]
-        return [{n: s[n] for n in names} for s in solutions]
+        return select_rows(outcome.body)
 
     async def construct(self, sparql: str, bindings: dict | None = None) -> list[ox.Triple]:
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="nt",

@@ -23,12 +23,11 @@ import asyncio
 import hashlib
 import json
 from collections import OrderedDict
-from typing import cast
 
-import pyoxigraph as ox
 from fastapi import Request
 
 from graph.sparql.catalogue import NamedQuery
+from graph.sparql.formats import select_rows
 from graph.store.execution import QueryJob
 from server.cache import derived, described, per_data_version
 
@@ -98,11 +97,7 @@ def _parsed(app, key: str, version, text: str) -> list[dict]:
     digest = (key, version)
     rows = parsed.get(digest)
     if rows is None:
-        solutions = cast(ox.QuerySolutions, ox.parse_query_results(
-            text.encode("utf-8"), format=ox.QueryResultsFormat.JSON))
-        names = [v.value for v in solutions.variables]
-        rows = [{n: s[n] for n in names} for s in solutions]
-        parsed[digest] = rows
+        rows = parsed[digest] = select_rows(text.encode("utf-8"))
         while len(parsed) > 4:
             parsed.popitem(last=False)
     parsed.move_to_end(digest)

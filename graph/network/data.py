@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import cast
 
 import pyoxigraph as ox
 
 from graph.core.namespaces import CD, ID, WORLD_GRAPH_PREFIX
 from graph.sparql.catalogue import internal_query
+from graph.sparql.formats import select_rows
 
 NETWORK_QUERIES = ("partnership-parties", "partnerships", "partnership-topics", "actors",
                    "vocabulary", "partnership-sources")
@@ -311,12 +311,8 @@ async def fetch_bodies(backend, queries_dir: Path) -> dict[str, bytes]:
 def from_bodies(bodies: Mapping[str, bytes]) -> NetworkData:
     """The network from the network queries' answers (SPARQL results in JSON)."""
     rows: dict[str, Rows] = {}
-    for name, body in bodies.items():
-        # the network queries are SELECT queries
-        solutions = cast(ox.QuerySolutions,
-                         ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
-        names = [v.value for v in solutions.variables]
-        rows[name] = [{n: s[n] for n in names} for s in solutions]
+    for name, body in bodies.items():  # the network queries are SELECT queries
+        rows[name] = select_rows(body)
     return NetworkData.from_rows(rows)
 
 

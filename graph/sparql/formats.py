@@ -267,6 +267,14 @@ _FRAME = {ox.QueryResultsFormat.JSON: 3, ox.QueryResultsFormat.XML: 0,
 "head", "results"), CSV's header line."""
 
 
+def select_rows(body: bytes) -> list[dict]:
+    """The rows of a SELECT's answer in SPARQL JSON: pyoxigraph terms by variable name."""
+    solutions = cast(ox.QuerySolutions,  # a SELECT's answer
+                     ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+    names = [v.value for v in solutions.variables]
+    return [{n: s[n] for n in names} for s in solutions]
+
+
 def _serialize_bounded(result: ox.QuerySolutions, fmt: Format, max_rows: int
                        ) -> Serialized | None:
     """The result in its format in one pass, if it has at most `max_rows` rows (else None)."""

@@ -1,5 +1,8 @@
 """The label index: search by label and browse by class, at a cost that grows with the answer.
 
+One module over 400 lines on purpose: building, folding, searching and following writes share
+the schema and the folding rule, and must change together.
+
 Why SQLite and not SPARQL: a label search in SPARQL (`FILTER CONTAINS(LCASE(?label), …)`) reads
 every label of the graph, and a class listing ordered by label sorts every instance, so both grow
 with the graph (6.9 s and 3.0 s at 5M triples). The store's own indexes cannot answer either.
@@ -25,9 +28,6 @@ types; the partnership count of the parties). The file lives beside the store
 
 The rows also give the browse listing: `members` holds (class, sort key, resource) for every
 class of a resource and every superclass of those, so a page of a class is an index range.
-
-One module over 400 lines on purpose: building, folding, searching and following writes share
-the schema and the folding rule, and must change together.
 """
 
 from __future__ import annotations
