@@ -10,13 +10,16 @@ its own (RocksDB's, or the in-memory store's MVCC), even while a write commits.
 A thread cannot be stopped, so only queries that are known to be quick go here: `ASK {}` and
 the shapes whose measured history says so. A shape is the query text with its IRIs and string
 literals blanked out, plus the names of its bound variables, so a named query, an entity page
-or a lookup shares one history whatever resource it asks about. A shape runs on a worker (and is
-timed there, in CPU seconds) until it has `history_min` runs in a row under `cheap_seconds`;
-one run over that, in either lane, wipes its history and sends it back to the workers, to be
-measured again (a shape whose cost depends on the resource, such as the partners of a hub city,
-may go back and forth; a shape that is slow stays on the workers). The lane has a fixed number
-of threads: at worst, that many misjudged queries run to their end while everything else goes
-on.
+or a lookup shares one history whatever resource it asks about; the rows of a VALUES block
+count only by the power of two above their number, so that the details of one page of a list
+(`VALUES` over its keys) do not make a shape per page length, each measured on the workers
+first, where a query after a write waits for the new data to be opened. A shape runs on a
+worker (and is timed there, in CPU seconds) until it has `history_min` runs in a row under
+`cheap_seconds`; one run over that, in either lane, wipes its history and sends it back to the
+workers, to be measured again (a shape whose cost depends on the resource, such as the partners
+of a hub city, may go back and forth; a shape that is slow stays on the workers). The lane has
+a fixed number of threads: at worst, that many misjudged queries run to their end while
+everything else goes on.
 
 A thread costs a hand-off each way (a wake-up of the thread, then of the event loop), which on a
 busy machine is most of a lookup's time in this lane. So a query that repeats one this lane
@@ -27,6 +30,14 @@ IRIs and the same join over common ones share one). A repeat runs inline only if
 since it was measured (the store's write count) and none is under way (it holds the store's write
 lock, without waiting for it). At worst the loop stops for about `inline_seconds` per inline
 query, less than the Python of an HTML page costs.
+
+After a write every repeat would go back to a thread until asked once more, and while editors
+write several times a second that is nearly every ask (measured: the readers of
+benchmarks/load.py lost most of their speed to it). So after each write a thread of its own
+measures the repeats asked in the last `REFRESH_WINDOW` seconds again on the new data, most
+recently asked first, within `refresh_seconds` of CPU per write: each one still quick is
+inline again at once. This keeps the rule above (a repeat runs inline only on the data it was
+measured on); what it spends is bounded per write, and a write that lands meanwhile stops it.
 """
 
 from __future__ import annotations
@@ -63,6 +74,8 @@ MAX_REPEATS = 4096
 """Quick queries remembered for the inline path at most (the oldest forgotten first)."""
 REPEAT_CHARS = 4000
 """Longer query texts are not remembered for the inline path (memory: at most 16 MB of text)."""
+REFRESH_WINDOW = 30.0
+"""Seconds since a repeat was last asked within which a write has it measured again."""
 
 
 def repeat_key(job: QueryJob) -> tuple | None:
@@ -85,8 +98,20 @@ def shape(job: QueryJob) -> str:
     return "\x1f".join(parts)
 
 
+_ROWS = re.compile(r"(\([^()]*\))(?: \1)+")
+"""A run of like rows of a VALUES block, once its constants are blanked: `(_) (_) (_)`."""
+
+
 def _blank(text: str) -> str:
-    return _SPACE.sub(" ", _TOKENS.sub("_", text)).strip()
+    return _ROWS.sub(_rows, _SPACE.sub(" ", _TOKENS.sub("_", text)).strip())
+
+
+def _rows(run: re.Match) -> str:
+    """A run of rows as one row and the power of two that bounds their number: the details of
+    a page's rows (server.page_lists binds one page of keys) share one shape whatever page
+    they show, a bound that grows with the rows tells a few from thousands."""
+    rows = run.group(0).count("(")
+    return f"{run.group(1)}x{1 << (rows - 1).bit_length()}"
 
 
 _blanked = functools.lru_cache(maxsize=1024)(_blank)
@@ -97,7 +122,8 @@ class CheapLane:
 
     def __init__(self, store: ox.Store, threads: int, cheap_seconds: float,
                  history_min: int = 2, lock: threading.RLock | None = None,
-                 inline_seconds: float = 0.0, live: Store | None = None) -> None:
+                 inline_seconds: float = 0.0, live: Store | None = None,
+                 refresh_seconds: float = 0.0) -> None:
         self.store = store
         self.cheap_seconds = cheap_seconds
         self.inline_seconds = inline_seconds
@@ -110,9 +136,15 @@ class CheapLane:
         self._history: dict[str, deque[float]] = {}
         self.live = live
         """The store's owner (graph.store.embedded.Store): its write count and lock."""
-        self._repeats: dict[tuple, int] = {}
+        self._repeats: dict[tuple, Repeat] = {}
         """Jobs answered in this lane in under inline_seconds, with the write count of the data
         they were answered on."""
+        self.refresh_seconds = refresh_seconds
+        self._refresh = threading.Event()
+        self._refresher: threading.Thread | None = None
+        self._closed = False
+        self.refreshed = 0
+        """Repeats measured again after writes so far."""
         self.answered = 0
         """Queries answered in this lane so far."""
         self.inline = 0
@@ -159,8 +191,10 @@ class CheapLane:
             if (key is not None and outcome.status == 200 and writes == self._writes()
                     and outcome.cpu_seconds <= self.inline_seconds):
                 if len(self._repeats) >= MAX_REPEATS:
-                    self._repeats.pop(next(iter(self._repeats)))
-                self._repeats[key] = writes
+                    self._repeats.pop(next(iter(self._repeats)), None)
+                self._repeats[key] = Repeat(job, writes)
+            elif key is not None:
+                self._repeats.pop(key, None)
         elif key is not None and (outcome.cpu_seconds > self.inline_seconds
                                   or outcome.status != 200):
             self._repeats.pop(key, None)
@@ -182,14 +216,60 @@ class CheapLane:
         if not lock.acquire(blocking=False):
             return None
         try:
-            if self._repeats.get(key) != self.live.writes:
-                del self._repeats[key]  # measured on older data
+            repeat = self._repeats.get(key)
+            if repeat is None:
                 return None
+            repeat.asked = time.monotonic()
+            if repeat.writes != self.live.writes:
+                return None  # measured on older data: a thread measures it again
             outcome = self._run(job)
         finally:
             lock.release()
         self.inline += 1
         return outcome
+
+    def committed(self) -> None:
+        """A write landed: measure the repeats asked lately again, in the background."""
+        if self.live is None or self.refresh_seconds <= 0 or self.inline_seconds <= 0:
+            return
+        if self._refresher is None:
+            self._refresher = threading.Thread(target=self._refreshing, name="lane-refresh",
+                                               daemon=True)
+            self._refresher.start()
+        self._refresh.set()
+
+    def _refreshing(self) -> None:
+        while not self._closed:
+            self._refresh.wait()
+            self._refresh.clear()
+            if not self._closed:
+                self.refresh()
+
+    def refresh(self) -> int:
+        """Measure the repeats asked in the last REFRESH_WINDOW seconds again on the current
+        data, most recently asked first, until `refresh_seconds` of CPU are spent or a write
+        lands; each still under inline_seconds runs inline again. Returns how many did."""
+        assert self.live is not None
+        writes = self.live.writes
+        since = time.monotonic() - REFRESH_WINDOW
+        due = sorted(((key, r) for key, r in list(self._repeats.items())
+                      if r.writes != writes and r.asked >= since),
+                     key=lambda item: item[1].asked, reverse=True)
+        spent, done = 0.0, 0
+        for key, repeat in due:
+            if spent >= self.refresh_seconds or self._closed:
+                break
+            outcome = self._run(repeat.job)
+            spent += outcome.cpu_seconds
+            if self.live.writes != writes:
+                break  # newer data: what was measured here is stale already
+            if outcome.status == 200 and outcome.cpu_seconds <= self.inline_seconds:
+                repeat.writes = writes
+                done += 1
+            else:
+                self._repeats.pop(key, None)
+        self.refreshed += done
+        return done
 
     def _run(self, job: QueryJob) -> Outcome:
         started, cpu = time.perf_counter(), time.thread_time()
@@ -201,4 +281,19 @@ class CheapLane:
         return outcome
 
     def close(self) -> None:
+        self._closed = True
+        self._refresh.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class Repeat:
+    """A quick job remembered for the inline path: the data it was measured on, when last
+    asked."""
+
+    __slots__ = ("job", "writes", "asked")
+
+    def __init__(self, job: QueryJob, writes: int) -> None:
+        self.job = job
+        self.writes = writes
+        """The store's write count when it was last measured under inline_seconds."""
+        self.asked = time.monotonic()
