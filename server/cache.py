@@ -239,36 +239,40 @@ class Derived:
 
     # --- after a commit --------------------------------------------------------------------------
 
-    async def committed(self, version: Any, added: Iterable[ox.Quad],
-                        removed: Iterable[ox.Quad], store: Any, marker: Callable[[], Iterable]
-                        ) -> None:
-        """A commit made `version` current: move what can follow it, schedule the rest.
-
-        Called under the server's write lock, so the store holds exactly this version.
-        `marker()` gives the marker quads after the commit (the writer changes them too).
-        """
-        def follow() -> dict[str, Any]:
-            now_marker = frozenset(marker())
-            change = Change(frozenset(added) | (now_marker - self.marker),
-                            frozenset(removed) | (self.marker - now_marker), store)
-            self.marker = now_marker
-            if self.triples is not None:
-                self.triples += len(change.added) - len(change.removed)
-                self.durable[version] = self._durable_key()
-            moved: dict[str, Any] = {}
-            for key, kept in list(self.kept.items()):
-                updater = self.updaters.get(key)
-                if (updater is None or not kept.exact or kept.version != previous
-                        or key in self.tasks):
-                    continue
-                try:
-                    moved[key] = updater(kept.value, change)
-                except Recount:
-                    continue
-            return moved
-
+    def follow(self, version: Any, added: Iterable[ox.Quad], removed: Iterable[ox.Quad],
+               store: Any, marker: Callable[[], Iterable]) -> dict[str, Any]:
+        """What the views that follow commits become at `version`, from a commit's changeset
+        (blocking: run in the write's thread, under the server's write lock, so the store holds
+        exactly this version). `marker()` gives the marker quads after the commit (the writer
+        changes them too). `moved` then makes them current."""
         previous = _previous(version)
-        moved = await asyncio.to_thread(follow)
+        now_marker = frozenset(marker())
+        change = Change(frozenset(added) | (now_marker - self.marker),
+                        frozenset(removed) | (self.marker - now_marker), store)
+        self.marker = now_marker
+        if self.triples is not None:
+            self.triples += len(change.added) - len(change.removed)
+            self.durable[version] = self._durable_key()
+        moved: dict[str, Any] = {}
+        for key, kept in list(self.kept.items()):
+            updater = self.updaters.get(key)
+            if (updater is None or not kept.exact or kept.version != previous
+                    or key in self.tasks):
+                continue
+            try:
+                moved[key] = updater(kept.value, change)
+            except Recount:
+                continue
+        return moved
+
+    def moved(self, version: Any, moved: dict[str, Any] | None) -> None:
+        """`version` is current: the views `follow` moved are kept at it, the rest scheduled to
+        be recomputed (every one, with `moved` None: the commit could not be followed)."""
+        if moved is None:
+            self.triples = None
+            for kept in self.kept.values():
+                kept.exact = False
+            moved = {}
         for key, value in moved.items():
             kept = self.kept[key]
             self.kept[key] = Kept(version, value, kept.compute, exact=True)
@@ -372,10 +376,11 @@ class VersionHeaders:
         await self.app(scope, receive, sending)
 
 
-async def after_commit(app, result) -> None:
-    """Tell the derived views that a write (a `graph.write.writer.Result`) was committed and made
-    `app.state.data_version` current. Never fails the write: a view that cannot follow it is
-    recomputed."""
+def follow_commit(app, result, version: Any) -> dict[str, Any] | None:
+    """What the derived views become after a committed write (a `graph.write.writer.Result`)
+    that makes `version` current: blocking, in the write's own thread under the write lock, so
+    that the write does not wait for the event loop twice more. None (every view recomputed)
+    if they cannot follow it: never fails the write."""
     from graph.write.changes import META_GRAPH
     from graph.write.writer import MARKER
 
@@ -386,13 +391,13 @@ async def after_commit(app, result) -> None:
         return list(store.quads_for_pattern(META_GRAPH, MARKER, None, META_GRAPH))
 
     try:
-        await keeper.committed(app.state.data_version,
-                               result.change.added | result.derived.added,
-                               result.change.removed | result.derived.removed, store, marker)
+        return keeper.follow(version, result.change.added | result.derived.added,
+                             result.change.removed | result.derived.removed, store, marker)
     except Exception:  # noqa: BLE001 - the write stands; the views are recounted instead
         log.exception("derived views could not follow the commit; recomputing them")
-        keeper.triples = None
-        for kept in keeper.kept.values():
-            kept.exact = False
-        for key in list(keeper.kept):
-            keeper.schedule(key)
+        return None
+
+
+def views_moved(app, version: Any, moved: dict[str, Any] | None) -> None:
+    """On the event loop, once `version` is current: what `follow_commit` worked out."""
+    derived(app).moved(version, moved)

@@ -2,7 +2,9 @@
 
 Writes are serialized by an asyncio lock and run in a thread (validation is CPU work); after a
 commit the data version is bumped (caches keyed on it refresh; the kept pages drop those the
-change reaches, worked out in the same thread under the lock) and the backend told: the query
+change reaches and the derived views follow its changeset, both worked out in the same thread
+under the lock, as each return to a busy event loop costs the write tens of ms while the lock
+keeps the next writer waiting) and the backend told: the query
 workers move to a snapshot holding the change before their next query, so a client that got its
 200 sees its change in the very next query.
 """
@@ -24,7 +26,7 @@ from graph.store.remote import RemoteError
 from graph.write.auth import ENABLE_HINT, WriteTokens, bearer_token
 from graph.write.changes import ChangeError
 from graph.write.writer import Result, Writer
-from server.cache import after_commit
+from server.cache import follow_commit, views_moved
 from server.page_cache import pages_follow
 from server.page_reach import reached
 from server.responses import Refusal, error
@@ -89,22 +91,30 @@ async def commit(request: Request, work: Callable[[Writer], Result],
     state = request.app.state
     backend = state.backend
 
-    def run() -> tuple[Result, bool, set[str] | None]:
+    def run() -> tuple[Result, bool, set[str] | None, dict | None]:
         new = created(backend.writer) if created is not None else False
         result = work(backend.writer)
-        return result, new, pages_reached(backend, result) if result.committed else None
+        if not result.committed:
+            return result, new, None, None
+        # What follows from the change is worked out here, in the write's thread, on the store
+        # just after it: each hand-back to a busy event loop costs the write tens of ms.
+        version = backend.data_version + 1  # what backend.changed() makes current
+        return (result, new, pages_reached(backend, result),
+                follow_commit(request.app, result, version))
 
     async def write() -> tuple[Result, bool]:
         async with state.write_lock:
-            result, new, reached = await asyncio.to_thread(run)
+            result, new, reached, moved = await asyncio.to_thread(run)
             if result.committed:
                 # new data version, snapshot for the workers, on_commit hooks; the app's copy of
-                # the version is the backend's, never a count of its own. The kept pages follow
-                # in the same step, before any request can see the new version.
+                # the version is the backend's, never a count of its own. The kept pages and
+                # the derived views follow in the same step, before any request can see the
+                # new version.
                 previous = state.data_version
                 state.data_version = backend.changed()
                 pages_follow(request.app, previous, state.data_version, reached)
-                await after_commit(request.app, result)
+                views_moved(request.app, state.data_version,
+                            moved if state.data_version == previous + 1 else None)
             return result, new
 
     task = asyncio.ensure_future(write())
