@@ -10,12 +10,19 @@ of only those rows are read with `VALUES` (`entity-partnerships` itself, `passag
 of a page are the ones the one-step query gave, in the same order (tests/unit/test_page_order.py
 compares both ways over the bundled data).
 
-The statements in and out of a resource are read in one step. Their keys would be their rows
-but the resource (and, out, the graphs that state each): measured at the hub (2,591 statements
-in, 875 out), keys and a page of details cost 33 ms of CPU against 36 ms in one step in, 13
-against 18 out (docs/benchmarks.md), not worth a second query waiting for a worker.
-"""
+The statements in (`statements_in`) are read as counts, then subjects. Their keys are their
+rows but the resource, and at the hub of 5M triples there are 9,175 of them: as SPARQL JSON,
+one object per term, they cost 230 ms of CPU to serialize in the worker and parse here. So a
+first query counts them per property (`entity-in-counts`, no term's text read); the page finds
+from the counts which properties its rows fall in, and a second query lists the subjects of
+those only, one space-separated string per property (`entity-in-subjects`), sorted and cut
+here: 60 ms in all (docs/benchmarks.md). A subject that has no text there (a blank node), or
+more rows than CITYDIP_MAX_ROWS, and the page reads `entity-in` itself as before.
 
+The statements out are read in one step: their objects may be literals (language, datatype),
+which a list of strings would lose; measured at the hub of 1M (875 statements), keys and a page
+of details cost 13 ms of CPU against 18 in one step, not worth a second query for a worker.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +32,7 @@ from fastapi import Request
 
 from graph.sparql.catalogue import get_query
 from graph.sparql.text import bind_rows
-from server.page_queries import in_order, page_query, rows_in_order, unordered
+from server.page_queries import in_order, page_query, page_rows, rows_in_order, unordered
 
 KEYED = {"entity-partnerships": ("entity-partnerships-keys", ("partnership",))}
 """Page lists read in two steps: the query of their keys and the variables that name a row."""
@@ -37,6 +44,8 @@ async def paged_rows(request: Request, name: str, iri: str, number: int,
     (or its keys) is at most CITYDIP_MAX_ROWS (see `rows_in_order`), else by the engine
     (LIMIT/OFFSET)."""
     start = (number - 1) * size
+    if name == "entity-in":
+        return await statements_in(request, iri, start, size)
     if name in KEYED:
         keys_name, columns = KEYED[name]
         keys, more = await one_page(request, keys_name, iri, start, size)
@@ -55,6 +64,58 @@ async def one_page(request: Request, name: str, iri: str, start: int,
     text = f"{query.text.rstrip()}\nLIMIT {size + 1} OFFSET {start}\n"
     rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
     return rows[:size], len(rows) > size
+
+
+async def statements_in(request: Request, iri: str, start: int,
+                        size: int) -> tuple[list[dict], bool]:
+    """One page of `entity-in` (from `start`, `size` rows) and whether more follow, read as
+    counts per property and the subjects of the properties on the page (see above)."""
+    counts = await page_rows(request, "entity-in-counts", resource=iri)
+    wanted, total = properties_on_page(counts, start, size)
+    more = total > start + size
+    if not wanted:
+        return [], more
+    if sum(n for _, n, _ in wanted) <= request.app.state.settings.max_rows:
+        query = page_query(request, "entity-in-subjects")
+        text = bind_rows(query.text, ["p"], [[p] for p, _, _ in wanted])
+        lists = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
+        page = subjects_page(wanted, lists, ox.NamedNode(iri), start, size)
+        if page is not None:
+            return page, more
+    rows, _ = await one_page(request, "entity-in", iri, start, size)
+    return rows, more
+
+
+def properties_on_page(counts: list[dict], start: int, size: int
+                       ) -> tuple[list[tuple[ox.NamedNode, int, int]], int]:
+    """From rows of `entity-in-counts`: the properties that rows `start`…`start + size` of
+    `entity-in` fall in, each with its count and the number of rows before it, in the order of
+    `entity-in`; and the number of its rows."""
+    wanted = []
+    before = 0
+    for row in in_order(counts, ["p"]):
+        n = int(row["n"].value)
+        if before < start + size and before + n > start:
+            wanted.append((row["p"], n, before))
+        before += n
+    return wanted, before
+
+
+def subjects_page(wanted: list[tuple[ox.NamedNode, int, int]], lists: list[dict],
+                  resource: ox.NamedNode, start: int, size: int) -> list[dict] | None:
+    """The rows of `entity-in` from `start` (`size` of them) out of rows of
+    `entity-in-subjects` for the `wanted` properties (`properties_on_page`); None when a list
+    does not hold its count of IRIs (a subject that is a blank node has no text there)."""
+    found = {row["p"]: (value.value.split() if (value := row.get("subjects")) is not None else [])
+             for row in lists}
+    page: list[dict] = []
+    for p, n, before in wanted:
+        subjects = sorted(found.get(p, ()))  # an IRI's order is its text's (term_order)
+        if len(subjects) != n:
+            return None
+        for subject in subjects[max(0, start - before):start + size - before]:
+            page.append({"resource": resource, "s": ox.NamedNode(subject), "p": p})
+    return page
 
 
 async def details(request: Request, name: str, iri: str, columns: tuple[str, ...],

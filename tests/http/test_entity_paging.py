@@ -100,6 +100,27 @@ def test_a_5000_relation_actors_page_pages_its_lists(hub: LiveServer) -> None:
     assert bad.status_code == 400
 
 
+def test_the_statements_in_of_a_hub_page_as_the_whole_list_orders_them(hub: LiveServer) -> None:
+    """The in-list is read as counts per property and the subjects of the properties on the
+    page (server.page_lists.statements_in): its pages, followed to the end, are the whole
+    list's rows (the query's CSV, ordered by the engine) cut in pages, none twice."""
+    first = httpx.get(f"{hub}/id/city/hub", headers=HTML, timeout=60).text
+    csv_link = re.search(r'<a href="(/sparql\?[^"]+)">all rows \(CSV\)</a>',
+                         section(first, "referenced")).group(1)
+    whole = list(csv.DictReader(io.StringIO(httpx.get(
+        hub.url + csv_link.replace("&amp;", "&"), timeout=120).text)))
+    assert len(whole) >= 2 * RELATIONS  # the relations' parties and the partners' shortcuts
+    pages: list[set[str]] = []
+    link: str | None = "/id/city/hub"
+    while link is not None:
+        part = section(httpx.get(hub.url + link, headers=HTML, timeout=60).text, "referenced")
+        pages.append({href for href in re.findall(r'<li><a href="(/id/[^"]+)"', part)})
+        link = next_link(part)
+    expected = [{"/id/" + row["s"].removeprefix(ID) for row in whole[start:start + PAGE]}
+                for start in range(0, len(whole), PAGE)]
+    assert pages == expected
+
+
 def test_the_whole_list_and_its_sparql_are_linked(hub: LiveServer) -> None:
     html = httpx.get(f"{hub}/id/city/hub", headers=HTML, timeout=60).text
     part = section(html, "partnerships")

@@ -7,8 +7,9 @@ the passages of the busiest resources come out in the same order of their sort k
 engine's ORDER BY gives, holding the same rows.
 
 The partnerships and passages are read in two steps (`server.page_lists`): the keys of the
-whole list, then the details of one page with `VALUES`. Every page read so holds the rows, in
-the order, that the one-step query gives for it.
+whole list, then the details of one page with `VALUES`; the statements in as their counts per
+property, then the subjects of the properties on the page. Every page read so holds the rows,
+in the order, that the one-step query gives for it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from graph.core.settings import Settings
 from graph.sparql.catalogue import get_query, internal_query
 from graph.sparql.text import bind_rows
+from graph.store.embedded import Store
 from graph.store.load import build_store
-from server.page_lists import first_passages, with_passages
+from server.page_lists import first_passages, properties_on_page, subjects_page, with_passages
 from server.page_queries import ORDER_BY, in_order, term_order, unordered
 
 SETTINGS = Settings(store_path=":memory:")
@@ -126,3 +129,44 @@ def test_passages_read_in_two_steps_are_those_of_source_of(store, shown) -> None
         assert Counter(map(same, got)) == Counter(map(same, expected))
         compared += len(expected)
     assert compared > 10, compared  # the lists compared are not empty
+
+
+def statements_in_page(store, iri: ox.NamedNode, start: int,
+                       size: int) -> tuple[list[dict] | None, int]:
+    """A page of `entity-in` as the page reads it in two steps, and the count of its rows."""
+    counts_query, subjects = page_query("entity-in-counts"), page_query("entity-in-subjects")
+    counts = rows(store, counts_query.text, counts_query.bindings({"resource": iri.value}))
+    wanted, total = properties_on_page(counts, start, size)
+    text = bind_rows(subjects.text, ["p"], [[p] for p, _, _ in wanted])
+    lists = rows(store, text, subjects.bindings({"resource": iri.value})) if wanted else []
+    return subjects_page(wanted, lists, iri, start, size), total
+
+
+@pytest.mark.parametrize("size", [1, 3, 50])
+def test_statements_in_read_as_counts_and_subjects_are_the_pages_of_one(store, size) -> None:
+    full = page_query("entity-in")
+    compared, properties = 0, set()
+    for resource in RESOURCES:
+        iri = ox.NamedNode(SETTINGS.resource_base + resource)
+        every = sorted_rows(store, full, iri.value)
+        for start in range(0, len(every) + size, size):
+            page, total = statements_in_page(store, iri, start, size)
+            assert total == len(every)
+            assert page == every[start:start + size], (resource, start)
+            compared += len(page)
+        properties |= {row["p"] for row in every}
+    assert compared > 100 and len(properties) > 5, (compared, properties)
+
+
+def test_statements_in_from_a_blank_node_are_read_in_one_step() -> None:
+    """A subject with no text (a blank node) is missing from its property's list: the page
+    cannot be made from the lists (and `statements_in` reads `entity-in` itself)."""
+    store = Store()
+    ns = "https://w3id.org/citydiplomacy/"
+    iri, party = ox.NamedNode(f"{ns}id/city/hub"), ox.NamedNode(f"{ns}ns#party")
+    store.raw.add(ox.Quad(ox.NamedNode(f"{ns}id/relation/one"), party, iri))
+    store.raw.add(ox.Quad(ox.BlankNode(), party, iri))
+    page, total = statements_in_page(store, iri, 0, 50)
+    assert page is None and total == 2
+    page, total = statements_in_page(store, ox.NamedNode(f"{ns}id/city/none"), 0, 50)
+    assert page == [] and total == 0
