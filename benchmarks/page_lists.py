@@ -5,7 +5,8 @@ measured), each list's query is run as the page runs it (`graph.store.execution.
 answer serialized as SPARQL JSON, as a worker sends it) and parsed back (as `Backend.select`
 does); the CPU time of both is what the page pays for that list, whatever else the machine is
 doing (the least of `--repeat` runs, warm). One step: the whole list with its details. Two
-steps: the keys of the whole list, then the details of one page of it with VALUES.
+steps: the keys of the whole list, then the details of one page of it with VALUES; for the
+statements in, their counts per property, then the subjects of the first page's properties.
 
     .venv/bin/python benchmarks/page_lists.py STORE [--resource city/gen-orka-747] [--repeat 5]
 """
@@ -23,7 +24,7 @@ from graph.core.settings import Settings
 from graph.sparql.catalogue import NamedQuery, get_query, internal_query
 from graph.sparql.text import bind_rows
 from graph.store.execution import QueryJob, run_job
-from server.page_lists import first_passages
+from server.page_lists import first_passages, properties_on_page
 from server.page_queries import unordered
 
 
@@ -69,8 +70,27 @@ def main() -> None:
         print(f"| {label} | `{name}` | {len(rows)} | {cost['KB']:.0f} | {cost['run']:.1f} | "
               f"{cost['parse']:.1f} |")
 
-    for name in ("entity-in", "entity-out"):
-        line(name.removeprefix("entity-"), name, *whole(page(name)))
+    line("in, one step", "entity-in", *whole(page("entity-in")))
+    counts, cost = measure(store, page("entity-in-counts").text,
+                           page("entity-in-counts").bindings({"resource": resource}), args.repeat)
+    line("in, two steps", "entity-in-counts", counts, cost)
+    wanted, _ = properties_on_page(counts, 0, args.page)
+    subjects = page("entity-in-subjects")
+    line("", f"entity-in-subjects × {len(wanted)}",
+         *measure(store, bind_rows(subjects.text, ["p"], [[p] for p, _, _ in wanted]),
+                  subjects.bindings({"resource": resource}), args.repeat))
+    # The dearest page: all of it in the property with the most subjects.
+    largest = max(wanted_all := properties_on_page(counts, 0, 10**9)[0], key=lambda w: w[1],
+                  default=None)
+    if largest is not None:
+        line(f"a page in {largest[0].value.rsplit('#', 1)[-1]} ({largest[1]})",
+             "entity-in-subjects × 1",
+             *measure(store, bind_rows(subjects.text, ["p"], [[largest[0]]]),
+                      subjects.bindings({"resource": resource}), args.repeat))
+    line("every property", f"entity-in-subjects × {len(wanted_all)}",
+         *measure(store, bind_rows(subjects.text, ["p"], [[p] for p, _, _ in wanted_all]),
+                  subjects.bindings({"resource": resource}), args.repeat))
+    line("out", "entity-out", *whole(page("entity-out")))
     full = page("entity-partnerships")
     line("partnerships, one step", full.name, *whole(full))
     keys, cost = whole(page("entity-partnerships-keys"))
