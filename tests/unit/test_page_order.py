@@ -25,7 +25,13 @@ from graph.sparql.catalogue import get_query, internal_query
 from graph.sparql.text import bind_rows
 from graph.store.embedded import Store
 from graph.store.load import build_store
-from server.page_lists import first_passages, properties_on_page, subjects_page, with_passages
+from server.page_lists import (
+    first_passages,
+    properties_on_page,
+    rows_on_page,
+    subjects_page,
+    with_passages,
+)
 from server.page_queries import ORDER_BY, in_order, term_order, unordered
 
 SETTINGS = Settings(store_path=":memory:")
@@ -87,7 +93,7 @@ def same(row: dict) -> tuple:
                         for k, v in row.items() if v is not None and k != "resource"))
 
 
-GROUPED = {"kinds", "dates", "participants"}
+GROUPED = {"kinds", "dates", "participants", "graphs"}
 
 
 @pytest.mark.parametrize("size", [1, 3, 50])
@@ -153,6 +159,28 @@ def test_statements_in_read_as_counts_and_subjects_are_the_pages_of_one(store, s
             page, total = statements_in_page(store, iri, start, size)
             assert total == len(every)
             assert page == every[start:start + size], (resource, start)
+            compared += len(page)
+        properties |= {row["p"] for row in every}
+    assert compared > 100 and len(properties) > 5, (compared, properties)
+
+
+@pytest.mark.parametrize("size", [1, 3, 50])
+def test_statements_out_read_for_the_pages_properties_are_the_pages_of_one(store, size) -> None:
+    full, counted = page_query("entity-out"), page_query("entity-out-counts")
+    text, order = unordered(full)
+    compared, properties = 0, set()
+    for resource in RESOURCES:
+        iri = SETTINGS.resource_base + resource
+        every = sorted_rows(store, full, iri)
+        counts = rows(store, counted.text, counted.bindings({"resource": iri}))
+        for start in range(0, len(every) + size, size):
+            wanted, total = properties_on_page(counts, start, size)
+            assert total == len(every)
+            chosen = rows(store, bind_rows(text, ["p"], [[p] for p, _, _ in wanted]),
+                          full.bindings({"resource": iri})) if wanted else []
+            page = rows_on_page(wanted, chosen, order, start, size) if wanted else []
+            assert page is not None
+            assert list(map(same, page)) == list(map(same, every[start:start + size]))
             compared += len(page)
         properties |= {row["p"] for row in every}
     assert compared > 100 and len(properties) > 5, (compared, properties)
