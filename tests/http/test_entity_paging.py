@@ -100,25 +100,35 @@ def test_a_5000_relation_actors_page_pages_its_lists(hub: LiveServer) -> None:
     assert bad.status_code == 400
 
 
-def test_the_statements_in_of_a_hub_page_as_the_whole_list_orders_them(hub: LiveServer) -> None:
-    """The in-list is read as counts per property and the subjects of the properties on the
-    page (server.page_lists.statements_in): its pages, followed to the end, are the whole
-    list's rows (the query's CSV, ordered by the engine) cut in pages, none twice."""
+@pytest.mark.parametrize(("name", "column"), [("referenced", "s"), ("statements", "o")])
+def test_a_hubs_statements_page_as_the_whole_list_orders_them(hub: LiveServer, name: str,
+                                                              column: str) -> None:
+    """The statements in and out are read for the properties on the page only
+    (server.page_lists): their pages are the whole list's rows (the query's CSV, ordered by the
+    engine) cut in pages, at the ends and where one property gives way to the next."""
     first = httpx.get(f"{hub}/id/city/hub", headers=HTML, timeout=60).text
     csv_link = re.search(r'<a href="(/sparql\?[^"]+)">all rows \(CSV\)</a>',
-                         section(first, "referenced")).group(1)
+                         section(first, name)).group(1)
     whole = list(csv.DictReader(io.StringIO(httpx.get(
         hub.url + csv_link.replace("&amp;", "&"), timeout=120).text)))
-    assert len(whole) >= 2 * RELATIONS  # the relations' parties and the partners' shortcuts
-    pages: list[set[str]] = []
-    link: str | None = "/id/city/hub"
-    while link is not None:
-        part = section(httpx.get(hub.url + link, headers=HTML, timeout=60).text, "referenced")
-        pages.append({href for href in re.findall(r'<li><a href="(/id/[^"]+)"', part)})
-        link = next_link(part)
-    expected = [{"/id/" + row["s"].removeprefix(ID) for row in whole[start:start + PAGE]}
-                for start in range(0, len(whole), PAGE)]
-    assert pages == expected
+    # In: the relations' parties and the partners' shortcuts; out: the shortcuts.
+    assert len(whole) >= (2 if name == "referenced" else 1) * RELATIONS
+    chunks = [whole[start:start + PAGE] for start in range(0, len(whole), PAGE)]
+    # The first two pages, the last, and the pages on either side of a change of property.
+    rows_in_order = [row["p"] for row in whole]
+    changes = {i // PAGE for i in range(1, len(whole)) if rows_in_order[i] != rows_in_order[i - 1]}
+    numbers = {1, 2, len(chunks)} | {n for c in changes for n in (c, c + 1, c + 2)
+                                     if 1 <= n <= len(chunks)}
+    param = "in" if name == "referenced" else "out"
+    for number in sorted(numbers):
+        part = section(httpx.get(f"{hub}/id/city/hub", params={param: number}, headers=HTML,
+                                 timeout=60).text, name)
+        chunk = chunks[number - 1]
+        assert len(re.findall(r"<li>", part)) == len(chunk)
+        assert set(re.findall(r'<li><a href="(/id/[^"]+)"', part)) == {
+            "/id/" + row[column].removeprefix(ID) for row in chunk if row[column].startswith(ID)}
+        assert (next_link(part) is None) == (number == len(chunks))
+    assert changes  # the list has more than one property
 
 
 def test_the_whole_list_and_its_sparql_are_linked(hub: LiveServer) -> None:
