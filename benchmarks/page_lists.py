@@ -6,7 +6,8 @@ answer serialized as SPARQL JSON, as a worker sends it) and parsed back (as `Bac
 does); the CPU time of both is what the page pays for that list, whatever else the machine is
 doing (the least of `--repeat` runs, warm). One step: the whole list with its details. Two
 steps: the keys of the whole list, then the details of one page of it with VALUES; for the
-statements in, their counts per property, then the subjects of the first page's properties.
+statements in, their counts per property, then the subjects of the first page's properties;
+for the statements out, their counts, then `entity-out` for the first page's properties.
 
     .venv/bin/python benchmarks/page_lists.py STORE [--resource city/gen-orka-747] [--repeat 5]
 """
@@ -90,7 +91,15 @@ def main() -> None:
     line("every property", f"entity-in-subjects × {len(wanted_all)}",
          *measure(store, bind_rows(subjects.text, ["p"], [[p] for p, _, _ in wanted_all]),
                   subjects.bindings({"resource": resource}), args.repeat))
-    line("out", "entity-out", *whole(page("entity-out")))
+    out = page("entity-out")
+    line("out, one step", "entity-out", *whole(out))
+    counts, cost = measure(store, page("entity-out-counts").text,
+                           page("entity-out-counts").bindings({"resource": resource}), args.repeat)
+    line("out, two steps", "entity-out-counts", counts, cost)
+    wanted, _ = properties_on_page(counts, 0, args.page)
+    line("", f"entity-out × {len(wanted)} properties",
+         *measure(store, bind_rows(unordered(out)[0], ["p"], [[p] for p, _, _ in wanted]),
+                  out.bindings({"resource": resource}), args.repeat))
     full = page("entity-partnerships")
     line("partnerships, one step", full.name, *whole(full))
     keys, cost = whole(page("entity-partnerships-keys"))
