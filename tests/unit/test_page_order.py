@@ -14,8 +14,10 @@ in the order, that the one-step query gives for it.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pytest
@@ -27,6 +29,7 @@ from graph.store.embedded import Store
 from graph.store.load import build_store
 from server.page_lists import (
     first_passages,
+    paged_rows,
     properties_on_page,
     rows_on_page,
     subjects_page,
@@ -198,3 +201,38 @@ def test_statements_in_from_a_blank_node_are_read_in_one_step() -> None:
     assert page is None and total == 2
     page, total = statements_in_page(store, ox.NamedNode(f"{ns}id/city/none"), 0, 50)
     assert page == [] and total == 0
+
+
+class Rows:
+    """A backend whose `select` reads the test store, as a worker's answer would be read."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    async def select(self, sparql: str, bindings=None, **_) -> list[dict]:
+        return rows(self.store, sparql, bindings or {})
+
+
+def request_on(store, max_rows: int):
+    settings = SETTINGS.model_copy(update={"max_rows": max_rows})
+    state = SimpleNamespace(settings=settings, backend=Rows(store))
+    return SimpleNamespace(app=SimpleNamespace(state=state))
+
+
+@pytest.mark.parametrize("max_rows", [10_000, 5])
+@pytest.mark.parametrize("name", ["entity-in", "entity-out"])
+def test_the_pages_of_the_statements_are_those_of_one_step(store, name, max_rows) -> None:
+    """`paged_rows` as the page calls it, by counts per property and, past CITYDIP_MAX_ROWS
+    (5 here), by the one-step query sorted by the engine: the same pages."""
+    full = page_query(name)
+    compared = 0
+    for resource in RESOURCES:
+        iri = SETTINGS.resource_base + resource
+        every = sorted_rows(store, full, iri)
+        for number in range(1, len(every) // 7 + 3):
+            page, more = asyncio.run(paged_rows(request_on(store, max_rows), name, iri,
+                                                number, 7))
+            assert list(map(same, page)) == list(map(same, every[(number - 1) * 7:number * 7]))
+            assert more == (len(every) > number * 7)
+            compared += len(page)
+    assert compared > 50, compared
