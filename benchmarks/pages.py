@@ -12,6 +12,13 @@ restart: what is persisted per data version, the network results, is read back).
     .venv/bin/python benchmarks/pages.py                         # report, report+world, 1M
     .venv/bin/python benchmarks/pages.py --scales "generated 5M" --repeat 10
     .venv/bin/python benchmarks/pages.py --scales report --repeat 50
+    .venv/bin/python benchmarks/pages.py --scales "generated 1M" --pages / --repeat 0 \
+        --source /work/main --source .           # two checkouts side by side, `/` asked first
+
+`--source` runs the server of another checkout (its code, this one's benchmark); given more
+than once, each scale is measured for each checkout in turn, in the same run. `--pages` keeps
+only the pages named (comma-separated, in the order given), so that one is asked first after
+the start.
 """
 
 from __future__ import annotations
@@ -104,6 +111,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "citydip-bench")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--source", action="append", type=Path, default=[],
+                        help="a checkout whose server is measured (repeat for several; "
+                             "default: this one)")
+    parser.add_argument("--pages", help="only these pages, comma-separated, in this order")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for the server, e.g. CITYDIP_PAGE_CACHE_MB=0 (pages "
                              "made anew at every request)")
@@ -113,30 +124,36 @@ def main() -> None:
     known = scales(args.data)
     results = {}
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
-    for name in [s.strip() for s in args.scales.split(",")]:
+    sources = [s.resolve() for s in args.source] or [ROOT]
+    runs = [(name.strip(), source) for name in args.scales.split(",") for source in sources]
+    for name, source in runs:
         scale = known[name]
         if "generate" in scale and not any(scale["generate"].glob("*.nt")):
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"),
                             "--triples", str(scale["triples"]), "--seed", "1", "--out",
                             f"{scale['generate']}/"], check=True)
+        chosen = scale["pages"]
+        if args.pages:
+            chosen = [p.strip() for p in args.pages.split(",") if p.strip()]
         with tempfile.TemporaryDirectory(prefix="citydip-pages-", dir=args.data) as tmp:
             env = {**settings_of(scale["env"], Path(tmp)), **extra}
-            with citydip_serving(env, Path(tmp) / "server.log",
+            with citydip_serving(env, Path(tmp) / "server.log", cwd=source,
                                  limit=1800, strict=False) as server:
                 url, startup = server.url, server.startup
                 triples = httpx.get(url + "/health", timeout=30).json().get("triples")
                 actor = scale["actor"] or find_hub(url)
-                pages = [page.replace("{hub}", actor) for page in scale["pages"]]
+                pages = [page.replace("{hub}", actor) for page in chosen]
                 rows = measure(url, pages, actor, args.repeat)
             # a restart on the same store: what is persisted per data version is read back
-            with citydip_serving(env, Path(tmp) / "server-again.log",
+            with citydip_serving(env, Path(tmp) / "server-again.log", cwd=source,
                                  limit=1800, strict=False) as server:
                 again, restart = measure(server.url, pages, actor, 0), server.startup
         for row, later in zip(rows, again, strict=True):
             row["restart_cold_ms"] = later["cold_ms"]
-        results[name] = {"triples": triples, "first_start_s": startup, "restart_s": restart,
+        label = name if len(sources) == 1 else f"{name}, {source}"
+        results[label] = {"triples": triples, "first_start_s": startup, "restart_s": restart,
                          "pages": rows}
-        print(f"\n### {name}: {triples} triples, first start {startup:.1f} s, "
+        print(f"\n### {label}: {triples} triples, first start {startup:.1f} s, "
               f"restart {restart:.1f} s\n")
         print("| page | status | KB | cold ms | warm p50 ms | warm p90 ms | cold after restart "
               "ms |")
