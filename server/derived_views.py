@@ -16,7 +16,7 @@ import httpx
 from graph.sparql.catalogue import catalogue
 from graph.write.changes import META_GRAPH
 from graph.write.writer import MARKER
-from server import describe, kept_answers, network_views
+from server import describe, front_counts, kept_answers, network_views
 from server.cache import Kept, derived
 from server.routes import meta
 
@@ -60,7 +60,14 @@ seconds at world scale, the network's tens, and visitors come to the front page 
 
 
 async def warm(app) -> None:
+    """Count what `/` shows (read back from disk if kept), then ask for WARM_PATHS, then
+    read the network and make the kept answers. The front page's counts go first and alone:
+    `/` waits for them at most CITYDIP_FRONT_PAGE_WAIT and shows the label index's figures
+    meanwhile, and until they are done their queries would otherwise share the two query
+    workers with VoID's distinct entities, the network read and the kept answers'
+    whole-graph queries (server/front_counts.py)."""
     try:
+        await front_counts.count_first(app)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://warm.invalid",
                                      timeout=None) as client:

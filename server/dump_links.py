@@ -15,26 +15,31 @@ from graph.store.dumps import DATASET_LICENSE, DATASET_LICENSE_NAME, FULL_DUMP, 
 from server.cache import per_data_version
 
 
+async def licences(app) -> dict[str, tuple[str, str]]:
+    """Per named graph, the licence its data states, as counted (queries/meta/graph-licences.rq)."""
+    state = app.state
+    query = internal_query(state.settings.queries_dir, "meta/graph-licences")
+    found: dict[str, tuple[str, str]] = {}
+    for row in await state.backend.select(query.text):
+        rights = row.get("rights")
+        found.setdefault(row["graph"].value, (row["license"].value, rights.value
+                                              if rights is not None else row["license"].value))
+    return found
+
+
 async def graph_licences(request: Request) -> dict[str, tuple[str, str]]:
-    """Per named graph, the licence its data states: (IRI, words); others use the dataset's."""
-    state = request.app.state
-
-    async def compute() -> dict[str, tuple[str, str]]:
-        query = internal_query(state.settings.queries_dir, "meta/graph-licences")
-        found: dict[str, tuple[str, str]] = {}
-        for row in await state.backend.select(query.text):
-            rights = row.get("rights")
-            found.setdefault(row["graph"].value, (row["license"].value, rights.value
-                                                  if rights is not None else row["license"].value))
-        return found
-
-    return await per_data_version(request, "graph_licences", compute)
+    """Per named graph, the licence its data states: (IRI, words); others use the dataset's.
+    Kept per data version."""
+    return await per_data_version(request, "graph_licences", lambda: licences(request.app))
 
 
-async def announced_dumps(request: Request, graphs: list[str]) -> list[dict]:
-    """The dump files for these named graphs, first the whole dataset: path, graph, licence."""
+async def announced_dumps(request: Request, graphs: list[str],
+                          licences: dict[str, tuple[str, str]] | None = None) -> list[dict]:
+    """The dump files for these named graphs, first the whole dataset: path, graph, licence
+    (`licences` as `graph_licences` gives them, if the caller has them already)."""
     root = request.scope.get("root_path", "").rstrip("/")
-    licences = await graph_licences(request)
+    if licences is None:
+        licences = await graph_licences(request)
     files = [{"path": f"{root}/dump/{FULL_DUMP}", "name": FULL_DUMP, "graph": None,
               "format": "N-Quads, gzip", "license": DATASET_LICENSE,
               "license_name": DATASET_LICENSE_NAME}]

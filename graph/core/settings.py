@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     triples take longer than CITYDIP_QUERY_TIMEOUT allows a visitor's query."""
     derived_warm: bool = True
     """Compute the derived views in the background at start, before anybody asks."""
+    front_page_wait: float = 0.25
+    """Most seconds `/` and `/browse` wait for the first whole-graph counts of the data (at the
+    first start of a large store): past it they answer at once with what the label index knows
+    and say which figures are still being counted (server/front_counts.py)."""
     network_background_nodes: int = 2_000
     """Above this many nodes, the expensive network measures (communities, distances) are
     computed in the background: answers give the cheap ones at once and name what is pending."""

@@ -1,7 +1,9 @@
 """HTML pages: the front page, browsing by class, label search and the simple SPARQL query page.
 
 What pages share (rendering, the 503 page, paging, showing terms, the page queries) lives beside
-the routes in server/rendering.py, server/terms.py and server/page_queries.py.
+the routes in server/rendering.py, server/terms.py and server/page_queries.py; the figures of
+the front page and the browse index, and what is shown while they are first counted, in
+server/front_counts.py.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,10 +20,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from graph.core.namespaces import CD
-from graph.sparql.catalogue import NamedQuery, QueryError, catalogue, internal_query
-from server.cache import described, per_data_version
+from graph.sparql.catalogue import NamedQuery, QueryError, catalogue
+from server import front_counts
+from server.cache import described, describes, per_data_version
 from server.deps import SettingsDep
-from server.describe import dataset_statistics
 from server.dump_links import announced_dumps
 from server.page_queries import label_index, page_query
 from server.rendering import PageRoute, page_number, pager, render, root_path
@@ -33,7 +35,6 @@ from server.terms import (
     language_tag,
     local_path,
     node,
-    value,
 )
 
 log = logging.getLogger(__name__)
@@ -58,25 +59,8 @@ router = APIRouter(tags=["pages"], route_class=PageRoute)
 # --- the front page ----------------------------------------------------------------------------
 
 
-async def front_page_counts(app) -> dict:
-    """The counts of the front page and of the browse index (queries/pages/overview.rq and
-    class-breakdown.rq), as plain values: kept per data version (server/cache.py), warmed at
-    start and recounted in the background after writes."""
-    async def rows(name: str) -> list[dict]:
-        query = internal_query(app.state.settings.queries_dir, f"pages/{name}")
-        return await app.state.backend.select(query.text, query.bindings({}),
-                                              timeout=app.state.settings.derived_query_timeout)
-
-    totals = {r["group"].value: int(r["count"].value) for r in await rows("overview")}
-    classes = [{"group": row["group"].value, "iri": row["class"].value,
-                "label": value(row, "classLabel") or compact(row["class"].value),
-                "count": int(row["count"].value)} for row in await rows("class-breakdown")]
-    return {"totals": totals, "classes": classes}
-
-
-async def class_breakdown(request: Request) -> dict[str, list[dict]]:
-    counted = await per_data_version(request, "front_page",
-                                     lambda: front_page_counts(request.app))
+def class_breakdown(request: Request, counted: dict) -> dict[str, list[dict]]:
+    """The classes of each group with their counts and where to browse them."""
     groups: dict[str, list[dict]] = {key: [] for key, _, _ in GROUPS}
     for row in counted["classes"]:
         groups.setdefault(row["group"], []).append({
@@ -86,23 +70,54 @@ async def class_breakdown(request: Request) -> dict[str, list[dict]]:
     return groups
 
 
+def card_groups(request: Request, counted: dict) -> list[dict]:
+    """The front page's cards: a group's total (None: being counted) and its classes."""
+    breakdown, totals = class_breakdown(request, counted), counted["totals"]
+    return [{"key": key, "title": title, "count": totals.get(key, 0),
+             "browse": f"{root_path(request)}/browse?class={cls}",
+             "classes": breakdown.get(key, [])}
+            for key, title, cls in GROUPS
+            if key != "rows" or totals.get(key) or (key in totals and totals[key] is None)]
+
+
+def browse_groups(request: Request, counted: dict) -> list[dict]:
+    """The browse index's cards: every group with its classes."""
+    breakdown = class_breakdown(request, counted)
+    return [{"title": title, "classes": breakdown.get(key, [])} for key, title, _ in GROUPS]
+
+
+async def still_counting(request: Request, template: str,
+                         groups: Callable[[Request, dict], list[dict]], **context) -> Response:
+    """The page made from what the label index knows while the first count goes on: it says
+    so, reloads itself, and is kept by no cache."""
+    counted = await front_counts.known_at_once(request, label_index(request))
+    version = getattr(request.app.state, "data_version", 0)
+    describes(request, version)  # the label index follows every write: it is current
+    return render(request, template, headers={"Cache-Control": "no-store"},
+                  groups=groups(request, counted), counting=True,
+                  rows_pending=counted["totals"].get("rows") is None,
+                  refresh=front_counts.REFRESH, counts_version=version,
+                  current_version=version, **context)
+
+
 @router.get("/", name="home", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request) -> Response:
-    breakdown = await class_breakdown(request)
-    totals = (await per_data_version(request, "front_page",
-                                     lambda: front_page_counts(request.app)))["totals"]
-    stats = await dataset_statistics(request)
-    groups = [{"key": key, "title": title, "count": totals.get(key, 0),
-               "browse": f"{root_path(request)}/browse?class={cls}",
-               "classes": breakdown.get(key, [])}
-              for key, title, cls in GROUPS if key != "rows" or totals.get(key)]
+    found = await front_counts.counted(request, front_counts.HOME)
+    title = "City diplomacy knowledge graph"
+    if found is None:
+        dumps = await announced_dumps(request, [], licences={})
+        return await still_counting(request, "home.html", card_groups, dumps=dumps, triples=None,
+                                    graphs=[], title=title)
+    graph_counts = found[front_counts.COUNTS]["graphs"]
     graphs = [{"iri": iri, "name": compact(iri), "triples": n}
-              for iri, n in sorted(stats["graphs"].items())]
-    dumps = await announced_dumps(request, list(stats["graphs"]))
+              for iri, n in sorted(graph_counts.items())]
+    dumps = await announced_dumps(request, list(graph_counts),
+                                  licences=found[front_counts.LICENCES])
     version, current = described(request)
-    return render(request, "home.html", dumps=dumps, groups=groups, triples=stats["triples"],
-                  graphs=graphs, title="City diplomacy knowledge graph", counts_version=version,
-                  current_version=current)
+    return render(request, "home.html", dumps=dumps,
+                  groups=card_groups(request, found[front_counts.FRONT_PAGE]),
+                  triples=sum(graph_counts.values()), graphs=graphs, title=title,
+                  counts_version=version, current_version=current)
 
 
 # --- browsing ----------------------------------------------------------------------------------
@@ -123,9 +138,12 @@ def class_iri(raw: str) -> str | None:
 async def browse(request: Request) -> Response:
     raw = request.query_params.get("class")
     if raw is None or not raw.strip():
-        breakdown = await class_breakdown(request)
-        groups = [{"title": title, "classes": breakdown.get(key, [])} for key, title, _ in GROUPS]
-        return render(request, "browse_index.html", groups=groups, title="Browse by class")
+        found = await front_counts.counted(request, front_counts.BROWSE)
+        if found is None:
+            return await still_counting(request, "browse_index.html", browse_groups,
+                                        title="Browse by class")
+        return render(request, "browse_index.html", title="Browse by class",
+                      groups=browse_groups(request, found[front_counts.FRONT_PAGE]))
     iri = class_iri(raw)
     if iri is None:
         return render(request, "browse.html", status=400, cls=None, raw=raw, items=[],

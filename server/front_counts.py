@@ -1,0 +1,161 @@
+"""The figures of the front page and the browse index: counted once per data version, and until
+then what the label index knows, at once.
+
+Why: those figures are counts over the whole graph (queries/pages/overview.rq and
+class-breakdown.rq, triples per named graph from queries/meta/void-graphs.rq, the graphs'
+licences). They are kept per data version and on disk (server/cache.py), so after a restart
+they are read back in milliseconds; but at the first start of a large store nothing is kept
+yet, and the first `/` waited for the counting itself: 15.2 s at 5M triples, its queries
+sharing the two query workers with visitors' queries. Like a kept answer
+(server/kept_answers.py), a visitor now waits for the first count at most
+CITYDIP_FRONT_PAGE_WAIT seconds. Past that the page answers 200 at once with what the label
+index (graph.store.labels) knows: the resources of each group and of each class. The index is
+built at load and kept current by every write, so those figures are exact (for resources with
+an IRI, which is all the front page counts). What it does not hold, the triples per named
+graph and the rows of the pair lists, the page says is being counted, and it reloads itself.
+The counting goes on meanwhile, for every reader (server/cache.py), and the warm-up starts it
+before anything else (`count_first`), so the provisional page is seen only in the first
+seconds of a first start. Never a 503 for waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from fastapi import Request
+
+from graph.core.namespaces import CD
+from graph.sparql.catalogue import internal_query
+from server import describe
+from server.cache import derived, per_data_version
+from server.dump_links import licences
+from server.terms import compact, value
+
+log = logging.getLogger(__name__)
+
+FRONT_PAGE = "front_page"
+COUNTS = "statistics:counts"
+LICENCES = "graph_licences"
+HOME = (FRONT_PAGE, COUNTS, LICENCES)
+"""The kept views `/` is made of: group and class counts, triples per graph, licences."""
+BROWSE = (FRONT_PAGE,)
+"""Those of `/browse` without a class: the class counts."""
+REFRESH = 5
+"""Seconds after which a page with figures still being counted reloads itself."""
+
+GROUP_ROOT = re.compile(r'\("(\w+)"\s+cd:(\w+)\)')
+"""A group and its root class in the VALUES of queries/pages/overview.rq."""
+COUNTRY = f"{CD}Country"
+PAIR_LIST_ROW = f"{CD}PairListRow"
+
+
+async def front_page_counts(app) -> dict:
+    """The counts of the front page and of the browse index (queries/pages/overview.rq and
+    class-breakdown.rq), as plain values: kept per data version (server/cache.py), warmed at
+    start and recounted in the background after writes."""
+    async def rows(name: str) -> list[dict]:
+        query = internal_query(app.state.settings.queries_dir, f"pages/{name}")
+        return await app.state.backend.select(query.text, query.bindings({}),
+                                              timeout=app.state.settings.derived_query_timeout)
+
+    # two queries, two workers: neither waits for the other
+    overview, breakdown = await asyncio.gather(rows("overview"), rows("class-breakdown"))
+    totals = {r["group"].value: int(r["count"].value) for r in overview}
+    classes = [{"group": row["group"].value, "iri": row["class"].value,
+                "label": value(row, "classLabel") or compact(row["class"].value),
+                "count": int(row["count"].value)} for row in breakdown]
+    return {"totals": totals, "classes": classes}
+
+
+def views(app) -> dict[str, Callable[[], Awaitable[Any]]]:
+    """How each kept view the front page needs is computed."""
+    return {FRONT_PAGE: lambda: front_page_counts(app), COUNTS: lambda: describe.counts(app),
+            LICENCES: lambda: licences(app)}
+
+
+async def counted(request: Request, keys: Iterable[str]) -> dict[str, Any] | None:
+    """The kept views `keys` (their version noted on the answer); None when a first count is
+    not done within CITYDIP_FRONT_PAGE_WAIT seconds (it goes on in the background)."""
+    keys, made, keeper = tuple(keys), views(request.app), derived(request.app)
+
+    async def every() -> dict[str, Any]:
+        values = await asyncio.gather(*(per_data_version(request, key, made[key])
+                                        for key in keys))
+        return dict(zip(keys, values, strict=True))
+
+    if all(keeper.peek(key) is not None for key in keys):
+        return await every()  # at once: served from what is kept, recounted behind if stale
+    waiting = asyncio.ensure_future(every())
+    try:
+        # shielded: a visitor who stops waiting does not stop the counting
+        return await asyncio.wait_for(asyncio.shield(waiting),
+                                      request.app.state.settings.front_page_wait)
+    except TimeoutError:
+        waiting.add_done_callback(_quiet)
+        return None
+
+
+def _quiet(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()  # a failure is logged by the keeper, and the next visitor counts again
+
+
+async def count_first(app) -> None:
+    """At start, before the network and the kept answers: count what `/` shows (the views in
+    turn share the two query workers), and log how long it took."""
+    began, keeper, made = time.monotonic(), derived(app), views(app)
+    done = await asyncio.gather(*(keeper.get(key, made[key]) for key in HOME),
+                                return_exceptions=True)
+    for key, outcome in zip(HOME, done, strict=True):
+        if isinstance(outcome, BaseException):
+            log.error("counting %s at start failed: %s", key, outcome)
+    log.info("the front page's counts were ready %.1f s after the warm-up began",
+             time.monotonic() - began)
+
+
+# --- what is known at once -----------------------------------------------------------------------
+
+
+def group_roots(queries_dir: Any) -> list[tuple[str, str]]:
+    """(group, root class) of the front page's groups, as queries/pages/overview.rq names them."""
+    text = internal_query(queries_dir, "pages/overview").text
+    return [(key, f"{CD}{name}") for key, name in GROUP_ROOT.findall(text)]
+
+
+def from_label_index(index, roots: list[tuple[str, str]]) -> dict:
+    """The front page's counts as the label index gives them, in the shape of
+    `front_page_counts`: each group's resources (a class or any subclass of its root; areas
+    that are not countries, as overview.rq counts them) and each class's resources typed with
+    it directly (as class-breakdown.rq). The rows of the pair lists are not in the index: their
+    total is None (being counted) when the data has any, and their lists are left out."""
+    totals: dict[str, int | None] = {}
+    classes: list[dict] = []
+    for key, root in roots:
+        totals[key] = index.member_count(root)
+        below = index.subclasses(root)
+        if key == "areas":  # overview.rq: an area that is also a country is counted as one
+            totals[key] -= index.members_typed(root, COUNTRY)
+            below = [c for c in below if c != COUNTRY]
+        used = {c: n for c in below if (n := index.typed_count(c))}
+        names = index.class_labels(used)
+        rows = [{"group": key, "iri": c, "label": names.get(c) or compact(c), "count": n}
+                for c, n in used.items()]
+        classes.extend(sorted(rows, key=lambda r: (-r["count"], r["label"])))
+    totals["rows"] = None if index.member_count(PAIR_LIST_ROW) else 0
+    return {"totals": totals, "classes": classes}
+
+
+async def known_at_once(request: Request, index) -> dict:
+    """`from_label_index` for the current data version (made once per version)."""
+    state, version = request.app.state, getattr(request.app.state, "data_version", 0)
+    kept = getattr(state, "front_counts_provisional", None)
+    if kept is None or kept[0] != version:
+        roots = group_roots(state.settings.queries_dir)
+        kept = (version, await asyncio.to_thread(from_label_index, index, roots))
+        state.front_counts_provisional = kept
+    return kept[1]
