@@ -49,8 +49,9 @@ async def start(app) -> None:
         app.state.derived_warming = asyncio.get_running_loop().create_task(warm(app))
 
 
-KEPT_ON_DISK = ("front_page", "statistics:counts", "statistics:entities")
-"""The counts behind /, /browse and VoID: kept beside the network results per durable version."""
+KEPT_ON_DISK = ("front_page", "statistics:counts", "statistics:entities", "graph_licences")
+"""The counts behind /, /browse and VoID, and the graphs' licences they announce: kept beside
+the network results per durable version, so that `/` after a restart is read from disk whole."""
 
 WARM_PATHS = ("/health", "/", "/.well-known/void", "/network/stats", "/viz/network")
 """Asked for in-process at start: persisted answers are read, the rest computed, and the

@@ -80,7 +80,9 @@ def views(app) -> dict[str, Callable[[], Awaitable[Any]]]:
 
 async def counted(request: Request, keys: Iterable[str]) -> dict[str, Any] | None:
     """The kept views `keys` (their version noted on the answer); None when a first count is
-    not done within CITYDIP_FRONT_PAGE_WAIT seconds (it goes on in the background)."""
+    not done within CITYDIP_FRONT_PAGE_WAIT seconds of its start (it goes on in the
+    background): the first visitor waits at most that long, and one who comes while the count
+    has run longer already does not wait again."""
     keys, made, keeper = tuple(keys), views(request.app), derived(request.app)
 
     async def every() -> dict[str, Any]:
@@ -88,13 +90,17 @@ async def counted(request: Request, keys: Iterable[str]) -> dict[str, Any] | Non
                                         for key in keys))
         return dict(zip(keys, values, strict=True))
 
-    if all(keeper.peek(key) is not None for key in keys):
+    missing = [key for key in keys if keeper.peek(key) is None]
+    if not missing:
         return await every()  # at once: served from what is kept, recounted behind if stale
+    wait = request.app.state.settings.front_page_wait
+    begun = [keeper.started[key] for key in missing if key in keeper.tasks]
+    if begun:
+        wait = max(0.0, min(begun) + wait - time.monotonic())
     waiting = asyncio.ensure_future(every())
     try:
         # shielded: a visitor who stops waiting does not stop the counting
-        return await asyncio.wait_for(asyncio.shield(waiting),
-                                      request.app.state.settings.front_page_wait)
+        return await asyncio.wait_for(asyncio.shield(waiting), wait)
     except TimeoutError:
         waiting.add_done_callback(_quiet)
         return None

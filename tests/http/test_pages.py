@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from fastapi.testclient import TestClient
-from live import HOSTILE_LABEL, citydip_server, data_dir_with
+from live import HOSTILE_LABEL, citydip_server, data_dir_with, until
 from page_fixtures import HOSTILE_TURTLE, QUOTE
 from rdflib.namespace import RDFS
 
@@ -187,7 +187,9 @@ def test_search_without_hits_and_every_page_has_the_search_box(client: httpx.Cli
 
 
 def test_front_page_counts_agree_with_sparql(client: httpx.Client, store) -> None:
-    html = html_of(client, "/")
+    # the counted page, not the label index's figures shown while the first count runs
+    html = until(lambda: 'id="counting"' not in (t := html_of(client, "/")) and t)
+    assert isinstance(html, str)
 
     def shown(key: str) -> int:
         match = re.search(rf'id="count-{key}" data-count="(\d+)"', html)
@@ -293,6 +295,37 @@ def test_labels_are_escaped_everywhere(hostile_url: str) -> None:
         yasgui = http.get("/query", params={"query": "</script><img src=x>"}).text
         assert "<img src=x>" not in yasgui and "</script><img" not in yasgui
         assert "\\u003c/script\\u003e\\u003cimg src=x\\u003e" in yasgui
+
+
+HOSTILE_KIND = """\
+@prefix cd:   <https://w3id.org/citydiplomacy/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+cd:HostileKind rdfs:subClassOf cd:Event ; rdfs:label "<img src=x onerror=alert(1)>"@en .
+<https://w3id.org/citydiplomacy/id/event/hostile-kind> a cd:HostileKind ;
+    rdfs:label "<script>alert(2)</script>"@en .
+"""
+"""A kind of event whose name is HTML: the front page and the browse index name it."""
+
+
+def test_the_front_page_escapes_the_data_while_counting_and_after(tmp_path) -> None:
+    # No wait for the first count: the first pages are made from the label index.
+    folder = data_dir_with(tmp_path / "data", "hostile.ttl", HOSTILE_TURTLE + HOSTILE_KIND)
+    env = {"CITYDIP_DATA_DIR": str(folder), "CITYDIP_FRONT_PAGE_WAIT": "0",
+           "CITYDIP_DERIVED_WARM": "false"}
+    with citydip_server(env) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        counting = {path: http.get(path) for path in ("/", "/browse")}
+        done = until(lambda: 'id="counting"' not in (p := http.get("/")).text and p)
+        assert done, "the front page was never counted"
+        pages = {**{f"{path} counting": r.text for path, r in counting.items()},
+                 "/": done.text, "/browse": http.get("/browse").text}
+        for path, response in counting.items():
+            assert response.status_code == 200, path
+            assert 'id="counting"' in response.text, path
+        for name, html in pages.items():
+            assert "&lt;img src=x onerror=alert(1)&gt;" in html, name
+            assert "<img" not in html and "<script>alert" not in html, name
+        assert 'id="counting"' not in pages["/browse"]
 
 
 # --- failures ----------------------------------------------------------------------------------
