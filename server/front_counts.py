@@ -5,13 +5,15 @@ Why: those figures are counts over the whole graph (queries/pages/overview.rq an
 class-breakdown.rq, triples per named graph from queries/meta/void-graphs.rq, the graphs'
 licences). They are kept per data version and on disk (server/cache.py), so after a restart
 they are read back in milliseconds; but at the first start of a large store nothing is kept
-yet, and the first `/` waited for the counting itself: 15.2 s at 5M triples, its queries
-sharing the two query workers with visitors' queries. Like a kept answer
+yet, and the first `/` waited for the counting itself: 15.2 s at 5M triples, VoID's
+distinct entities included, which the page does not show (it no longer waits for them). Like a
+kept answer
 (server/kept_answers.py), a visitor now waits for the first count at most
 CITYDIP_FRONT_PAGE_WAIT seconds. Past that the page answers 200 at once with what the label
 index (graph.store.labels) knows: the resources of each group and of each class. The index is
-built at load and kept current by every write, so those figures are exact (for resources with
-an IRI, which is all the front page counts). What it does not hold, the triples per named
+built at load and kept current by every write, so those figures are exact for resources named
+by an IRI (the index leaves blank nodes out; the data types none with these classes). What it
+does not hold, the triples per named
 graph and the rows of the pair lists, the page says is being counted, and it reloads itself.
 The counting goes on meanwhile, for every reader (server/cache.py), and the warm-up starts it
 before anything else (`count_first`), so the provisional page is seen only in the first
