@@ -123,12 +123,30 @@ async def count_first(app) -> None:
     """
     began, keeper, made = time.monotonic(), derived(app), views(app)
     for key in HOME:
+        counting = asyncio.ensure_future(keeper.get(key, made[key]))
+        if key == FRONT_PAGE:
+            await _meanwhile(app, counting)
         try:
-            await keeper.get(key, made[key])
+            await counting
         except Exception as exc:  # noqa: BLE001 - a visitor's `/` counts it again
             log.error("counting %s at start failed: %s", key, exc)
     log.info("the front page's counts were ready %.1f s after the warm-up began",
              time.monotonic() - began)
+
+
+async def _meanwhile(app, counting: asyncio.Future) -> None:
+    """Once the front page is being counted (it was not on disk), make the label index's
+    figures before a visitor asks for them: their first reading of the index took 134 ms at a
+    million triples (13 ms after)."""
+    keeper = derived(app)
+    while not counting.done() and FRONT_PAGE not in keeper.tasks:
+        await asyncio.sleep(0.01)  # reading back from disk, or starting to count
+    index = getattr(app.state.backend, "labels", None)
+    if FRONT_PAGE in keeper.tasks and index is not None:
+        try:
+            await at_once(app, index)
+        except Exception:  # noqa: BLE001 - made for the first visitor instead
+            log.exception("the label index's figures could not be made ahead")
 
 
 # --- what is known at once -----------------------------------------------------------------------
@@ -165,7 +183,11 @@ def from_label_index(index, roots: list[tuple[str, str]]) -> dict:
 
 async def known_at_once(request: Request, index) -> dict:
     """`from_label_index` for the current data version (made once per version)."""
-    state, version = request.app.state, getattr(request.app.state, "data_version", 0)
+    return await at_once(request.app, index)
+
+
+async def at_once(app, index) -> dict:
+    state, version = app.state, getattr(app.state, "data_version", 0)
     kept = getattr(state, "front_counts_provisional", None)
     if kept is None or kept[0] != version:
         roots = group_roots(state.settings.queries_dir)

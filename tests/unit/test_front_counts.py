@@ -5,7 +5,8 @@
   which ones are still being counted, reload themselves and are kept by no cache;
 - the label index's figures are those the counting queries give;
 - once counted, the normal pages;
-- the warm-up counts the front page before anything else.
+- the warm-up counts the front page before anything else, and makes the label index's figures
+  ahead while it counts.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ def test_the_warm_up_counts_the_front_page_first() -> None:
         # held: nothing after the front page's counts has begun (no network read, no VoID)
         assert "network:data" not in app.state.derived.tasks
         assert "statistics:entities" not in app.state.derived.tasks
+        # the label index's figures were made ahead, before anybody asked
+        assert until(lambda: getattr(app.state, "front_counts_provisional", None), 10)
         assert 'id="counting"' in http.get("/").text
         backend.gate.set()
         assert until(lambda: "network:data" in app.state.derived.kept)
