@@ -132,6 +132,7 @@ class CheapLane:
         self._lock = lock
         """Held while a query runs here (in memory: no worker is forked mid-read)."""
         self._executor = ThreadPoolExecutor(max(1, self.threads), thread_name_prefix="cheap-lane")
+        self._slots: asyncio.Semaphore | None = None
         self._history: dict[str, deque[float]] = {}
         self.live = live
         """The store's owner (graph.store.embedded.Store): its write count and lock."""
@@ -181,13 +182,12 @@ class CheapLane:
         key = repeat_key(job) if self.live is not None and self.inline_seconds > 0 else None
         outcome = self._run_inline(job, key) if key in self._repeats else None
         if outcome is None:
+            if self._slots is None:
+                self._slots = asyncio.Semaphore(self.threads)
             writes = self._writes()
-            # The pool's threads bound how many run at once; a job waits in its queue, and a
-            # thread is free again as soon as its query ends, not once the loop has resumed
-            # the request (a semaphore held across the hand-off back kept the four threads
-            # idle behind a busy loop while lookups queued for them).
-            outcome = await asyncio.get_running_loop().run_in_executor(self._executor,
-                                                                       self._run, job)
+            async with self._slots:
+                outcome = await asyncio.get_running_loop().run_in_executor(self._executor,
+                                                                           self._run, job)
             if (key is not None and outcome.status == 200 and writes == self._writes()
                     and outcome.cpu_seconds <= self.inline_seconds):
                 if len(self._repeats) >= MAX_REPEATS:
