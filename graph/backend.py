@@ -153,8 +153,7 @@ class EmbeddedBackend(Backend):
         self.lane = CheapLane(self.store.raw, settings.cheap_lane_threads,
                               settings.cheap_query_seconds,
                               lock=self.store.lock if path is None else None,
-                              inline_seconds=settings.inline_query_seconds, live=self.store,
-                              refresh_seconds=settings.inline_refresh_seconds)
+                              inline_seconds=settings.inline_query_seconds, live=self.store)
 
     async def start(self) -> None:
         await self.pool.start()
@@ -178,7 +177,6 @@ class EmbeddedBackend(Backend):
         self.pool.invalidate()
         if self.snapshots is not None:
             self.snapshots.committed(self.data_version)
-        self.lane.committed()
 
     def close(self) -> None:
         if self.writer is not None:

@@ -176,10 +176,6 @@ class Settings(BaseSettings):
     """A query the cheap lane answered on the current data in under this (in CPU seconds) is
     answered again on the event loop itself when repeated, without a thread hand-off (0:
     never)."""
-    inline_refresh_seconds: float = 0.02
-    """CPU seconds per write spent measuring again, on the new data, the inline repeats asked
-    lately, so that they stay inline while editors write (0: after a write each goes back to a
-    thread until asked again)."""
 
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"

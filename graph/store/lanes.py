@@ -30,14 +30,6 @@ IRIs and the same join over common ones share one). A repeat runs inline only if
 since it was measured (the store's write count) and none is under way (it holds the store's write
 lock, without waiting for it). At worst the loop stops for about `inline_seconds` per inline
 query, less than the Python of an HTML page costs.
-
-After a write every repeat would go back to a thread until asked once more, and while editors
-write several times a second that is nearly every ask (measured: the readers of
-benchmarks/load.py lost most of their speed to it). So after each write a thread of its own
-measures the repeats asked in the last `REFRESH_WINDOW` seconds again on the new data, most
-recently asked first, within `refresh_seconds` of CPU per write: each one still quick is
-inline again at once. This keeps the rule above (a repeat runs inline only on the data it was
-measured on); what it spends is bounded per write, and a write that lands meanwhile stops it.
 """
 
 from __future__ import annotations
@@ -74,8 +66,6 @@ MAX_REPEATS = 4096
 """Quick queries remembered for the inline path at most (the oldest forgotten first)."""
 REPEAT_CHARS = 4000
 """Longer query texts are not remembered for the inline path (memory: at most 16 MB of text)."""
-REFRESH_WINDOW = 30.0
-"""Seconds since a repeat was last asked within which a write has it measured again."""
 
 
 def repeat_key(job: QueryJob) -> tuple | None:
@@ -122,8 +112,7 @@ class CheapLane:
 
     def __init__(self, store: ox.Store, threads: int, cheap_seconds: float,
                  history_min: int = 2, lock: threading.RLock | None = None,
-                 inline_seconds: float = 0.0, live: Store | None = None,
-                 refresh_seconds: float = 0.0) -> None:
+                 inline_seconds: float = 0.0, live: Store | None = None) -> None:
         self.store = store
         self.cheap_seconds = cheap_seconds
         self.inline_seconds = inline_seconds
@@ -136,15 +125,9 @@ class CheapLane:
         self._history: dict[str, deque[float]] = {}
         self.live = live
         """The store's owner (graph.store.embedded.Store): its write count and lock."""
-        self._repeats: dict[tuple, Repeat] = {}
+        self._repeats: dict[tuple, int] = {}
         """Jobs answered in this lane in under inline_seconds, with the write count of the data
         they were answered on."""
-        self.refresh_seconds = refresh_seconds
-        self._refresh = threading.Event()
-        self._refresher: threading.Thread | None = None
-        self._closed = False
-        self.refreshed = 0
-        """Repeats measured again after writes so far."""
         self.answered = 0
         """Queries answered in this lane so far."""
         self.inline = 0
@@ -191,10 +174,8 @@ class CheapLane:
             if (key is not None and outcome.status == 200 and writes == self._writes()
                     and outcome.cpu_seconds <= self.inline_seconds):
                 if len(self._repeats) >= MAX_REPEATS:
-                    self._repeats.pop(next(iter(self._repeats)), None)
-                self._repeats[key] = Repeat(job, writes)
-            elif key is not None:
-                self._repeats.pop(key, None)
+                    self._repeats.pop(next(iter(self._repeats)))
+                self._repeats[key] = writes
         elif key is not None and (outcome.cpu_seconds > self.inline_seconds
                                   or outcome.status != 200):
             self._repeats.pop(key, None)
@@ -216,60 +197,14 @@ class CheapLane:
         if not lock.acquire(blocking=False):
             return None
         try:
-            repeat = self._repeats.get(key)
-            if repeat is None:
+            if self._repeats.get(key) != self.live.writes:
+                del self._repeats[key]  # measured on older data
                 return None
-            repeat.asked = time.monotonic()
-            if repeat.writes != self.live.writes:
-                return None  # measured on older data: a thread measures it again
             outcome = self._run(job)
         finally:
             lock.release()
         self.inline += 1
         return outcome
-
-    def committed(self) -> None:
-        """A write landed: measure the repeats asked lately again, in the background."""
-        if self.live is None or self.refresh_seconds <= 0 or self.inline_seconds <= 0:
-            return
-        if self._refresher is None:
-            self._refresher = threading.Thread(target=self._refreshing, name="lane-refresh",
-                                               daemon=True)
-            self._refresher.start()
-        self._refresh.set()
-
-    def _refreshing(self) -> None:
-        while not self._closed:
-            self._refresh.wait()
-            self._refresh.clear()
-            if not self._closed:
-                self.refresh()
-
-    def refresh(self) -> int:
-        """Measure the repeats asked in the last REFRESH_WINDOW seconds again on the current
-        data, most recently asked first, until `refresh_seconds` of CPU are spent or a write
-        lands; each still under inline_seconds runs inline again. Returns how many did."""
-        assert self.live is not None
-        writes = self.live.writes
-        since = time.monotonic() - REFRESH_WINDOW
-        due = sorted(((key, r) for key, r in list(self._repeats.items())
-                      if r.writes != writes and r.asked >= since),
-                     key=lambda item: item[1].asked, reverse=True)
-        spent, done = 0.0, 0
-        for key, repeat in due:
-            if spent >= self.refresh_seconds or self._closed:
-                break
-            outcome = self._run(repeat.job)
-            spent += outcome.cpu_seconds
-            if self.live.writes != writes:
-                break  # newer data: what was measured here is stale already
-            if outcome.status == 200 and outcome.cpu_seconds <= self.inline_seconds:
-                repeat.writes = writes
-                done += 1
-            else:
-                self._repeats.pop(key, None)
-        self.refreshed += done
-        return done
 
     def _run(self, job: QueryJob) -> Outcome:
         started, cpu = time.perf_counter(), time.thread_time()
@@ -281,19 +216,4 @@ class CheapLane:
         return outcome
 
     def close(self) -> None:
-        self._closed = True
-        self._refresh.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-class Repeat:
-    """A quick job remembered for the inline path: the data it was measured on, when last
-    asked."""
-
-    __slots__ = ("job", "writes", "asked")
-
-    def __init__(self, job: QueryJob, writes: int) -> None:
-        self.job = job
-        self.writes = writes
-        """The store's write count when it was last measured under inline_seconds."""
-        self.asked = time.monotonic()

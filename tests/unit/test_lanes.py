@@ -18,10 +18,9 @@ from graph.store.lanes import CheapLane, shape
 LOOKUP = "SELECT ?o WHERE { <urn:test:a> <urn:test:p> ?o }"
 
 
-def lane_over(store: Store, inline_seconds: float = 1.0,
-              refresh_seconds: float = 0.0) -> CheapLane:
+def lane_over(store: Store, inline_seconds: float = 1.0) -> CheapLane:
     return CheapLane(store.raw, threads=2, cheap_seconds=1.0, lock=store.lock,
-                     inline_seconds=inline_seconds, live=store, refresh_seconds=refresh_seconds)
+                     inline_seconds=inline_seconds, live=store)
 
 
 def values(outcome) -> list[str]:
@@ -91,61 +90,6 @@ def test_no_inline_path_when_it_is_switched_off() -> None:
         assert lane.inline == 0 and lane.answered == 3
 
     asyncio.run(scenario())
-
-
-def test_after_a_write_the_repeats_asked_lately_are_measured_again_and_stay_inline() -> None:
-    store = Store(None)
-    store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
-    lane = lane_over(store, refresh_seconds=1.0)
-    job = QueryJob(LOOKUP, format="json")
-
-    async def scenario() -> None:
-        await lane.run(job)  # measured in a thread: a repeat from now on
-        store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "2" } }')
-        assert lane.refresh() == 1  # what a write's background thread does
-        assert values(await lane.run(job)) == ["1", "2"] and lane.inline == 1
-        # Measured on the data before a write that lands after: not inline.
-        store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "3" } }')
-        assert values(await lane.run(job)) == ["1", "2", "3"] and lane.inline == 1
-
-    asyncio.run(scenario())
-
-
-def test_the_background_thread_measures_again_after_each_write() -> None:
-    store = Store(None)
-    store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
-    lane = lane_over(store, refresh_seconds=1.0)
-    job = QueryJob(LOOKUP, format="json")
-
-    async def scenario() -> None:
-        await lane.run(job)
-        for n in range(2, 5):
-            store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> '
-                         f'"{n}" }} }}')
-            lane.committed()
-            deadline = time.monotonic() + 10
-            while lane.refreshed < n - 1 and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            assert len(values(await lane.run(job))) == n and lane.inline == n - 1
-    try:
-        asyncio.run(scenario())
-    finally:
-        lane.close()
-
-
-def test_a_write_measures_nothing_again_within_no_budget_nor_what_nobody_asked_lately() -> None:
-    store = Store(None)
-    store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
-    job = QueryJob(LOOKUP, format="json")
-    for refresh_seconds, asked_ago in ((0.0, 0.0), (1.0, 3600.0)):
-        lane = lane_over(store, refresh_seconds=refresh_seconds)
-        asyncio.run(lane.run(job))
-        for repeat in lane._repeats.values():
-            repeat.asked -= asked_ago
-        store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "x" } }')
-        lane.committed()
-        assert lane.refresh() == 0 and lane.refreshed == 0
-        lane.close()
 
 
 DETAILS = "SELECT ?p ?o WHERE { ?p <urn:test:p> ?o }"
