@@ -34,6 +34,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -425,6 +426,10 @@ def run_scale(scale: str, args) -> dict:
         return result
     finally:
         server.stop(strict=False)
+        if args.keep:
+            log(f"[{scale}] kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def markdown(results: list[dict], args) -> str:
@@ -475,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[],
                         help="extra CITYDIP_*=value for the server (repeatable)")
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--keep", action="store_true",
+                        help="keep each scale's store, history and server log afterwards")
     parser.add_argument("--source", type=Path, default=ROOT,
                         help="the checkout whose server runs (another one: to compare versions)")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
