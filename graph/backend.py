@@ -241,15 +241,25 @@ class RemoteBackend(Backend):
         timeout = self.settings.query_timeout if job.timeout is None else job.timeout
         try:
             async with asyncio.timeout(timeout):
-                async with self._client.stream("POST", self.settings.remote_query_url,
-                                               timeout=timeout,
-                                               **query_request(params)) as response:
-                    body, complete = await _read(response, _answer_limit(job.max_rows))
+                for attempt in (1, 2):
+                    try:
+                        async with self._client.stream("POST", self.settings.remote_query_url,
+                                                       timeout=timeout,
+                                                       **query_request(params)) as response:
+                            body, complete = await _read(response, _answer_limit(job.max_rows))
+                        break
+                    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                        # A kept-alive connection the store closed meanwhile (as it may after
+                        # a query stopped by closing its connection): a query only reads, so
+                        # it is sent once more, on a new connection, within the same deadline.
+                        if attempt == 2:
+                            raise
         except (TimeoutError, httpx.TimeoutException):
             raise QueryTimeout(f"the query ran longer than {timeout:g} s, its time limit "
                                "(CITYDIP_QUERY_TIMEOUT), and was stopped") from None
         except httpx.HTTPError as exc:
-            return Outcome(502, message=f"the remote store cannot be reached: {exc}")
+            return Outcome(502, message="the remote store cannot be reached: "
+                           f"{exc or type(exc).__name__}")
         try:
             check_answer(response.status_code, response.headers, body)
         except Stopped as exc:
