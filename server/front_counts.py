@@ -181,12 +181,8 @@ def from_label_index(index, roots: list[tuple[str, str]]) -> dict:
     return {"totals": totals, "classes": classes}
 
 
-async def known_at_once(request: Request, index) -> dict:
-    """`from_label_index` for the current data version (made once per version)."""
-    return await at_once(request.app, index)
-
-
 async def at_once(app, index) -> dict:
+    """`from_label_index` for the current data version (made once per version)."""
     state, version = app.state, getattr(app.state, "data_version", 0)
     kept = getattr(state, "front_counts_provisional", None)
     if kept is None or kept[0] != version:

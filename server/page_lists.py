@@ -29,6 +29,7 @@ page reads 311 of its 3,062 statements (the 2,361 derived partner-of shortcuts c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -80,39 +81,45 @@ async def statements_in(request: Request, iri: str, start: int,
                         size: int) -> tuple[list[dict], bool]:
     """One page of `entity-in` (from `start`, `size` rows) and whether more follow, read as
     counts per property and the subjects of the properties on the page (see above)."""
-    counts = await page_rows(request, "entity-in-counts", resource=iri)
-    wanted, total = properties_on_page(counts, start, size)
-    more = total > start + size
-    if not wanted:
-        return [], more
-    if sum(n for _, n, _ in wanted) <= request.app.state.settings.max_rows:
+    async def page(wanted: list[tuple[ox.NamedNode, int, int]]) -> list[dict] | None:
         query = page_query(request, "entity-in-subjects")
         text = bind_rows(query.text, ["p"], [[p] for p, _, _ in wanted])
         lists = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
-        page = subjects_page(wanted, lists, ox.NamedNode(iri), start, size)
-        if page is not None:
-            return page, more
-    rows, _ = await one_page(request, "entity-in", iri, start, size)
-    return rows, more
+        return subjects_page(wanted, lists, ox.NamedNode(iri), start, size)
+
+    return await by_properties(request, "entity-in", "entity-in-counts", iri, start, size, page)
 
 
 async def counted_page(request: Request, name: str, counts_name: str, iri: str, start: int,
                        size: int) -> tuple[list[dict], bool]:
     """One page of page query `name` ordered by `?p` first, read for the properties on the
     page only (counted per property by `counts_name`), sorted here."""
+    async def page(wanted: list[tuple[ox.NamedNode, int, int]]) -> list[dict] | None:
+        query = page_query(request, name)
+        text, order = unordered(query)
+        text = bind_rows(text, ["p"], [[p] for p, _, _ in wanted])
+        rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
+        return rows_on_page(wanted, rows, order, start, size)
+
+    return await by_properties(request, name, counts_name, iri, start, size, page)
+
+
+async def by_properties(request: Request, name: str, counts_name: str, iri: str, start: int,
+                        size: int, page: Callable[[list[tuple[ox.NamedNode, int, int]]],
+                                                  Awaitable[list[dict] | None]]
+                        ) -> tuple[list[dict], bool]:
+    """What both lists read per property share: the counts, the properties on the page, and
+    `page` read for them when they hold at most CITYDIP_MAX_ROWS rows; page query `name` read
+    as before when `page` cannot (None) or they hold more."""
     counts = await page_rows(request, counts_name, resource=iri)
     wanted, total = properties_on_page(counts, start, size)
     more = total > start + size
     if not wanted:
         return [], more
     if sum(n for _, n, _ in wanted) <= request.app.state.settings.max_rows:
-        query = page_query(request, name)
-        text, order = unordered(query)
-        text = bind_rows(text, ["p"], [[p] for p, _, _ in wanted])
-        rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
-        page = rows_on_page(wanted, rows, order, start, size)
-        if page is not None:
-            return page, more
+        rows = await page(wanted)
+        if rows is not None:
+            return rows, more
     rows, _ = await one_page(request, name, iri, start, size)
     return rows, more
 

@@ -90,7 +90,7 @@ async def still_counting(request: Request, template: str,
                          groups: Callable[[Request, dict], list[dict]], **context) -> Response:
     """The page made from what the label index knows while the first count goes on: it says
     so, reloads itself, and is kept by no cache."""
-    counted = await front_counts.known_at_once(request, label_index(request))
+    counted = await front_counts.at_once(request.app, label_index(request))
     version = getattr(request.app.state, "data_version", 0)
     describes(request, version)  # the label index follows every write: it is current
     return render(request, template, headers={"Cache-Control": "no-store"},
