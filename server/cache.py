@@ -140,6 +140,12 @@ class Derived:
     def peek(self, key: str) -> Kept | None:
         return self.kept.get(key)
 
+    def pending(self) -> list[str]:
+        """The views being computed now or due to be (their interval has not passed): the
+        work the server still has to do to catch up with the writes. A stale view nobody read
+        since the write is not here: it is recomputed when next asked."""
+        return sorted(set(self.tasks) | set(self.timers))
+
     def forget(self, key: str) -> None:
         """Drop a view (kept value, pending recomputation); what is on disk stays."""
         self.kept.pop(key, None)

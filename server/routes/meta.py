@@ -8,6 +8,7 @@ from graph.store.execution import QueryJob
 from server.cache import Change, derived, described, per_data_version
 from server.deps import BackendDep, SettingsDep
 from server.describe import void_description
+from server.network_views import warming
 
 router = APIRouter(tags=["service"])
 
@@ -24,7 +25,21 @@ async def health(request: Request, backend: BackendDep, settings: SettingsDep) -
         return JSONResponse({"status": "unavailable", "error": str(exc)[:300]}, status_code=503)
     version, current = described(request)
     return JSONResponse({"status": "ok", "backend": settings.store_backend, "triples": triples,
-                         "data_version": version, "current_data_version": current})
+                         "data_version": version, "current_data_version": current,
+                         "catching_up": catching_up(request.app)})
+
+
+def catching_up(app) -> list[str]:
+    """What the server is still computing in the background after its start or the last
+    writes (derived views by name, the network's expensive measures, the start's warm-up):
+    empty when every derived answer it will give describes the current data, or is computed
+    only when asked. For operators and benchmarks that wait for a quiet server."""
+    pending = derived(app).pending()
+    if getattr(app.state, "network_completing", None):
+        pending.append("network measures")
+    if warming(app):
+        pending.append("warm-up")
+    return pending
 
 
 REMOTE_COUNT_SECONDS = 10.0

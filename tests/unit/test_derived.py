@@ -129,9 +129,12 @@ def test_derived_views_are_stale_while_recomputing_and_say_so(tmp_path: Path) ->
         assert stale.headers["X-Current-Data-Version"] == "1"
         assert "Counts as of data version 0 (version 1 is being counted)" in stale.text
         assert f'id="count-areas" data-count="{cities}"' in stale.text
+        # /health says what the server is still catching up with, until it has
+        assert "front_page" in http.get("/health").json()["catching_up"]
 
         fresh = until(lambda: (r := http.get("/")).headers["X-Data-Version"] == "1" and r)
         assert fresh, "the front page was not recounted in the background"
+        assert until(lambda: "front_page" not in http.get("/health").json()["catching_up"])
         assert "X-Current-Data-Version" not in fresh.headers
         assert "Counts as of data version 1." in fresh.text
         assert f'id="count-areas" data-count="{cities + 1}"' in fresh.text
