@@ -110,10 +110,11 @@ class Backend:
 
         `timeout`: seconds it may run, if not the endpoint's CITYDIP_QUERY_TIMEOUT."""
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="json",
-                                              max_rows=self.settings.max_rows, timeout=timeout))
+                                              max_rows=self.settings.max_rows, timeout=timeout,
+                                              rows=True))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
-        return select_rows(outcome.body)
+        return outcome.rows if outcome.rows is not None else select_rows(outcome.body)
 
     async def construct(self, sparql: str, bindings: dict | None = None) -> list[ox.Triple]:
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="nt",
