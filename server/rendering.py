@@ -20,6 +20,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from graph.store.execution import QueryTimeout
 from server import TEMPLATES_DIR
@@ -37,6 +38,37 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def term(t: dict) -> Markup:
+    """How a term is shown (`server.terms.node`'s dict): a linked label for resources, the value
+    with its language or datatype for literals; every text from the data escaped.
+
+    A function rather than a template macro: an entity page shows hundreds of terms, and a
+    macro call per term was about a third of the page's Python time, which is the server's one
+    thread's time while editors write (plain strings of escaped parts, made Markup once)."""
+    kind, text, lang = t.get("kind"), escape(t.get("text")), t.get("lang")
+    lang_attr = f' lang="{escape(lang)}"' if lang else ""
+    if kind == "literal":
+        tag = (f' <span class="tag">@{escape(lang)}</span>' if lang else
+               f' <span class="tag">{escape(t["datatype"])}</span>' if t.get("datatype") else "")
+        return Markup(f'<span class="literal"{lang_attr}>{text}</span>{tag}')
+    if kind == "iri":
+        if t.get("href"):
+            external = "" if t.get("local") else ' class="external" rel="noopener"'
+            shown = (f'<a href="{escape(t["href"])}"{external} title="{escape(t.get("iri"))}"'
+                     f'{lang_attr}>{text}</a>')
+        else:
+            shown = f'<span class="iri" title="{escape(t.get("iri"))}"{lang_attr}>{text}</span>'
+        if t.get("secondary"):
+            shown += f' <span class="secondary" lang="zh-Hant">{escape(t["secondary"])}</span>'
+        return Markup(shown)
+    if kind == "self":
+        return Markup(f"<em>{text}</em>")
+    return Markup(f'<span class="bnode">{text}</span>')
+
+
+TEMPLATES.globals["term"] = term
 
 
 def root_path(request: Request) -> str:

@@ -8,6 +8,7 @@ classes and languages alike. They are sibling route modules, which never import 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -33,8 +34,14 @@ LANGUAGE_NAMES = {
 LANGUAGE_ORDER = list(LANGUAGE_NAMES)
 
 
+_LONGEST_FIRST = sorted(DISPLAY_PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+
+@functools.lru_cache(maxsize=8192)
 def compact(iri: str) -> str:
-    for prefix, ns in sorted(DISPLAY_PREFIXES.items(), key=lambda kv: -len(kv[1])):
+    """`cd:City` for the IRI of cd:City: the longest display prefix that fits (every term of a
+    page passes here, many of them the same few properties and classes)."""
+    for prefix, ns in _LONGEST_FIRST:
         if iri.startswith(ns) and len(iri) > len(ns):
             return f"{prefix}:{iri[len(ns):]}"
     return iri
@@ -94,14 +101,15 @@ def node(request: Request, term: Any, label: Any = None, label_zh: Any = None) -
     # Only web IRIs become links out: a `javascript:` IRI in the data must stay text.
     external = href is None and re.match(r"(?i)https?://", iri) is not None
     text = label.value if label is not None else None
+    short = compact(iri)
     return {
         "kind": "iri",
         "iri": iri,
-        "text": text or compact(iri),
+        "text": text or short,
         "lang": language_tag(label.language) if label is not None else "",
         "labelled": text is not None,
         "secondary": label_zh.value if label_zh is not None else None,
-        "compact": compact(iri),
+        "compact": short,
         "href": href or (iri if external else None),
         "local": href is not None,
     }
