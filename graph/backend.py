@@ -105,13 +105,14 @@ class Backend:
     def close(self) -> None: ...
 
     async def select(self, sparql: str, bindings: dict | None = None, *,
-                     timeout: float | None = None) -> list[dict]:
+                     timeout: float | None = None, background: bool = False) -> list[dict]:
         """Run a SELECT for the server's own pages: rows of pyoxigraph terms by variable name.
 
-        `timeout`: seconds it may run, if not the endpoint's CITYDIP_QUERY_TIMEOUT."""
+        `timeout`: seconds it may run, if not the endpoint's CITYDIP_QUERY_TIMEOUT;
+        `background`: a derived view's query (QueryJob.background)."""
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="json",
                                               max_rows=self.settings.max_rows, timeout=timeout,
-                                              rows=True))
+                                              rows=True, background=background))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
         return outcome.rows if outcome.rows is not None else select_rows(outcome.body)

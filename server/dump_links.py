@@ -20,7 +20,7 @@ async def licences(app) -> dict[str, tuple[str, str]]:
     state = app.state
     query = internal_query(state.settings.queries_dir, "meta/graph-licences")
     found: dict[str, tuple[str, str]] = {}
-    for row in await state.backend.select(query.text):
+    for row in await state.backend.select(query.text, background=True):
         rights = row.get("rights")
         found.setdefault(row["graph"].value, (row["license"].value, rights.value
                                               if rights is not None else row["license"].value))

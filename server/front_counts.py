@@ -63,7 +63,8 @@ async def front_page_counts(app) -> dict:
     async def rows(name: str) -> list[dict]:
         query = internal_query(app.state.settings.queries_dir, f"pages/{name}")
         return await app.state.backend.select(query.text, query.bindings({}),
-                                              timeout=app.state.settings.derived_query_timeout)
+                                              timeout=app.state.settings.derived_query_timeout,
+                                              background=True)
 
     totals = {r["group"].value: int(r["count"].value) for r in await rows("overview")}
     classes = [{"group": row["group"].value, "iri": row["class"].value,

@@ -62,6 +62,10 @@ class QueryJob:
     """Seconds it may run; None: the endpoint's CITYDIP_QUERY_TIMEOUT. The server's own
     background counts ask for CITYDIP_DERIVED_QUERY_TIMEOUT: at 5M triples VoID's counts take
     longer than a visitor's query may."""
+    background: bool = False
+    """The server's own work for every reader (a derived view's count, a kept answer, the
+    network's data): all the workers but one at most run such jobs at once, so that a visitor's
+    query that needs a worker never waits for the derived views to catch up with the writes."""
     rows: bool = False
     """A SELECT of the server's own pages: when it runs in this process (the cheap lane), its
     answer is handed over as rows of pyoxigraph terms (`Outcome.rows`), not written as `format`
@@ -303,6 +307,8 @@ class WorkerPool:
         self.timeout = timeout
         self.queue_max = queue_max
         self._idle: asyncio.Queue[_Worker] | None = None
+        self._background = asyncio.Semaphore(max(1, self._size - 1))
+        """Held by each `QueryJob.background` job while it runs or waits for a worker."""
         self._workers: list[_Worker] = []
         self._ctx = cast("mp.context.ForkContext | mp.context.SpawnContext",
                          mp.get_context("fork" if snapshots is None else "spawn"))
@@ -373,12 +379,13 @@ class WorkerPool:
         """
         assert self._idle is not None, "start() the pool first"
         deadline: list[float] = []  # set when the first attempt gets its worker
-        for attempt in (1, 2):
-            outcome = await self._attempt(job, version, deadline)
-            if outcome is not None:
-                return outcome
-            if attempt == 1:
-                self.retries += 1
+        async with self._background if job.background else nullcontext():
+            for attempt in (1, 2):
+                outcome = await self._attempt(job, version, deadline)
+                if outcome is not None:
+                    return outcome
+                if attempt == 1:
+                    self.retries += 1
         return Outcome(500, message="the query worker stopped unexpectedly, twice; try again")
 
     async def _take(self) -> _Worker:

@@ -219,6 +219,29 @@ def test_a_read_whose_worker_is_killed_is_retried_on_another(memory_store: Store
     assert killed not in pids and len(pids) == 2  # replaced
 
 
+def test_the_derived_views_leave_a_worker_to_the_visitors(memory_store: Store) -> None:
+    # Two of the server's own slow counts (a derived view catching up after writes) and two
+    # workers: the second count waits, and a visitor's query that needs a worker gets the free one.
+    background = QueryJob(SLOW_DISTINCT, format="json", background=True)
+
+    async def scenario():
+        pool = WorkerPool(memory_store.raw, None, 2, timeout=120, fork_lock=memory_store.lock)
+        await pool.start()
+        try:
+            counts = [asyncio.create_task(pool.run(background)) for _ in range(2)]
+            await asyncio.sleep(0.3)
+            visitor = await pool.run(QueryJob(FAST_DISTINCT, format="json"))
+            pending = sum(not task.done() for task in counts)
+            return visitor, pending, await asyncio.gather(*counts)
+        finally:
+            pool.close()
+
+    visitor, pending, counts = asyncio.run(scenario())
+    assert number(visitor) == 2
+    assert pending == 2, "the visitor's query waited for a derived view's count"
+    assert [number(c) for c in counts] == [2, 2]
+
+
 # --- admission control over HTTP ------------------------------------------------------------------
 
 TIMEOUT = 8
