@@ -112,10 +112,10 @@ class Backend:
         `background`: a derived view's query (QueryJob.background)."""
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="json",
                                               max_rows=self.settings.max_rows, timeout=timeout,
-                                              rows=True, background=background))
+                                              background=background))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
-        return outcome.rows if outcome.rows is not None else select_rows(outcome.body)
+        return select_rows(outcome.body)
 
     async def construct(self, sparql: str, bindings: dict | None = None) -> list[ox.Triple]:
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="nt",

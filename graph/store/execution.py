@@ -66,10 +66,6 @@ class QueryJob:
     """The server's own work for every reader (a derived view's count, a kept answer, the
     network's data): all the workers but one at most run such jobs at once, so that a visitor's
     query that needs a worker never waits for the derived views to catch up with the writes."""
-    rows: bool = False
-    """A SELECT of the server's own pages: when it runs in this process (the cheap lane), its
-    answer is handed over as rows of pyoxigraph terms (`Outcome.rows`), not written as `format`
-    and parsed back; a worker process answers in `format` as any other job."""
 
 
 @dataclass
@@ -88,9 +84,6 @@ class Outcome:
     lane: str = ""
     """Where it ran: "worker" (a killable worker process) or "cheap" (a thread, see
     graph.store.lanes)."""
-    rows: list[dict] | None = None
-    """A `QueryJob.rows` SELECT run in this process: its solutions by variable name (None for
-    an unbound one), at most `max_rows` of them; `body` is then empty."""
 
 
 class QueryTimeout(Exception):
@@ -143,8 +136,6 @@ def run_job(store: ox.Store, job: QueryJob, direct: bool = False) -> Outcome:
         form = "ASK"
     else:
         form = "SELECT"
-    if direct and job.rows and isinstance(result, ox.QuerySolutions):
-        return _rows(result, job.max_rows)
     try:
         fmt = negotiate(job.accept, form, job.format)
     except NotAcceptable as exc:
@@ -156,20 +147,6 @@ def run_job(store: ox.Store, job: QueryJob, direct: bool = False) -> Outcome:
         # Evaluation errors surface while iterating the results.
         return Outcome(400, message=f"query evaluation failed: {exc}")
     return Outcome(200, out.body, out.media_type, out.truncated)
-
-
-def _rows(result: ox.QuerySolutions, max_rows: int) -> Outcome:
-    """A SELECT's solutions as rows, cut at `max_rows` (as serialize_result cuts them)."""
-    names = [v.value for v in result.variables]
-    rows: list[dict] = []
-    try:
-        for solution in result:
-            if len(rows) == max_rows:
-                return Outcome(200, truncated=True, rows=rows)
-            rows.append({name: solution[name] for name in names})
-    except (OSError, ValueError, RuntimeError) as exc:
-        return Outcome(400, message=f"query evaluation failed: {exc}")
-    return Outcome(200, rows=rows)
 
 
 def _graph(iri: str):

@@ -116,30 +116,3 @@ def test_rows_that_differ_in_form_are_not_taken_for_a_run() -> None:
     mixed = "SELECT ?p WHERE { VALUES (?p) { (<urn:a>) (1) (<urn:b>) } }"
     same = "SELECT ?p WHERE { VALUES (?p) { (<urn:a>) (<urn:c>) (<urn:b>) } }"
     assert shape(QueryJob(mixed, {})) != shape(QueryJob(same, {}))
-
-
-ROWS_DATA = """INSERT DATA { GRAPH <urn:test:g> {
-  <urn:test:a> <urn:test:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> , "Gdańsk"@pl ,
-    "高雄"@zh-Hant , "plain" , "<b>&amp;</b>" , <urn:test:b> , _:x .
-  _:x <urn:test:p> "in a blank node" } }"""
-ROWS_QUERY = ("SELECT ?s ?o ?unbound WHERE { ?s <urn:test:p> ?o "
-              "OPTIONAL { ?o <urn:test:none> ?unbound } } ORDER BY STR(?o)")
-
-
-def test_a_pages_select_in_the_cheap_lane_hands_over_the_rows_the_json_gives() -> None:
-    store = Store(None)
-    store.update(ROWS_DATA)
-    lane = lane_over(store, inline_seconds=0.0)
-    from_json = asyncio.run(lane.run(QueryJob(ROWS_QUERY, format="json")))
-    as_rows = asyncio.run(lane.run(QueryJob(ROWS_QUERY, format="json", rows=True)))
-    assert as_rows.status == 200 and as_rows.body == b"" and as_rows.rows is not None
-    solutions = ox.parse_query_results(from_json.body, format=ox.QueryResultsFormat.JSON)
-    expected = [{n: s[n] for n in ("s", "o", "unbound")} for s in solutions]
-    assert len(expected) == 8 and as_rows.rows == expected
-    assert all(row["unbound"] is None for row in as_rows.rows)
-    # cut at max_rows as the serialized answer is
-    cut = asyncio.run(lane.run(QueryJob(ROWS_QUERY, format="json", rows=True, max_rows=3)))
-    assert cut.truncated and cut.rows == expected[:3]
-    # not a SELECT: the answer in its format
-    asked = asyncio.run(lane.run(QueryJob("ASK { ?s ?p ?o }", format="json", rows=True)))
-    assert asked.rows is None and b"true" in asked.body
