@@ -152,13 +152,20 @@ class EmbeddedBackend(Backend):
             fork_lock=self.store.lock,
             queue_max=settings.queue_max,
         )
+        # The derived views' queries (QueryJob.background) have a worker of their own, at a lower
+        # CPU priority: while editors write, their recomputations took the visitors' workers and
+        # most of a core from the server.
+        self.background = WorkerPool(
+            self.store.raw if path is None else None, self.snapshots, 1,
+            settings.query_timeout, fork_lock=self.store.lock, nice=settings.background_nice,
+            open_at_start=False)
         self.lane = CheapLane(self.store.raw, settings.cheap_lane_threads,
                               settings.cheap_query_seconds,
                               lock=self.store.lock if path is None else None,
                               inline_seconds=settings.inline_query_seconds, live=self.store)
 
     async def start(self) -> None:
-        await self.pool.start()
+        await asyncio.gather(self.pool.start(), self.background.start())
 
     def _lane(self, job: QueryJob) -> str:
         return "cheap" if self.lane.takes(job) else "worker"
@@ -166,7 +173,8 @@ class EmbeddedBackend(Backend):
     async def _execute(self, job: QueryJob, lane: str) -> Outcome:
         if lane == "cheap":
             return await self.lane.run(job)
-        outcome = await self.pool.run(job, self.data_version)
+        pool = self.background if job.background else self.pool
+        outcome = await pool.run(job, self.data_version)
         if outcome.status == 200:
             self.lane.record(job, outcome.cpu_seconds)
         return outcome
@@ -177,6 +185,7 @@ class EmbeddedBackend(Backend):
 
     def _moved_on(self) -> None:
         self.pool.invalidate()
+        self.background.invalidate()
         if self.snapshots is not None:
             self.snapshots.committed(self.data_version)
 
@@ -184,6 +193,7 @@ class EmbeddedBackend(Backend):
         if self.writer is not None:
             self.writer.close()
         self.pool.close()
+        self.background.close()
         self.lane.close()
         if self.snapshots is not None:
             self.snapshots.close()

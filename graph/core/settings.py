@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     enough of it is older than the window. 0: no limit."""
     client_window_seconds: float = 60.0
     """The window of client_query_seconds."""
+    background_nice: int = 10
+    """How much lower the CPU priority (nice) of the query worker that runs the derived views'
+    queries is than the server's: it takes the CPU that readers and editors leave. 0: the same."""
     queue_max: int = 64
     """Queries that may wait for a query worker; beyond, 503 with Retry-After at once. 0: no
     bound."""

@@ -64,8 +64,9 @@ class QueryJob:
     longer than a visitor's query may."""
     background: bool = False
     """The server's own work for every reader (a derived view's count, a kept answer, the
-    network's data): all the workers but one at most run such jobs at once, so that a visitor's
-    query that needs a worker never waits for the derived views to catch up with the writes."""
+    network's data): run by a worker of its own at a lower CPU priority (graph.backend), so that
+    a visitor's query never waits for the derived views to catch up with the writes, nor shares
+    the CPU with them while editors write."""
 
 
 @dataclass
@@ -215,13 +216,18 @@ async def _recv_async(loop: asyncio.AbstractEventLoop, sock: socket.socket):
     return pickle.loads(buffer)
 
 
-def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = None) -> None:
+def _worker_main(sock: socket.socket, in_memory: bool, initial: str | None = None,
+                 nice: int = 0) -> None:
     """Answer jobs until the parent closes the socket; each job names the snapshot to read.
 
     The worker says it is ready (its modules imported, its first snapshot open) before its first
-    job, so that its start-up never counts against a query's time limit.
+    job, so that its start-up never counts against a query's time limit. `nice`: how much lower
+    its CPU priority is than the server's.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    if nice > 0:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     store = _INHERITED if in_memory else None
     opened: str | None = None
     sock.setblocking(True)
@@ -277,15 +283,19 @@ class WorkerPool:
     """
 
     def __init__(self, store: ox.Store | None, snapshots, size: int, timeout: float,
-                 fork_lock: threading.RLock | None = None, queue_max: int = 0):
+                 fork_lock: threading.RLock | None = None, queue_max: int = 0, nice: int = 0,
+                 open_at_start: bool = True):
         self._store = store
+        self.nice = nice
+        """How much lower the workers' CPU priority is than the server's (0: the same)."""
+        self.open_at_start = open_at_start
+        """On disk: a new worker opens the newest snapshot before it is ready (False: with its
+        first job; a worker that may stay idle long then keeps no old snapshot on disk)."""
         self.snapshots = snapshots
         self._size = max(1, size)
         self.timeout = timeout
         self.queue_max = queue_max
         self._idle: asyncio.Queue[_Worker] | None = None
-        self._background = asyncio.Semaphore(max(1, self._size - 1))
-        """Held by each `QueryJob.background` job while it runs or waits for a worker."""
         self._workers: list[_Worker] = []
         self._ctx = cast("mp.context.ForkContext | mp.context.SpawnContext",
                          mp.get_context("fork" if snapshots is None else "spawn"))
@@ -310,12 +320,14 @@ class WorkerPool:
         # open, and that worker's death would then never reach us as end of file.
         with _SPAWNING:
             parent, child = socket.socketpair()
-            snapshot = self.snapshots.acquire_current() if self.snapshots is not None else None
+            snapshot = self.snapshots.acquire_current() \
+                if self.snapshots is not None and self.open_at_start else None
             if self.snapshots is None:
                 _INHERITED = self._store
             process = self._ctx.Process(
                 target=_worker_main, daemon=True,
-                args=(child, self.snapshots is None, snapshot.path if snapshot else None))
+                args=(child, self.snapshots is None, snapshot.path if snapshot else None,
+                      self.nice))
             with self._fork_lock if self._fork_lock is not None else nullcontext():
                 process.start()
             child.close()
@@ -356,13 +368,12 @@ class WorkerPool:
         """
         assert self._idle is not None, "start() the pool first"
         deadline: list[float] = []  # set when the first attempt gets its worker
-        async with self._background if job.background else nullcontext():
-            for attempt in (1, 2):
-                outcome = await self._attempt(job, version, deadline)
-                if outcome is not None:
-                    return outcome
-                if attempt == 1:
-                    self.retries += 1
+        for attempt in (1, 2):
+            outcome = await self._attempt(job, version, deadline)
+            if outcome is not None:
+                return outcome
+            if attempt == 1:
+                self.retries += 1
         return Outcome(500, message="the query worker stopped unexpectedly, twice; try again")
 
     async def _take(self) -> _Worker:

@@ -219,26 +219,36 @@ def test_a_read_whose_worker_is_killed_is_retried_on_another(memory_store: Store
     assert killed not in pids and len(pids) == 2  # replaced
 
 
-def test_the_derived_views_leave_a_worker_to_the_visitors(memory_store: Store) -> None:
-    # Two of the server's own slow counts (a derived view catching up after writes) and two
-    # workers: the second count waits, and a visitor's query that needs a worker gets the free one.
+def test_the_derived_views_have_a_worker_of_their_own_at_a_lower_priority(
+        tmp_path: Path) -> None:
+    # Two of the server's own slow counts (derived views catching up after writes) and one
+    # visitors' worker: the visitor's query does not wait for them, and they run niced.
+    backend = EmbeddedBackend(Settings(store_path=str(tmp_path / "store"), query_workers=1,
+                                       query_timeout=120, background_nice=7,
+                                       history_path=str(tmp_path / "h.jsonl")))
+    insert(backend.store, "a")
+    insert(backend.store, "b")
+    backend.changed()
     background = QueryJob(SLOW_DISTINCT, format="json", background=True)
 
     async def scenario():
-        pool = WorkerPool(memory_store.raw, None, 2, timeout=120, fork_lock=memory_store.lock)
-        await pool.start()
+        await backend.start()
         try:
-            counts = [asyncio.create_task(pool.run(background)) for _ in range(2)]
+            counts = [asyncio.create_task(backend.execute(background)) for _ in range(2)]
             await asyncio.sleep(0.3)
-            visitor = await pool.run(QueryJob(FAST_DISTINCT, format="json"))
+            visitor = await backend.run_on_worker(QueryJob(FAST_DISTINCT, format="json"))
             pending = sum(not task.done() for task in counts)
-            return visitor, pending, await asyncio.gather(*counts)
+            own = [psutil.Process(pid).nice() for pid in backend.background.pids()]
+            visitors = [psutil.Process(pid).nice() for pid in backend.pool.pids()]
+            return visitor, pending, own, visitors, await asyncio.gather(*counts)
         finally:
-            pool.close()
+            backend.close()
 
-    visitor, pending, counts = asyncio.run(scenario())
+    visitor, pending, own, visitors, counts = asyncio.run(scenario())
     assert number(visitor) == 2
     assert pending == 2, "the visitor's query waited for a derived view's count"
+    base = psutil.Process().nice()
+    assert own == [base + 7] and visitors == [base]
     assert [number(c) for c in counts] == [2, 2]
 
 
