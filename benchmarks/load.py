@@ -17,7 +17,7 @@ own readers, which all come from one address) and runs, in one run:
    The read-only phase starts once the server is idle after its start (the derived views'
    first computation), and the burst once it is idle again (the derived views catch up with
    the writes first: at world scale the network's measures of the last version take about
-   15 s), each wait at most `--settle-limit` seconds and reported ("settled before").
+   15 s), each wait at most `--settle-limit` seconds (300) and reported ("settled before").
 
 It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies,
 and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-every", type=float, default=4.0)
     parser.add_argument("--runaways", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=5.0, help="CITYDIP_QUERY_TIMEOUT")
-    parser.add_argument("--settle-limit", type=float, default=180,
+    parser.add_argument("--settle-limit", type=float, default=300,
                         help="seconds to wait for the server to be idle before the burst")
     parser.add_argument("--ready-timeout", type=float, default=900)
     parser.add_argument("--env", action="append", default=[],

@@ -82,11 +82,13 @@ class Derived:
     """The derived views of one app, kept per data version (see the module docstring)."""
 
     def __init__(self, current: Callable[[], Any], interval: float = 5.0,
-                 share: float = 0.25) -> None:
+                 share: float = 0.25, max_wait: float = 60.0) -> None:
         self.current = current
         self.interval = interval
         self.share = share
         """Most of the time one view's recomputations may take (CITYDIP_DERIVED_SHARE)."""
+        self.max_wait = max_wait
+        """Most seconds between two starts of a view's recomputation (CITYDIP_DERIVED_MAX_WAIT)."""
         self.costs: dict[str, float] = {}
         """Seconds the last computation of each view took."""
         self.kept: dict[str, Kept] = {}
@@ -227,6 +229,7 @@ class Derived:
         if key in self.tasks or key in self.timers or key not in self.kept:
             return
         spacing = max(self.interval, self.costs.get(key, 0.0) / self.share if self.share else 0.0)
+        spacing = min(spacing, max(self.interval, self.max_wait))
         wait = self.started.get(key, float("-inf")) + spacing - time.monotonic()
         if wait <= 0:
             self._start(key, self.kept[key].compute, self.current())
@@ -322,7 +325,8 @@ def derived(app) -> Derived:
         settings = getattr(state, "settings", None)
         keeper = Derived(lambda: getattr(state, "data_version", 0),
                          settings.derived_interval if settings is not None else 5.0,
-                         settings.derived_share if settings is not None else 0.25)
+                         settings.derived_share if settings is not None else 0.25,
+                         settings.derived_max_wait if settings is not None else 60.0)
         state.derived = keeper
     return keeper
 

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     """Most of the time the background recomputations of one derived view may take: after one
     that took t seconds the next starts no sooner than t / share seconds after it began (and
     no sooner than CITYDIP_DERIVED_INTERVAL). 0: the interval alone."""
+    derived_max_wait: float = 60.0
+    """Most seconds between two background recomputations of a derived view, whatever
+    CITYDIP_DERIVED_SHARE asks: a computation measured while the machine was busy (the derived
+    views' query worker runs at a lower priority) would otherwise leave the view stale for
+    minutes after the writes."""
     derived_interval: float = 5.0
     """Least seconds between two background recomputations of a derived view (network measures,
     front-page counts, VoID, /health) after writes; until one is done the previous data
