@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -89,7 +90,10 @@ class Backend:
         """What the backend itself does when the data changed."""
 
     async def execute(self, job: QueryJob) -> Outcome:
-        """Run a query (after admission, if the server installed one)."""
+        """Run a query (after admission, if the server installed one). A background job
+        (a derived view's) may run CITYDIP_DERIVED_QUERY_TIMEOUT unless it names its own."""
+        if job.background and job.timeout is None:
+            job = replace(job, timeout=self.settings.derived_query_timeout)
         lane = self._lane(job)
         if self.admission is None:
             return await self._execute(job, lane)
@@ -105,13 +109,12 @@ class Backend:
     def close(self) -> None: ...
 
     async def select(self, sparql: str, bindings: dict | None = None, *,
-                     timeout: float | None = None, background: bool = False) -> list[dict]:
+                     background: bool = False) -> list[dict]:
         """Run a SELECT for the server's own pages: rows of pyoxigraph terms by variable name.
 
-        `timeout`: seconds it may run, if not the endpoint's CITYDIP_QUERY_TIMEOUT;
         `background`: a derived view's query (QueryJob.background)."""
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="json",
-                                              max_rows=self.settings.max_rows, timeout=timeout,
+                                              max_rows=self.settings.max_rows,
                                               background=background))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)

@@ -30,7 +30,7 @@ RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdfxml": "x
 async def _meta(backend: Backend, settings: Settings, name: str, **values: str) -> list[dict]:
     query = internal_query(settings.queries_dir, f"meta/{name}")
     return await backend.select(query.text, query.bindings(values),
-                                timeout=settings.derived_query_timeout, background=True)
+                                background=True)
 
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))

@@ -62,9 +62,7 @@ async def front_page_counts(app) -> dict:
     start and recounted in the background after writes."""
     async def rows(name: str) -> list[dict]:
         query = internal_query(app.state.settings.queries_dir, f"pages/{name}")
-        return await app.state.backend.select(query.text, query.bindings({}),
-                                              timeout=app.state.settings.derived_query_timeout,
-                                              background=True)
+        return await app.state.backend.select(query.text, query.bindings({}), background=True)
 
     totals = {r["group"].value: int(r["count"].value) for r in await rows("overview")}
     classes = [{"group": row["group"].value, "iri": row["class"].value,

@@ -61,8 +61,7 @@ async def answer_rows(request: Request, query: NamedQuery, bindings: dict) -> li
     async def compute() -> str:
         outcome = await app.state.backend.execute(QueryJob(
             query.page_text(settings.max_rows + 1, 0), bindings, format="json",
-            max_rows=settings.max_rows + 1, timeout=settings.derived_query_timeout,
-            background=True))
+            max_rows=settings.max_rows + 1, background=True))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
         body = outcome.body

@@ -4,8 +4,9 @@ Why a module beside the routes rather than in one of them: the front page, the e
 named queries, the dumps, the query page, the map and the world page all answer with templates
 under one Content-Security-Policy, fail with the same friendly 503 page and page their lists the
 same way. Route modules are siblings and never import each other (tests/unit/test_layout.py), so
-what they share lives here, and showing RDF terms lives in server/terms.py. (Named `rendering`
-rather than `html`, which would shadow the standard library's module of that name.)
+what they share lives here; the term dicts are made in server/terms.py and drawn by `term` here.
+(Named `rendering` rather than `html`, which would shadow the standard library's module of that
+name.)
 """
 
 from __future__ import annotations

@@ -298,9 +298,7 @@ async def fetch_bodies(backend, queries_dir: Path) -> dict[str, bytes]:
     bodies: dict[str, bytes] = {}
     for name, text in query_texts(queries_dir).items():
         outcome = await backend.execute(QueryJob(
-            text, {}, format="json", max_rows=10**9,
-            timeout=getattr(getattr(backend, "settings", None), "derived_query_timeout", None),
-            background=True))
+            text, {}, format="json", max_rows=10**9, background=True))
         if outcome.status != 200:
             raise RuntimeError(f"network query {name}: {outcome.message}")
         if outcome.truncated:

@@ -59,14 +59,14 @@ class QueryJob:
     base_iri: str | None = None
     """Against which relative IRIs in the query are resolved (the endpoint's own URL)."""
     timeout: float | None = None
-    """Seconds it may run; None: the endpoint's CITYDIP_QUERY_TIMEOUT. The server's own
-    background counts ask for CITYDIP_DERIVED_QUERY_TIMEOUT: at 5M triples VoID's counts take
+    """Seconds it may run; None: the endpoint's CITYDIP_QUERY_TIMEOUT, or for a background job
+    CITYDIP_DERIVED_QUERY_TIMEOUT (set by graph.backend): at 5M triples VoID's counts take
     longer than a visitor's query may."""
     background: bool = False
     """The server's own work for every reader (a derived view's count, a kept answer, the
     network's data): run by a worker of its own at a lower CPU priority (graph.backend), so that
     a visitor's query never waits for the derived views to catch up with the writes, nor shares
-    the CPU with them while editors write."""
+    the CPU with them while editors write; it may run CITYDIP_DERIVED_QUERY_TIMEOUT."""
 
 
 @dataclass
