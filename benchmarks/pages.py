@@ -7,7 +7,10 @@ is fetched once (cold: the first request after the start) and `--repeat` times m
 median and 90th percentile). The reference is the SPARQL endpoint answering the lookup behind an
 entity page (`SELECT * WHERE { <actor> ?p ?o }`), measured the same way in the same run. The
 server is then restarted on the same store and every page fetched once more (cold after a
-restart: what is persisted per data version, the network results, is read back).
+restart: what is persisted per data version, the network results, is read back). With
+`--settle`, the first request waits for the start's warm-up to end (/health names nothing it
+still computes): cold then means a page made for the first time by a server that has started,
+not one still starting.
 
     .venv/bin/python benchmarks/pages.py                         # report, report+world, 1M
     .venv/bin/python benchmarks/pages.py --scales "generated 5M" --repeat 10
@@ -89,6 +92,17 @@ def timed(client: httpx.Client, path: str, accept: str) -> tuple[float, int, int
     return (time.perf_counter() - began) * 1000, response.status_code, len(response.content)
 
 
+def settled(url: str, limit: float) -> float:
+    """Seconds until the server's /health names nothing it is still computing in the background
+    (`catching_up`: the start's warm-up, the counts, the network), waiting `limit` at most."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < limit:
+        if not httpx.get(url + "/health", timeout=30).json().get("catching_up"):
+            break
+        time.sleep(0.5)
+    return time.perf_counter() - began
+
+
 def measure(url: str, pages: list[str], actor: str, repeat: int) -> list[dict]:
     lookup = f"/sparql?query={quote(f'SELECT * WHERE {{ <{ID}{actor}> ?p ?o }}')}"
     rows = []
@@ -118,6 +132,10 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for the server, e.g. CITYDIP_PAGE_CACHE_MB=0 (pages "
                              "made anew at every request)")
+    parser.add_argument("--settle", type=float, default=0, metavar="SECONDS",
+                        help="after each start, wait up to this long for the warm-up to end "
+                             "(/health's catching_up empty) before the first request: cold "
+                             "then means a page not made yet, not a server still starting")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.env)
     args.data.mkdir(parents=True, exist_ok=True)
@@ -140,6 +158,7 @@ def main() -> None:
             with citydip_serving(env, Path(tmp) / "server.log", cwd=source,
                                  limit=1800, strict=False) as server:
                 url, startup = server.url, server.startup
+                waited = settled(url, args.settle) if args.settle else 0.0
                 triples = httpx.get(url + "/health", timeout=30).json().get("triples")
                 actor = scale["actor"] or find_hub(url)
                 pages = [page.replace("{hub}", actor) for page in chosen]
@@ -147,14 +166,17 @@ def main() -> None:
             # a restart on the same store: what is persisted per data version is read back
             with citydip_serving(env, Path(tmp) / "server-again.log", cwd=source,
                                  limit=1800, strict=False) as server:
+                waited_again = settled(server.url, args.settle) if args.settle else 0.0
                 again, restart = measure(server.url, pages, actor, 0), server.startup
         for row, later in zip(rows, again, strict=True):
             row["restart_cold_ms"] = later["cold_ms"]
         label = name if len(sources) == 1 else f"{name}, {source}"
         results[label] = {"triples": triples, "first_start_s": startup, "restart_s": restart,
-                         "pages": rows}
+                          "settled_s": waited, "settled_again_s": waited_again, "pages": rows}
         print(f"\n### {label}: {triples} triples, first start {startup:.1f} s, "
-              f"restart {restart:.1f} s\n")
+              f"restart {restart:.1f} s"
+              + (f"; warm-up over {waited:.1f} s and {waited_again:.1f} s after them"
+                 if args.settle else "") + "\n")
         print("| page | status | KB | cold ms | warm p50 ms | warm p90 ms | cold after restart "
               "ms |")
         print("|---|---|---|---|---|---|---|")

@@ -109,13 +109,14 @@ class Backend:
     def close(self) -> None: ...
 
     async def select(self, sparql: str, bindings: dict | None = None, *,
-                     background: bool = False) -> list[dict]:
+                     background: bool = False, page: bool = False) -> list[dict]:
         """Run a SELECT for the server's own pages: rows of pyoxigraph terms by variable name.
 
-        `background`: a derived view's query (QueryJob.background)."""
+        `background`: a derived view's query (QueryJob.background); `page`: an entity page's
+        own query, presumed quick (QueryJob.page)."""
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="json",
                                               max_rows=self.settings.max_rows,
-                                              background=background))
+                                              background=background, page=page))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)
         return select_rows(outcome.body)

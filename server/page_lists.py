@@ -37,7 +37,14 @@ from fastapi import Request
 
 from graph.sparql.catalogue import get_query
 from graph.sparql.text import bind_rows
-from server.page_queries import in_order, page_query, page_rows, rows_in_order, unordered
+from server.page_queries import (
+    in_order,
+    page_query,
+    page_rows,
+    page_select,
+    rows_in_order,
+    unordered,
+)
 
 KEYED = {"entity-partnerships": ("entity-partnerships-keys", ("partnership",))}
 """Page lists read in two steps: the query of their keys and the variables that name a row."""
@@ -84,7 +91,7 @@ async def statements_in(request: Request, iri: str, start: int,
     async def page(wanted: list[tuple[ox.NamedNode, int, int]]) -> list[dict] | None:
         query = page_query(request, "entity-in-subjects")
         text = bind_rows(query.text, ["p"], [[p] for p, _, _ in wanted])
-        lists = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
+        lists = await page_select(request, text, query.bindings({"resource": iri}))
         return subjects_page(wanted, lists, ox.NamedNode(iri), start, size)
 
     return await by_properties(request, "entity-in", "entity-in-counts", iri, start, size, page)
@@ -98,7 +105,7 @@ async def counted_page(request: Request, name: str, counts_name: str, iri: str, 
         query = page_query(request, name)
         text, order = unordered(query)
         text = bind_rows(text, ["p"], [[p] for p, _, _ in wanted])
-        rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
+        rows = await page_select(request, text, query.bindings({"resource": iri}))
         return rows_on_page(wanted, rows, order, start, size)
 
     return await by_properties(request, name, counts_name, iri, start, size, page)
@@ -176,7 +183,7 @@ async def details(request: Request, name: str, iri: str, columns: tuple[str, ...
     query = page_query(request, name)
     text, order = unordered(query)
     text = bind_rows(text, columns, [[row[c] for c in columns] for row in keys])
-    rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
+    rows = await page_select(request, text, query.bindings({"resource": iri}))
     return in_order(rows, order)
 
 
@@ -201,7 +208,7 @@ async def passage_rows(request: Request, iri: str) -> tuple[list[dict], int]:
                                                           sources.bindings({"resource": iri}))
         return rows, count
     text = bind_rows(page_query(request, "passages").text, ["passage"], [[p] for p in shown])
-    return with_passages(keys, await request.app.state.backend.select(text)), count
+    return with_passages(keys, await page_select(request, text)), count
 
 
 def first_passages(keys: list[dict], shown: int) -> list:

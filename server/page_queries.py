@@ -23,9 +23,14 @@ def page_query(request: Request, name: str) -> NamedQuery:
     return internal_query(request.app.state.settings.queries_dir, f"pages/{name}")
 
 
+async def page_select(request: Request, text: str, bindings: dict | None = None) -> list[dict]:
+    """The rows of a page's own query, presumed quick (graph.store.lanes: QueryJob.page)."""
+    return await request.app.state.backend.select(text, bindings, page=True)
+
+
 async def page_rows(request: Request, name: str, **values: str) -> list[dict]:
     query = page_query(request, name)
-    return await request.app.state.backend.select(query.text, query.bindings(values))
+    return await page_select(request, query.text, query.bindings(values))
 
 
 ORDER_BY = re.compile(r"\n\s*ORDER\s+BY\s+((?:\?\w+\s*)+)$", re.IGNORECASE)
@@ -76,8 +81,7 @@ async def rows_in_order(request: Request, query: NamedQuery, values: dict[str, s
     """
     text, keys = unordered(query)
     limit = request.app.state.settings.max_rows
-    rows = await request.app.state.backend.select(f"{text}\nLIMIT {limit + 1}\n",
-                                                  query.bindings(values))
+    rows = await page_select(request, f"{text}\nLIMIT {limit + 1}\n", query.bindings(values))
     if len(rows) > limit:
         return None
     return in_order(rows, keys)

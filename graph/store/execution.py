@@ -67,6 +67,10 @@ class QueryJob:
     network's data): run by a worker of its own at a lower CPU priority (graph.backend), so that
     a visitor's query never waits for the derived views to catch up with the writes, nor shares
     the CPU with them while editors write; it may run CITYDIP_DERIVED_QUERY_TIMEOUT."""
+    page: bool = False
+    """An entity page's own query (queries/pages/), anchored on one resource and read through
+    the engine's indexes: presumed quick, so the cheap lane takes its shape from its first run
+    until a run proves it slow (graph.store.lanes)."""
 
 
 @dataclass

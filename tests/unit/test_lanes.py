@@ -1,6 +1,7 @@
 """The cheap lane's inline path: a repeat of a quick query is answered on the event loop, and only
-while nothing was written since it was measured and no write is under way. And the shapes that
-share a measured history."""
+while nothing was written since it was measured and no write is under way. The shapes that
+share a measured history, and an entity page's own queries, which the lane takes from their first
+run until one is slow."""
 
 from __future__ import annotations
 
@@ -116,3 +117,36 @@ def test_rows_that_differ_in_form_are_not_taken_for_a_run() -> None:
     mixed = "SELECT ?p WHERE { VALUES (?p) { (<urn:a>) (1) (<urn:b>) } }"
     same = "SELECT ?p WHERE { VALUES (?p) { (<urn:a>) (<urn:c>) (<urn:b>) } }"
     assert shape(QueryJob(mixed, {})) != shape(QueryJob(same, {}))
+
+
+def test_a_page_query_is_taken_from_its_first_run_until_a_run_proves_it_slow() -> None:
+    lane = CheapLane(ox.Store(), threads=2, cheap_seconds=0.1, history_min=2)
+    visitor = QueryJob(LOOKUP, format="json")
+    page = QueryJob(LOOKUP, format="json", page=True)
+    assert lane.takes(page) and not lane.takes(visitor)  # one shape, two presumptions
+    lane.record(page, 0.5)  # slower than cheap_seconds: measured on the workers from now on
+    assert not lane.takes(page)
+    lane.record(page, 0.01)
+    assert not lane.takes(page)  # one quick run is not yet a history
+    lane.record(page, 0.01)
+    assert lane.takes(page) and lane.takes(visitor)
+    lane.record(visitor, 0.5)  # whoever ran it slow, the shape leaves the lane for both
+    assert not lane.takes(page) and not lane.takes(visitor)
+    lane.close()
+
+
+def test_the_first_entity_page_after_a_start_reads_in_the_cheap_lane(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from graph.core.settings import Settings
+    from server.app import create_app
+
+    settings = Settings(store_path=":memory:", query_workers=1, derived_warm=False,
+                        page_cache_mb=0, history_path=str(tmp_path / "history.jsonl"))
+    with TestClient(create_app(settings)) as http:
+        lane = http.app.state.backend.lane
+        before = lane.answered
+        page = http.get("/id/city/kaohsiung", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "Gdynia" in page.text
+        # statements out and in, partnerships, passages, the map's link: none waited for a worker
+        assert lane.answered - before >= 5 and lane.demoted == 0
