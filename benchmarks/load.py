@@ -36,6 +36,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -237,8 +238,20 @@ def reader(port: int, material: Material, seed: int, stop: threading.Event, tall
             kinds.setdefault(kind, Tally()).add(status, seconds)
 
 
+def server_timing(headers: dict) -> dict[str, float]:
+    """A write's steps as its answer's Server-Timing header gives them (ms, by name)."""
+    value = next((v for k, v in headers.items() if k.lower() == "server-timing"), "")
+    steps = {}
+    for part in value.split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if name and duration:
+            steps[name] = float(duration)
+    return steps
+
+
 def writer(port: int, material: Material, rate: float, stop: threading.Event, tally: Tally,
-           acknowledged: list[str], lock: threading.Lock) -> None:
+           acknowledged: list[str], lock: threading.Lock,
+           steps: list[dict[str, float]]) -> None:
     client = Http(port)
     period = 1.0 / rate if rate > 0 else 0.0
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
@@ -248,14 +261,16 @@ def writer(port: int, material: Material, rate: float, stop: threading.Event, ta
         body = json.dumps({"message": "load benchmark", "add": turtle}).encode()
         started = time.perf_counter()
         try:
-            status, text, _ = client.request("POST", "/changes", body=body, headers=headers)
+            status, text, answered = client.request("POST", "/changes", body=body,
+                                                    headers=headers)
         except OSError:
-            status, text = None, b""
+            status, text, answered = None, b"", {}
         seconds = time.perf_counter() - started
         with lock:
             tally.add(status, seconds)
             if status == 200 and json.loads(text).get("committed"):
                 acknowledged.append(agreement)
+                steps.append(server_timing(answered))
             elif status is not None and status != 200:
                 log(f"write answered {status}: {text[:200]!r}")
         next_at += period
@@ -281,13 +296,15 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
     killed: list[int]
     kinds: dict[str, Tally]
     reads, written, killed, kinds = Tally(), Tally(), [], {}
+    steps: list[dict[str, float]] = []
     threads = [threading.Thread(target=reader, args=(server.port, material, 1000 * i + 1, stop,
                                                      reads, lock, kinds), daemon=True)
                for i in range(args.readers)]
     if writes:
         threads += [threading.Thread(target=writer, args=(server.port, material,
                                                           args.write_rate, stop, written,
-                                                          acknowledged, lock), daemon=True)
+                                                          acknowledged, lock, steps),
+                                 daemon=True)
                     for _ in range(args.writers)]
     if kill:
         threads.append(threading.Thread(target=killer, args=(server, args.kill_every, stop,
@@ -306,6 +323,10 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
                               "failed": t.failed} for k, t in sorted(kinds.items())}}
     if writes:
         result["writes"] = written.summary(elapsed)
+        names = list(dict.fromkeys(name for step in steps for name in step))
+        result["write_steps_p50_ms"] = {
+            name: round(statistics.median(step.get(name, 0.0) for step in steps), 1)
+            for name in names}
     if kill:
         result["killed"] = len(killed)
     return result
@@ -455,6 +476,17 @@ def markdown(results: list[dict], args) -> str:
                      f"{w['per_s']:.1f}" if w else "", f"{w['p50_ms']:.0f}" if w else "",
                      f"{w['p99_ms']:.0f}" if w else ""]
             lines.append("| " + " | ".join(cells) + " |")
+    steps = [(r["scale"], name, r[name]["write_steps_p50_ms"]) for r in results
+             for name in ("reads+writes", "reads+writes+kill")
+             if r[name].get("write_steps_p50_ms")]
+    if steps:
+        names = list(dict.fromkeys(n for _, _, found in steps for n in found))
+        lines += ["", "A write's steps, p50 ms (its answer's Server-Timing):", "",
+                  "| scale | phase | " + " | ".join(names) + " |",
+                  "|---|---|" + "---:|" * len(names)]
+        for scale, name, found in steps:
+            lines.append(f"| {scale} | {name} | "
+                         + " | ".join(f"{found.get(n, 0):.1f}" for n in names) + " |")
     lines += ["", "| scale | settled before s | runaways: statuses | ASK {} max ms | "
               "page max ms | idle after s | acknowledged writes | missing |",
               "|---|---:|---|---:|---:|---:|---:|---:|"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated
@@ -92,19 +93,30 @@ async def commit(request: Request, work: Callable[[Writer], Result],
     backend = state.backend
 
     def run() -> tuple[Result, bool, set[str] | None, dict | None]:
+        began = time.perf_counter()
         new = created(backend.writer) if created is not None else False
         result = work(backend.writer)
         if not result.committed:
+            result.timings["thread"] = time.perf_counter() - began
             return result, new, None, None
         # What follows from the change is worked out here, in the write's thread, on the store
         # just after it: each hand-back to a busy event loop costs the write tens of ms.
         version = backend.data_version + 1  # what backend.changed() makes current
-        return (result, new, pages_reached(backend, result),
-                follow_commit(request.app, result, version))
+        followed = time.perf_counter()
+        reached = pages_reached(backend, result)
+        moved = follow_commit(request.app, result, version)
+        result.timings["follow"] = time.perf_counter() - followed
+        result.timings["thread"] = time.perf_counter() - began
+        return result, new, reached, moved
 
     async def write() -> tuple[Result, bool]:
+        queued = time.perf_counter()
         async with state.write_lock:
+            locked = time.perf_counter()
             result, new, reached, moved = await asyncio.to_thread(run)
+            back = time.perf_counter()
+            result.timings["lock"] = locked - queued
+            result.timings["handoff"] = back - locked - result.timings.pop("thread")
             if result.committed:
                 # new data version, snapshot for the workers, on_commit hooks; the app's copy of
                 # the version is the backend's, never a count of its own. The kept pages and
@@ -115,6 +127,8 @@ async def commit(request: Request, work: Callable[[Writer], Result],
                 pages_follow(request.app, previous, state.data_version, reached)
                 views_moved(request.app, state.data_version,
                             moved if state.data_version == previous + 1 else None)
+                result.timings["announce"] = time.perf_counter() - back
+            result.timings["total"] = time.perf_counter() - queued
             return result, new
 
     task = asyncio.ensure_future(write())
@@ -169,8 +183,22 @@ def outcome_response(request: Request, result: Result, status: int = 200) -> Res
         headers = {"Location": location, "X-Change-Id": str(result.entry.id)}
     else:
         body["message"] = "nothing to change: the store already holds exactly this"
+    headers["Server-Timing"] = server_timing(result.timings)
     return Response(json.dumps(body, ensure_ascii=False, indent=2), status_code=status,
                     media_type="application/json", headers=headers)
+
+
+TIMING_ORDER = ("lock", "build", "stage", "validate", "log", "apply", "follow", "handoff",
+                "announce", "total")
+
+
+def server_timing(timings: dict[str, float]) -> str:
+    """A write's steps as a Server-Timing header (milliseconds): waiting for the write lock,
+    computing the change, staging and validating it, the log's fsync, the store's commit, the
+    pages and derived views it reaches, the hand-offs between the event loop and the write's
+    thread, announcing the new data version, and the whole."""
+    return ", ".join(f"{name};dur={timings[name] * 1000:.1f}"
+                     for name in TIMING_ORDER if name in timings)
 
 
 def _wants_text(request: Request) -> bool:

@@ -121,6 +121,12 @@ def test_a_valid_insert_commits_and_queries_see_it(editor_server: LiveServer) ->
     body = response.json()
     assert body["committed"] and body["conforms"] and body["added"] == 5
     assert response.headers["Location"].endswith(f"/changes/{body['change']}")
+    # The write's steps, for editors and the load benchmark: each a duration, the whole last.
+    steps = dict(part.strip().split(";dur=") for part in
+                 response.headers["Server-Timing"].split(","))
+    assert list(steps)[-1] == "total"
+    assert {"lock", "validate", "log", "apply", "follow", "announce"} <= set(steps)
+    assert all(0 <= float(ms) <= float(steps["total"]) for ms in steps.values())
     # The query workers were renewed: the very next query sees the change.
     assert count(editor_server, node) == 5
     entry = httpx.get(f"{editor_server}/changes/{body['change']}", timeout=10).json()
