@@ -9,8 +9,10 @@ own readers, which all come from one address) and runs, in one run:
 1. read-only: `--readers` threads, each on a kept-alive connection, sending in turn the named
    query `partners-of`, an entity page (HTML) and a small `/sparql` lookup, about random cities;
 2. reads + writes: the same readers while `--writers` editors post small changesets (a ~30-triple
-   sister-city agreement with its passage, signatory and role, validated) to `/changes`, each at
-   most `--write-rate` per second;
+   sister-city agreement with its passage, signatory and role, validated) to `/changes`, each
+   `--write-rate` per second on average, at random moments (`--arrivals random`: the gaps drawn
+   from an exponential distribution, as independent editors post; `even`: every writer at the
+   same moments, each write then finding the other's under way);
 3. the same, with a query worker SIGKILLed every `--kill-every` seconds;
 4. a burst of `--runaways` concurrent runaway queries (a cartesian product), with `ASK {}` and
    an entity page timed while it lasts, and the time the server's processes take to be idle after.
@@ -19,7 +21,8 @@ own readers, which all come from one address) and runs, in one run:
    the writes first: at world scale the network's measures of the last version take about
    15 s), each wait at most `--settle-limit` seconds (300) and reported ("settled before").
 
-It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies,
+It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies
+and the medians of a write's steps (its answer's Server-Timing),
 and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
 Per-client throttling (429/503 with Retry-After) is checked by tests/http/test_live_service.py.
 
@@ -251,8 +254,13 @@ def server_timing(headers: dict) -> dict[str, float]:
 
 def writer(port: int, material: Material, rate: float, stop: threading.Event, tally: Tally,
            acknowledged: list[str], lock: threading.Lock,
-           steps: list[dict[str, float]]) -> None:
+           steps: list[dict[str, float]], arrivals: str, seed: int) -> None:
+    """An editor posting about `rate` changesets a second: at random moments (`random`: the
+    gaps drawn from an exponential distribution of that mean, as independent editors post), or
+    one every 1/rate seconds from the phase's start (`even`: every writer at the same moments,
+    so that each write finds the others' under way)."""
     client = Http(port)
+    rng = random.Random(seed)
     period = 1.0 / rate if rate > 0 else 0.0
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
     next_at = time.perf_counter()
@@ -273,7 +281,7 @@ def writer(port: int, material: Material, rate: float, stop: threading.Event, ta
                 steps.append(server_timing(answered))
             elif status is not None and status != 200:
                 log(f"write answered {status}: {text[:200]!r}")
-        next_at += period
+        next_at += rng.expovariate(rate) if arrivals == "random" and rate > 0 else period
         time.sleep(max(0.0, next_at - time.perf_counter()))
 
 
@@ -303,9 +311,10 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
     if writes:
         threads += [threading.Thread(target=writer, args=(server.port, material,
                                                           args.write_rate, stop, written,
-                                                          acknowledged, lock, steps),
+                                                          acknowledged, lock, steps,
+                                                          args.arrivals, 7 + i),
                                  daemon=True)
-                    for _ in range(args.writers)]
+                    for i in range(args.writers)]
     if kill:
         threads.append(threading.Thread(target=killer, args=(server, args.kill_every, stop,
                                                              killed), daemon=True))
@@ -460,7 +469,8 @@ def run_scale(scale: str, args) -> dict:
 
 
 def markdown(results: list[dict], args) -> str:
-    lines = [f"Readers {args.readers}, writers {args.writers} (each at most {args.write_rate}/s), "
+    lines = [f"Readers {args.readers}, writers {args.writers} (each {args.write_rate}/s, "
+             f"{args.arrivals} arrivals), "
              f"{args.seconds:g} s per phase, a worker SIGKILLed every {args.kill_every:g} s, "
              f"query timeout {args.timeout:g} s, {os.cpu_count()} cores (shared).", "",
              "| scale | phase | reads/s | read p50 ms | read p99 ms | failed reads | 5xx | "
@@ -508,7 +518,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readers", type=int, default=16)
     parser.add_argument("--writers", type=int, default=2)
     parser.add_argument("--write-rate", type=float, default=3.0,
-                        help="most writes per second per writer")
+                        help="writes per second per writer (on average, or at most when a "
+                             "write takes longer than the gap)")
+    parser.add_argument("--arrivals", choices=("random", "even"), default="random",
+                        help="when each writer posts: at random moments of that mean rate "
+                             "(independent editors), or evenly from the same start")
     parser.add_argument("--kill-every", type=float, default=4.0)
     parser.add_argument("--runaways", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=5.0, help="CITYDIP_QUERY_TIMEOUT")
