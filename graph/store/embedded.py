@@ -56,6 +56,10 @@ class Store:
         """Writes made through this object so far, counted as each ends (the writer's, under the
         lock): a reader that remembers something about the data (graph.store.lanes) knows by it
         that the data changed."""
+        self.committing = threading.Lock()
+        """Held while a write is put into the store and counted (not while the writer works out
+        and validates it, under `lock`): a reader that holds it and finds the count unchanged
+        reads exactly the data it remembers (graph.store.lanes' inline repeats)."""
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -67,12 +71,14 @@ class Store:
         with path.open("rb") as handle:
             # _Reporting is a binary file, which the IO[bytes] of the stub does not see
             source = cast(IO[bytes], _Reporting(handle, on_bytes)) if on_bytes else handle
-            try:
-                self._store.load(source, format=_format_for(path), to_graph=ox.NamedNode(graph))
-            except SyntaxError as exc:
-                raise ValueError(f"{path}: {exc}") from None
-            finally:
-                self.writes += 1
+            with self.committing:
+                try:
+                    self._store.load(source, format=_format_for(path),
+                                     to_graph=ox.NamedNode(graph))
+                except SyntaxError as exc:
+                    raise ValueError(f"{path}: {exc}") from None
+                finally:
+                    self.writes += 1
 
     def bulk_load_file(self, path: Path, graph: str, on_bytes=None) -> None:
         """Load one RDF file with the engine's bulk loader: fast and lean, but not atomic, so
@@ -84,7 +90,7 @@ class Store:
         the process has read (`_ReadWatcher`), and made whole when the load ends.
         """
         size = path.stat().st_size
-        with _ReadWatcher(on_bytes, size):
+        with _ReadWatcher(on_bytes, size), self.committing:
             try:
                 self._store.bulk_load(path=str(path), format=_format_for(path),
                                       to_graph=ox.NamedNode(graph))
@@ -95,41 +101,45 @@ class Store:
 
     def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads with the bulk loader (streamed, not atomic)."""
-        try:
-            self._store.bulk_extend(quads)
-        finally:
-            self.writes += 1
+        with self.committing:
+            try:
+                self._store.bulk_extend(quads)
+            finally:
+                self.writes += 1
 
     def optimize(self) -> None:
         """Compact the store's files (after a bulk fill)."""
         self._store.optimize()
 
     def load_data(self, data: bytes | str, format: ox.RdfFormat, graph: str) -> None:
-        try:
-            self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
-        finally:
-            self.writes += 1
+        with self.committing:
+            try:
+                self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
+            finally:
+                self.writes += 1
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> int:
         """Replace a named graph's content with the given triples; returns how many were written."""
         node = ox.NamedNode(graph)
         quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
-        try:
-            self._store.clear_graph(node)
-            self._store.extend(quads)
-        finally:
-            self.writes += 1
+        with self.committing:
+            try:
+                self._store.clear_graph(node)
+                self._store.extend(quads)
+            finally:
+                self.writes += 1
         return len(quads)
 
     def clear(self) -> None:
-        try:
-            self._store.clear()
-        finally:
-            self.writes += 1
+        with self.committing:
+            try:
+                self._store.clear()
+            finally:
+                self.writes += 1
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update as one transaction: all of it is written, or nothing."""
-        with self.lock:
+        with self.lock, self.committing:
             try:
                 self._store.update(sparql)
             finally:

@@ -79,6 +79,41 @@ def test_a_repeat_never_waits_on_the_loop_for_a_write_under_way() -> None:
     asyncio.run(scenario())
 
 
+def test_on_disk_a_write_being_validated_leaves_repeats_inline_one_being_committed_not(
+        tmp_path) -> None:
+    store = Store(tmp_path / "store")
+    store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
+    lane = CheapLane(store.raw, threads=2, cheap_seconds=1.0, inline_seconds=1.0, live=store)
+    job = QueryJob(LOOKUP, format="json")
+
+    def holding(lock: threading.Lock | threading.RLock):
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with lock:
+                held.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        held.wait(10)
+        return thread, release
+
+    async def scenario() -> None:
+        await lane.run(job)  # measured in a thread
+        thread, release = holding(store.lock)  # a writer working out and validating its change
+        assert values(await lane.run(job)) == ["1"] and lane.inline == 1
+        release.set()
+        thread.join()
+        thread, release = holding(store.committing)  # a write being put into the store
+        assert values(await lane.run(job)) == ["1"] and lane.inline == 1  # went to a thread
+        release.set()
+        thread.join()
+        assert values(await lane.run(job)) == ["1"] and lane.inline == 2
+
+    asyncio.run(scenario())
+
+
 def test_no_inline_path_when_it_is_switched_off() -> None:
     store = Store(None)
     store.update('INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "1" } }')
