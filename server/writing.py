@@ -188,15 +188,16 @@ def outcome_response(request: Request, result: Result, status: int = 200) -> Res
                     media_type="application/json", headers=headers)
 
 
-TIMING_ORDER = ("lock", "build", "stage", "validate", "log", "apply", "follow", "handoff",
-                "announce", "total")
+TIMING_ORDER = ("lock", "build", "stage", "validate", "focus", "shacl", "log", "apply", "follow",
+                "handoff", "announce", "total")
 
 
 def server_timing(timings: dict[str, float]) -> str:
     """A write's steps as a Server-Timing header (milliseconds): waiting for the write lock,
-    computing the change, staging and validating it, the log's fsync, the store's commit, the
-    pages and derived views it reaches, the hand-offs between the event loop and the write's
-    thread, announcing the new data version, and the whole."""
+    computing the change, staging and validating it (of which: its focus nodes and the graph
+    cut out around them; SHACL on that graph), the log's fsync, the store's commit, the pages
+    and derived views it reaches, the hand-offs between the event loop and the write's thread,
+    announcing the new data version, and the whole."""
     return ", ".join(f"{name};dur={timings[name] * 1000:.1f}"
                      for name in TIMING_ORDER if name in timings)
 

@@ -131,7 +131,8 @@ class Writer:
         verdict = self.validator.check(staged, change, derived)
         done = time.perf_counter()
         return Result(change, verdict, derived, timings={"stage": staged_at - started,
-                                                         "validate": done - staged_at})
+                                                         "validate": done - staged_at,
+                                                         **verdict.seconds})
 
     def write(self, build: Callable[[], Changeset], author: str, message: str,
               reverts: int | None = None) -> Result:
