@@ -208,9 +208,10 @@ class CheapLane:
         return self.live.writes if self.live is not None else 0
 
     def _run_inline(self, job: QueryJob, key: tuple | None) -> Outcome | None:
-        """Run a known-quick repeat on the event loop, holding the store's write lock so that no
-        write lands meanwhile; None when a write is under way (waiting for it would stop the
-        loop) or has landed since the repeat was measured: the job then goes to a thread."""
+        """Run a known-quick repeat on the event loop, holding the store's `committing` lock so
+        that no write lands meanwhile; None when a write is being put into the store (waiting
+        for it would stop the loop) or has landed since the repeat was measured: the job then
+        goes to a thread."""
         assert self.live is not None and key is not None
         # On disk, only a write being put into the store stops it (`committing`): the writer
         # works out and validates a write under `lock`, for tens of ms, without changing the
