@@ -10,11 +10,14 @@ import threading
 import time
 
 import pyoxigraph as ox
+from fastapi.testclient import TestClient
 
+from graph.core.settings import Settings
 from graph.sparql.text import bind_rows
 from graph.store.embedded import Store
 from graph.store.execution import QueryJob
 from graph.store.lanes import CheapLane, shape
+from server.app import create_app
 
 LOOKUP = "SELECT ?o WHERE { <urn:test:a> <urn:test:p> ?o }"
 
@@ -171,11 +174,6 @@ def test_a_page_query_is_taken_from_its_first_run_until_a_run_proves_it_slow() -
 
 
 def test_the_first_entity_page_after_a_start_reads_in_the_cheap_lane(tmp_path) -> None:
-    from fastapi.testclient import TestClient
-
-    from graph.core.settings import Settings
-    from server.app import create_app
-
     settings = Settings(store_path=":memory:", query_workers=1, derived_warm=False,
                         page_cache_mb=0, history_path=str(tmp_path / "history.jsonl"))
     with TestClient(create_app(settings)) as http:
