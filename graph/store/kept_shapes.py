@@ -23,10 +23,11 @@ that case).
 How a shape is judged to reach a focus node `f`, each the way pyshacl finds targets
 (`Shape.focus_nodes`): `sh:targetNode f`; `sh:targetClass C` (or a shape that is a class) and
 `f rdf:type` C or a class the data graph makes a subclass of C; `sh:targetSubjectsOf p` and
-`f p ?x`; `sh:targetObjectsOf p` and `?x p f`; a SPARQL target whose query, with `?this` bound
-to `f`, has a solution. Any other kind of target (a SHACL-AF target type, a JavaScript target)
-counts as reaching every node, and a blank-node shape that reaches one makes the run use every
-shape (pyshacl's `use_shapes` takes IRIs). When no shape reaches a focus node there is nothing
+`f p ?x`; `sh:targetObjectsOf p` and `?x p f`; a SPARQL target whose query selects `f` as
+`?this` (run once per validation, by pyoxigraph on a copy of the small data graph). Any other
+kind of target (a SHACL-AF target type, a JavaScript target) counts as reaching every node, and
+a blank-node shape that reaches one makes the run use every shape (pyshacl's `use_shapes` takes
+IRIs). When no shape reaches a focus node there is nothing
 to run. tests/unit/test_kept_shapes.py checks the choice against pyshacl's own targets, and
 tests/unit/test_incremental.py the verdicts against a full validation.
 """
@@ -34,13 +35,15 @@ tests/unit/test_incremental.py the verdicts against a full validation.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import pyoxigraph as ox
 from pyshacl import Validator
 from pyshacl.graph_abstraction import DataGraph
 from pyshacl.shapes_graph import ShapesGraph
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
 from graph.store.validate import Report, findings
@@ -68,7 +71,9 @@ class _Targets:
     anything: bool = False
     """A target this module cannot judge: the shape counts as reaching every node."""
 
-    def reaches(self, data: Graph, focus: list) -> bool:
+    def reaches(self, data: Graph, focus: list, selected: Callable[[str], set]) -> bool:
+        """Whether the shape may have one of `focus` among its targets on `data`;
+        `selected(text)` is what a SPARQL target's query selects as ?this on `data`."""
         if self.anything or any(f in self.nodes for f in focus):
             return True
         for target_class in self.classes:
@@ -79,8 +84,7 @@ class _Targets:
             return True
         if any((None, p, f) in data for f in focus for p in self.objects_of):
             return True
-        return any(len(data.query(text, initBindings={"this": f}))
-                   for text in self.queries for f in focus)
+        return any(f in selected(text) for text in self.queries for f in focus)
 
 
 class KeptShapes:
@@ -97,8 +101,30 @@ class KeptShapes:
                         or t.objects_of or t.queries]
 
     def reaching(self, data: Graph, focus: list) -> list[URIRef | BNode]:
-        """The shapes that may have one of `focus` among their targets on `data`."""
-        return [t.shape for t in self.targets if t.reaches(data, focus)]
+        """The shapes that may have one of `focus` among their targets on `data`.
+
+        A SPARQL target's query is run once, as pyshacl runs it (every ?this it selects is a
+        target), by pyoxigraph on a copy of `data` in memory: rdflib took 6.7 ms of a write's
+        21 ms of SHACL to run the three targets' queries with ?this bound to each focus node.
+        """
+        store: list[ox.Store] = []
+        answers: dict[str, set] = {}
+
+        def selected(text: str) -> set:
+            if text not in answers:
+                try:
+                    if not store:
+                        store.append(_in_oxigraph(data))
+                    solutions = store[0].query(text)
+                    answers[text] = {_rdflib(s["this"])
+                                     for s in solutions  # type: ignore[union-attr]
+                                     if s["this"] is not None}
+                except (ValueError, TypeError, SyntaxError):  # a term or query it cannot take
+                    rows = cast(Any, data.query(text))  # a SELECT's rows
+                    answers[text] = {row.this for row in rows if row.this is not None}
+            return answers[text]
+
+        return [t.shape for t in self.targets if t.reaches(data, focus, selected)]
 
     def validate(self, data: Graph, focus: list | None = None) -> Report:
         """Validate `data` in place, with every shape, or (given `focus`) with the shapes that
@@ -119,6 +145,35 @@ class KeptShapes:
             names = {str(f) for f in focus}
             found = [f for f in found if f.focus in names]
         return Report(findings=found)
+
+
+def _in_oxigraph(data: Graph) -> ox.Store:
+    """The triples of an rdflib graph in an in-memory pyoxigraph store (its default graph)."""
+    store = ox.Store()
+    store.extend(ox.Quad(_ox(s), _ox(p), _ox(o)) for s, p, o in data)  # type: ignore[arg-type]
+    return store
+
+
+def _ox(term: Any) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term of a graph: {term!r}")
+
+
+def _rdflib(term: Any) -> URIRef | BNode | Literal:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    return Literal(term.value)  # a literal is never a focus node: it is only told apart here
 
 
 def _targets(shape) -> _Targets:
