@@ -43,9 +43,10 @@ import pyoxigraph as ox
 from pyshacl import Validator
 from pyshacl.graph_abstraction import DataGraph
 from pyshacl.shapes_graph import ShapesGraph
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
+from graph.core.terms import ox_term, rdflib_term
 from graph.store.validate import Report, findings
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class KeptShapes:
                     if not store:
                         store.append(_in_oxigraph(data))
                     solutions = store[0].query(text)
-                    answers[text] = {_rdflib(s["this"])
+                    answers[text] = {rdflib_term(s["this"])
                                      for s in solutions  # type: ignore[union-attr]
                                      if s["this"] is not None}
                 except (ValueError, TypeError, SyntaxError):  # a term or query it cannot take
@@ -150,30 +151,9 @@ class KeptShapes:
 def _in_oxigraph(data: Graph) -> ox.Store:
     """The triples of an rdflib graph in an in-memory pyoxigraph store (its default graph)."""
     store = ox.Store()
-    store.extend(ox.Quad(_ox(s), _ox(p), _ox(o)) for s, p, o in data)  # type: ignore[arg-type]
+    store.extend(ox.Quad(ox_term(s), ox_term(p), ox_term(o))  # type: ignore[arg-type]
+                 for s, p, o in data)
     return store
-
-
-def _ox(term: Any) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"not an RDF term of a graph: {term!r}")
-
-
-def _rdflib(term: Any) -> URIRef | BNode | Literal:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    return Literal(term.value)  # a literal is never a focus node: it is only told apart here
 
 
 def _targets(shape) -> _Targets:

@@ -57,12 +57,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH, XSD
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 
 from graph.core.namespaces import CD, ORG
+from graph.core.terms import rdflib_term
 from graph.store.kept_shapes import KeptShapes
 from graph.store.validate import Report, validate
 from graph.write.changes import ChangeError, Changeset
@@ -191,22 +192,6 @@ class PreparedQueryGraph(Graph):
 
 
 # --- the check ---------------------------------------------------------------------------------
-
-XSD_STRING = str(XSD.string)
-
-
-def rdflib_term(term):
-    """A pyoxigraph term as rdflib parses it from N-Triples (the full validation's view)."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == XSD_STRING:
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
 
 def is_node(term) -> bool:
     return isinstance(term, ox.NamedNode | ox.BlankNode)

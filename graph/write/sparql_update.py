@@ -37,6 +37,7 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.sparql import QueryContext, SPARQLError
 from rdflib.store import Store as RdflibStore
 
+from graph.core.terms import ox_term
 from graph.sparql.guard import _services, expand_escapes
 from graph.sparql.limits import Bounds, LimitExceeded, check_nesting
 from graph.store.protocol import QuadSource
@@ -109,17 +110,9 @@ def to_rdflib(term):
 
 def to_ox(term, stored_bnodes: set[str]):
     """An rdflib term as pyoxigraph's (blank nodes not read from the store are new ones)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term)) if str(term) in stored_bnodes else term
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    return None
+    if isinstance(term, BNode) and str(term) not in stored_bnodes:
+        return term
+    return ox_term(term)
 
 
 # --- the staged store as an rdflib store (read-only: templates are applied here) --------------

@@ -104,7 +104,7 @@ def _wire(term: Any) -> Any:
 
 
 class _Terms:
-    """rdflib terms from `wire_triples`'s form, as graph.write.incremental.rdflib_term makes them
+    """rdflib terms from `wire_triples`'s form, as graph.core.terms.rdflib_term makes them
     from pyoxigraph terms; IRIs are kept (a write's graph names the same classes and
     properties every time)."""
 
