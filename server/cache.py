@@ -323,10 +323,10 @@ def derived(app) -> Derived:
     keeper = getattr(state, "derived", None)
     if keeper is None:
         settings = getattr(state, "settings", None)
-        keeper = Derived(lambda: getattr(state, "data_version", 0),
-                         settings.derived_interval if settings is not None else 5.0,
-                         settings.derived_share if settings is not None else 0.25,
-                         settings.derived_max_wait if settings is not None else 60.0)
+        spacing = {} if settings is None else {  # without settings, Derived's own defaults
+            "interval": settings.derived_interval, "share": settings.derived_share,
+            "max_wait": settings.derived_max_wait}
+        keeper = Derived(lambda: getattr(state, "data_version", 0), **spacing)
         state.derived = keeper
     return keeper
 

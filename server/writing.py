@@ -92,13 +92,13 @@ async def commit(request: Request, work: Callable[[Writer], Result],
     state = request.app.state
     backend = state.backend
 
-    def run() -> tuple[Result, bool, set[str] | None, dict | None]:
+    def run() -> tuple[Result, bool, set[str] | None, dict | None, float]:
+        """The write, what follows from it, and how long this thread took (seconds)."""
         began = time.perf_counter()
         new = created(backend.writer) if created is not None else False
         result = work(backend.writer)
         if not result.committed:
-            result.timings["thread"] = time.perf_counter() - began
-            return result, new, None, None
+            return result, new, None, None, time.perf_counter() - began
         # What follows from the change is worked out here, in the write's thread, on the store
         # just after it: each hand-back to a busy event loop costs the write tens of ms.
         version = backend.data_version + 1  # what backend.changed() makes current
@@ -106,17 +106,16 @@ async def commit(request: Request, work: Callable[[Writer], Result],
         reached = pages_reached(backend, result)
         moved = follow_commit(request.app, result, version)
         result.timings["follow"] = time.perf_counter() - followed
-        result.timings["thread"] = time.perf_counter() - began
-        return result, new, reached, moved
+        return result, new, reached, moved, time.perf_counter() - began
 
     async def write() -> tuple[Result, bool]:
         queued = time.perf_counter()
         async with state.write_lock:
             locked = time.perf_counter()
-            result, new, reached, moved = await asyncio.to_thread(run)
+            result, new, reached, moved, ran = await asyncio.to_thread(run)
             back = time.perf_counter()
             result.timings["lock"] = locked - queued
-            result.timings["handoff"] = back - locked - result.timings.pop("thread")
+            result.timings["handoff"] = back - locked - ran
             if result.committed:
                 # new data version, snapshot for the workers, on_commit hooks; the app's copy of
                 # the version is the backend's, never a count of its own. The kept pages and

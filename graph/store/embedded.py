@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, cast
 
@@ -63,6 +64,16 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around every write to the store: held `committing`, counted in `writes` as it ends
+        (also when it fails: it may have written part of the data)."""
+        with self.committing:
+            try:
+                yield
+            finally:
+                self.writes += 1
+
     def load_file(self, path: Path, graph: str, on_bytes=None) -> None:
         """Load one RDF file (format from its extension) into a named graph, atomically.
 
@@ -71,14 +82,12 @@ class Store:
         with path.open("rb") as handle:
             # _Reporting is a binary file, which the IO[bytes] of the stub does not see
             source = cast(IO[bytes], _Reporting(handle, on_bytes)) if on_bytes else handle
-            with self.committing:
+            with self._writing():
                 try:
                     self._store.load(source, format=_format_for(path),
                                      to_graph=ox.NamedNode(graph))
                 except SyntaxError as exc:
                     raise ValueError(f"{path}: {exc}") from None
-                finally:
-                    self.writes += 1
 
     def bulk_load_file(self, path: Path, graph: str, on_bytes=None) -> None:
         """Load one RDF file with the engine's bulk loader: fast and lean, but not atomic, so
@@ -90,60 +99,43 @@ class Store:
         the process has read (`_ReadWatcher`), and made whole when the load ends.
         """
         size = path.stat().st_size
-        with _ReadWatcher(on_bytes, size), self.committing:
+        with _ReadWatcher(on_bytes, size), self._writing():
             try:
                 self._store.bulk_load(path=str(path), format=_format_for(path),
                                       to_graph=ox.NamedNode(graph))
             except SyntaxError as exc:
                 raise ValueError(f"{path}: {exc}") from None
-            finally:
-                self.writes += 1
 
     def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads with the bulk loader (streamed, not atomic)."""
-        with self.committing:
-            try:
-                self._store.bulk_extend(quads)
-            finally:
-                self.writes += 1
+        with self._writing():
+            self._store.bulk_extend(quads)
 
     def optimize(self) -> None:
         """Compact the store's files (after a bulk fill)."""
         self._store.optimize()
 
     def load_data(self, data: bytes | str, format: ox.RdfFormat, graph: str) -> None:
-        with self.committing:
-            try:
-                self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
-            finally:
-                self.writes += 1
+        with self._writing():
+            self._store.load(data, format=format, to_graph=ox.NamedNode(graph))
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> int:
         """Replace a named graph's content with the given triples; returns how many were written."""
         node = ox.NamedNode(graph)
         quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
-        with self.committing:
-            try:
-                self._store.clear_graph(node)
-                self._store.extend(quads)
-            finally:
-                self.writes += 1
+        with self._writing():
+            self._store.clear_graph(node)
+            self._store.extend(quads)
         return len(quads)
 
     def clear(self) -> None:
-        with self.committing:
-            try:
-                self._store.clear()
-            finally:
-                self.writes += 1
+        with self._writing():
+            self._store.clear()
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update as one transaction: all of it is written, or nothing."""
-        with self.lock, self.committing:
-            try:
-                self._store.update(sparql)
-            finally:
-                self.writes += 1
+        with self.lock, self._writing():
+            self._store.update(sparql)
 
     def apply(self, removed: Collection[ox.Quad], added: Collection[ox.Quad]) -> None:
         """Remove then add these quads in one transaction (graph.store.protocol.QuadStore).

@@ -108,15 +108,16 @@ class KeptShapes:
         target), by pyoxigraph on a copy of `data` in memory: rdflib took 6.7 ms of a write's
         21 ms of SHACL to run the three targets' queries with ?this bound to each focus node.
         """
-        store: list[ox.Store] = []
+        store: ox.Store | None = None  # made for the first SPARQL target asked about
         answers: dict[str, set] = {}
 
         def selected(text: str) -> set:
+            nonlocal store
             if text not in answers:
                 try:
-                    if not store:
-                        store.append(_in_oxigraph(data))
-                    solutions = store[0].query(text)
+                    if store is None:
+                        store = _in_oxigraph(data)
+                    solutions = store.query(text)
                     answers[text] = {rdflib_term(s["this"])
                                      for s in solutions  # type: ignore[union-attr]
                                      if s["this"] is not None}
