@@ -18,6 +18,7 @@ from graph.store.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import graph_licences
 from server.responses import error
+from server.terms import RDF_TYPE
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
@@ -33,7 +34,6 @@ async def _meta(backend: Backend, settings: Settings, name: str, **values: str) 
                                 background=True)
 
 
-RDF_TYPE = ox.NamedNode(str(RDF.type))
 FOLLOW_LIMIT = 200_000
 """Largest changeset (quads) the counts follow; beyond, a recount is cheaper to reason about."""
 

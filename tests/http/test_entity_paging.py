@@ -252,10 +252,27 @@ def test_a_paged_named_query_pages_its_html_and_keeps_json_whole(hub: LiveServer
 def test_a_hubs_page_quotes_its_first_passages_in_the_order_of_the_source(hub: LiveServer) -> None:
     html = httpx.get(f"{hub}/id/city/hub", headers=HTML, timeout=60).text
     quotes = re.findall(r"Hub quote (\d\d)", html)
-    # CITYDIP_PAGE_PASSAGES (20) of the 24 and the blank one, by first line (77, 78, … 96)
+    # CITYDIP_PAGE_PASSAGES (20) of the 24 behind the first page of partnerships (relations
+    # 0–99), by first line (77, 78, … 96)
     assert quotes == [f"{i:02d}" for i in range(PASSAGES - 1, PASSAGES - 21, -1)]
-    assert "A quote of no name" not in html  # line 207
-    assert "The first 20 of 25 passages" in html
+    assert "A quote of no name" not in html  # line 207, behind relation 4999: not on this page
+    # The statements in are paged: the passages are those behind the statements on the page.
+    assert "The first 20 of the 24 passages behind this resource and the statements on this " \
+        "page" in html
+    assert 'href="/queries/source-of?resource=https%3A%2F%2Fw3id.org%2Fcitydiplomacy%2Fid%2F' \
+        'city%2Fhub"' in html
+    # A page on which no statement has a passage says so, and links to all of them.
+    later = httpx.get(f"{hub}/id/city/hub", params={"in": 2, "partnerships": 2}, headers=HTML,
+                      timeout=60).text
+    assert re.findall(r"Hub quote (\d\d)", later) == []
+    assert "No passage behind this resource or the statements on this page" in later
+    # The last page of statements in (partner of, then party: 2 × 5,000) holds relation 4999,
+    # whose passage is a blank node.
+    last = httpx.get(f"{hub}/id/city/hub", params={"in": 2 * RELATIONS // PAGE, "partnerships": 2},
+                     headers=HTML, timeout=60).text
+    assert "A quote of no name" in last and "lines 207–208" in last
+    assert re.findall(r"Hub quote (\d\d)", last) == []
+    assert "The passages behind this resource and the statements on this page" in last
     # A page whose only passage is a blank node.
     single = httpx.get(f"{hub}/id/relation/hub-{RELATIONS - 1:04d}", headers=HTML, timeout=60)
     assert single.status_code == 200 and "A quote of no name" in single.text
