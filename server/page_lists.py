@@ -221,7 +221,8 @@ async def passage_rows(request: Request, iri: str, statements: list | None
             rows = await request.app.state.backend.select(sources.text,
                                                           sources.bindings({"resource": iri}))
         if statements is not None:
-            rows = [row for row in rows if row["statement"] in set(statements)]
+            on_page = set(statements)
+            rows = [row for row in rows if row["statement"] in on_page]
         return rows, count
     text = bind_rows(page_query(request, "passages").text, ["passage"], [[p] for p in shown])
     return with_passages(keys, await page_select(request, text)), count

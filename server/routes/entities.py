@@ -214,7 +214,8 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     statements = page_statements(iri, in_rows, partner_rows) if paged else None
     is_party = any(row["partnership"].value != iri for row in partner_rows)
     (source_rows, passage_count), placed = await asyncio.gather(
-        passage_rows(request, iri, statements), map_path(request, iri) if is_party else none())
+        passage_rows(request, iri, statements),
+        map_path(request, iri) if is_party else asyncio.sleep(0))  # sleep(0): None
     known = index.describe(iri)
     if not out_rows and not in_rows and not partner_rows and known is None:
         return not_found(request, iri, None, headers)
@@ -243,10 +244,6 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     view["all_passages"] = f"{root_path(request)}/queries/source-of?{urlencode({'resource': iri})}"
     return render(request, "entity.html", headers=headers, iri=iri, alternates=links,
                   **view)
-
-
-async def none() -> None:
-    return None
 
 
 def name_iris(out_rows: list[dict], in_rows: list[dict], partner_rows: list[dict],
