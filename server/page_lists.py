@@ -91,8 +91,8 @@ async def statements_in(request: Request, iri: str, start: int,
     counts per property and the subjects of the properties on the page (see above)."""
     async def page(wanted: list[tuple[ox.NamedNode, int, int]]) -> list[dict] | None:
         query = page_query(request, "entity-in-subjects")
-        text = bind_rows(query.text, ["p"], [[p] for p, _, _ in wanted])
-        lists = await page_select(request, text, query.bindings({"resource": iri}))
+        text = with_resource(query.text, iri, ["p"], [[p] for p, _, _ in wanted])
+        lists = await page_select(request, text)
         return subjects_page(wanted, lists, ox.NamedNode(iri), start, size)
 
     return await by_properties(request, "entity-in", "entity-in-counts", iri, start, size, page)
@@ -105,8 +105,8 @@ async def counted_page(request: Request, name: str, counts_name: str, iri: str, 
     async def page(wanted: list[tuple[ox.NamedNode, int, int]]) -> list[dict] | None:
         query = page_query(request, name)
         text, order = unordered(query)
-        text = bind_rows(text, ["p"], [[p] for p, _, _ in wanted])
-        rows = await page_select(request, text, query.bindings({"resource": iri}))
+        text = with_resource(text, iri, ["p"], [[p] for p, _, _ in wanted])
+        rows = await page_select(request, text)
         return rows_on_page(wanted, rows, order, start, size)
 
     return await by_properties(request, name, counts_name, iri, start, size, page)
@@ -183,9 +183,20 @@ async def details(request: Request, name: str, iri: str, columns: tuple[str, ...
         return []
     query = page_query(request, name)
     text, order = unordered(query)
-    text = bind_rows(text, columns, [[row[c] for c in columns] for row in keys])
-    rows = await page_select(request, text, query.bindings({"resource": iri}))
-    return in_order(rows, order)
+    text = with_resource(text, iri, columns, [[row[c] for c in columns] for row in keys])
+    return in_order(await page_select(request, text), order)
+
+
+def with_resource(text: str, iri: str, names, rows: list[list]) -> str:
+    """`text` restricted to `rows` of `names`, each row with the page's resource as `?resource`.
+
+    The resource in the same VALUES rows as the keys, not in a VALUES block of its own beside
+    theirs: with two blocks the engine joined every row the resource has first (at the hub of
+    5M: the passages behind its 6,779 statements, 170 ms against 3; the details of 50 of its
+    1,846 partnerships, 19 ms against 5; the subjects of two of its properties, 6 against 2).
+    """
+    resource = ox.NamedNode(iri)
+    return bind_rows(text, [*names, "resource"], [[*row, resource] for row in rows])
 
 
 async def passage_rows(request: Request, iri: str, statements: list | None
@@ -202,12 +213,8 @@ async def passage_rows(request: Request, iri: str, statements: list | None
             keys = await request.app.state.backend.select(query.text,
                                                           query.bindings({"resource": iri}))
     else:
-        # The resource in the same VALUES rows as the statements: with a VALUES block of its
-        # own beside theirs, the engine joined the hub's every statement first (170 ms at 5M,
-        # against 3 ms).
         text, order = unordered(query)
-        resource = ox.NamedNode(iri)
-        text = bind_rows(text, ["statement", "resource"], [[s, resource] for s in statements])
+        text = with_resource(text, iri, ["statement"], [[s] for s in statements])
         keys = in_order(await page_select(request, text), order)
     shown = first_passages(keys, request.app.state.settings.page_passages)
     count = len({row["passage"] for row in keys})
