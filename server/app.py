@@ -20,6 +20,7 @@ from server import STATIC_DIR, derived_views
 from server.admission import Admission, AdmissionMiddleware
 from server.cache import VersionHeaders
 from server.errors import HANDLERS, ErrorContract
+from server.rendering import compile_templates
 from server.routes import (
     changes,
     dumps,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await asyncio.to_thread(compile_templates)
         app.state.backend = backend or open_backend(settings)
         app.state.backend.admission = app.state.admission.gate
         await app.state.backend.start()

@@ -21,6 +21,7 @@ from graph.core.settings import Settings
 from graph.store.execution import Outcome, QueryJob, QueryTimeout
 from server import STATIC_DIR
 from server.app import create_app
+from server.rendering import TEMPLATES
 
 ID = "https://w3id.org/citydiplomacy/id/"
 GDYNIA = rdflib.URIRef(ID + "city/gdynia")
@@ -370,6 +371,15 @@ def test_a_failed_page_query_is_503_not_500() -> None:
     with TestClient(create_app(settings, backend=Broken(settings, RuntimeError())),
                     raise_server_exceptions=False) as http:
         assert http.get("/id/city/gdynia").status_code == 503
+
+
+def test_every_page_template_is_compiled_before_the_server_answers() -> None:
+    """The first visitor of a page does not wait for its template to be compiled."""
+    TEMPLATES.cache.clear()
+    settings = Settings()
+    with TestClient(create_app(settings, backend=FailingBackend(settings, RuntimeError()))):
+        compiled = {name for _, name in TEMPLATES.cache.keys()}
+    assert compiled == set(TEMPLATES.list_templates())
 
 
 def test_hostile_fixture_is_valid_turtle() -> None:
