@@ -1,4 +1,5 @@
-"""The kept pages: bounded in bytes (least recently used dropped first), one data version only."""
+"""The kept pages: bounded in bytes (least recently used first out), kept across writes that
+do not reach them."""
 
 from __future__ import annotations
 
@@ -64,9 +65,28 @@ def test_a_write_not_followed_or_a_missed_version_drops_every_page():
     assert cache.get(4, ("b",)) is None and cache.size == 0
 
 
-def test_a_page_begun_before_a_write_it_was_not_reached_by_is_still_not_kept():
+def test_a_page_begun_before_writes_that_did_not_reach_it_is_kept():
+    cache = PageCache(max_bytes=10_000)
+    cache.get(1, ("b",))
+    cache.advance(1, 2, {"A"})
+    cache.advance(2, 3, set())
+    cache.put(1, ("b",), page(10), about="B")
+    assert cache.get(3, ("b",)) is not None
+
+
+def test_a_page_begun_before_a_write_that_reached_it_or_a_version_not_followed_is_not_kept():
     cache = PageCache(max_bytes=10_000)
     cache.get(1, ("b",))
     cache.advance(1, 2, set())
-    cache.put(1, ("b",), page(10), about="B")
-    assert cache.get(2, ("b",)) is None
+    cache.advance(2, 3, {"B"})
+    cache.put(1, ("b",), page(10), about="B")  # version 3 reached it
+    cache.put(2, ("b2",), page(10), about="B")
+    cache.put(1, ("query",), page(10))  # about the whole graph
+    assert all(cache.get(3, (k,)) is None for k in ("b", "b2", "query"))
+    cache.advance(3, 4, None)  # what version 4 reached is not known
+    cache.put(3, ("c",), page(10), about="C")
+    cache.advance(4, 5, set())
+    cache.put(3, ("c2",), page(10), about="C")  # from before version 4
+    cache.put(4, ("c3",), page(10), about="C")  # from after it
+    assert cache.get(5, ("c",)) is None and cache.get(5, ("c2",)) is None
+    assert cache.get(5, ("c3",)) is not None
