@@ -29,7 +29,7 @@ page reads 311 of its 3,062 statements (the 2,361 derived partner-of shortcuts c
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -187,7 +187,7 @@ async def details(request: Request, name: str, iri: str, columns: tuple[str, ...
     return in_order(await page_select(request, text), order)
 
 
-def with_resource(text: str, iri: str, names, rows: list[list]) -> str:
+def with_resource(text: str, iri: str, names: Sequence[str], rows: list[list]) -> str:
     """`text` restricted to `rows` of `names`, each row with the page's resource as `?resource`.
 
     The resource in the same VALUES rows as the keys, not in a VALUES block of its own beside
