@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await asyncio.to_thread(compile_templates)
+        compile_templates()
         app.state.backend = backend or open_backend(settings)
         app.state.backend.admission = app.state.admission.gate
         await app.state.backend.start()

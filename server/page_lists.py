@@ -35,7 +35,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from fastapi import Request
 
-from graph.sparql.catalogue import get_query
+from graph.sparql.catalogue import NamedQuery, get_query
 from graph.sparql.text import bind_rows
 from server.page_queries import (
     in_order,
@@ -208,10 +208,7 @@ async def passage_rows(request: Request, iri: str, statements: list | None
     partnerships of a page of longer lists; see `page_statements`)."""
     query = page_query(request, "entity-passages")
     if statements is None:
-        keys = await rows_in_order(request, query, {"resource": iri})
-        if keys is None:  # more than CITYDIP_MAX_ROWS: the engine sorts them (and stops there)
-            keys = await request.app.state.backend.select(query.text,
-                                                          query.bindings({"resource": iri}))
+        keys = await every_row(request, query, iri)
     else:
         text, order = unordered(query)
         text = with_resource(text, iri, ["statement"], [[s] for s in statements])
@@ -223,16 +220,22 @@ async def passage_rows(request: Request, iri: str, statements: list | None
     if any(isinstance(passage, ox.BlankNode) for passage in shown):
         # A blank node cannot be named in VALUES: the passages are read whole, in one step.
         sources = get_query(Path(request.app.state.settings.queries_dir), "source-of")
-        rows = await rows_in_order(request, sources, {"resource": iri})
-        if rows is None:
-            rows = await request.app.state.backend.select(sources.text,
-                                                          sources.bindings({"resource": iri}))
+        rows = await every_row(request, sources, iri)
         if statements is not None:
             on_page = set(statements)
             rows = [row for row in rows if row["statement"] in on_page]
         return rows, count
     text = bind_rows(page_query(request, "passages").text, ["passage"], [[p] for p in shown])
     return with_passages(keys, await page_select(request, text)), count
+
+
+async def every_row(request: Request, query: NamedQuery, iri: str) -> list[dict]:
+    """Every row of `query` about the resource, in its order: sorted here when they are at most
+    CITYDIP_MAX_ROWS, else by the engine (which stops there)."""
+    rows = await rows_in_order(request, query, {"resource": iri})
+    if rows is None:
+        rows = await request.app.state.backend.select(query.text, query.bindings({"resource": iri}))
+    return rows
 
 
 def page_statements(iri: str, in_rows: list[dict], partner_rows: list[dict]) -> list | None:
