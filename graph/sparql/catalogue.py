@@ -11,6 +11,7 @@ public catalogue (`catalogue`), which is what `/queries` and `citydip queries` l
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -206,23 +207,50 @@ MAX_NAME = 100
 
 
 def get_query(queries_dir: Path, name: str) -> NamedQuery:
+    recent = _recently_found(queries_dir, name)
+    if recent is not None:
+        return recent
     path = Path(queries_dir) / f"{name}.rq"
     # A name longer than any file system allows would make is_file() raise (ENAMETOOLONG).
     if (len(name) > MAX_NAME or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)
             or not path.is_file()):
         known = ", ".join(catalogue(queries_dir))
         raise QueryError(f"no named query {name[:MAX_NAME]!r}; known: {known}")
-    return load_query(path)
+    return _found(queries_dir, name, load_query(path))
 
 
 def internal_query(queries_dir: Path, name: str) -> NamedQuery:
     """A query of the server's own, `folder/name` (e.g. `pages/browse`, `world/areas`)."""
     if len(name) > MAX_NAME or not re.fullmatch(r"[a-z]+/[a-z0-9][a-z0-9-]*", name):
         raise QueryError(f"{name[:MAX_NAME]!r} is not an internal query name (folder/name)")
+    recent = _recently_found(queries_dir, name)
+    if recent is not None:
+        return recent
     path = Path(queries_dir) / f"{name}.rq"
     if not path.is_file():
         raise QueryError(f"no internal query {name!r} in {queries_dir}")
-    return load_query(path)
+    return _found(queries_dir, name, load_query(path))
+
+
+RECHECK_SECONDS = 1.0
+"""A query found on disk less than this long ago is not looked at on disk again: an entity page
+reads ten of them per request, and their two file checks each cost about as much as a
+lookup's own query. A changed file is still read within this long."""
+_FOUND: dict[tuple[str, str], tuple[NamedQuery, float]] = {}
+
+
+def _recently_found(queries_dir: Path, name: str) -> NamedQuery | None:
+    found = _FOUND.get((str(queries_dir), name))
+    if found is None or time.monotonic() - found[1] >= RECHECK_SECONDS:
+        return None
+    return found[0]
+
+
+def _found(queries_dir: Path, name: str, query: NamedQuery) -> NamedQuery:
+    if len(_FOUND) >= 1024:  # only valid names of existing files come here: a few dozen
+        _FOUND.clear()
+    _FOUND[(str(queries_dir), name)] = (query, time.monotonic())
+    return query
 
 
 def _expand_iri(name: str, raw: str) -> str:

@@ -87,12 +87,16 @@ def repeat_key(job: QueryJob) -> tuple | None:
 
 def shape(job: QueryJob) -> str:
     """What makes two queries cost alike: the text without its constants, the bound names."""
-    if len(job.sparql) <= REPEAT_CHARS:
-        text = _blanked(job.sparql)  # a query is looked up, then recorded: blanked once
-    else:
-        text = _blank(job.sparql)
-    parts = [text, ",".join(sorted(job.bindings)), str(job.max_rows)]
-    if job.default_graph is not None or job.named_graphs is not None:
+    parts = (job.sparql, tuple(sorted(job.bindings)), job.max_rows,
+             job.default_graph is not None or job.named_graphs is not None)
+    # A query is looked up, timed, then recorded: its shape is worked out once. The details of
+    # a page's rows (a VALUES block of keys) are longer than a repeat, so the bound is wider.
+    return _remembered_shape(*parts) if len(job.sparql) <= SHAPE_CHARS else _shape(*parts)
+
+
+def _shape(text: str, bound: tuple[str, ...], max_rows: int, dataset: bool) -> str:
+    parts = [_blank(text), ",".join(bound), str(max_rows)]
+    if dataset:
         parts.append("dataset")
     return "\x1f".join(parts)
 
@@ -113,7 +117,9 @@ def _rows(run: re.Match) -> str:
     return f"{run.group(1)}x{1 << (rows - 1).bit_length()}"
 
 
-_blanked = functools.lru_cache(maxsize=1024)(_blank)
+SHAPE_CHARS = 32_000
+"""Longer query texts have their shape worked out anew each time (memory: at most 32 MB)."""
+_remembered_shape = functools.lru_cache(maxsize=1024)(_shape)
 
 
 class CheapLane:
