@@ -22,7 +22,8 @@ own readers, which all come from one address) and runs, in one run:
    15 s), each wait at most `--settle-limit` seconds (300) and reported ("settled before").
 
 It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies
-and the medians of a write's steps (its answer's Server-Timing),
+and the medians of a write's steps (its answer's Server-Timing), the CPU each kind of process
+used (the server, its query workers, the validation and network processes; 100 = one core),
 and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
 Per-client throttling (429/503 with Retry-After) is checked by tests/http/test_live_service.py.
 
@@ -56,7 +57,7 @@ import psutil
 import pyoxigraph as ox
 from changesets import CD, ID
 from live import RUNAWAY
-from processes import Running, cpu_percent, start_citydip
+from processes import Running, cmdline, cpu_percent, start_citydip
 
 HERE, ROOT = _paths.HERE, _paths.ROOT
 TOKEN = "load-benchmark-token-5c1e"
@@ -298,6 +299,46 @@ def killer(server: Running, every: float, stop: threading.Event, killed: list[in
                 pass
 
 
+ROLES = (("graph.write.validation_process", "validation"), ("graph.network.process", "network"),
+         ("resource_tracker", "other"))
+
+
+def role(process: psutil.Process, server: int) -> str:
+    """What a process of the server's tree does: the server itself, the validation or network
+    process, or a query worker (the derived views' one among them)."""
+    if process.pid == server:
+        return "server"
+    line = " ".join(cmdline(process))
+    return next((name for marker, name in ROLES if marker in line), "workers")
+
+
+def cpu_by_role(server: Running, stop: threading.Event, shares: dict[str, float]) -> None:
+    """Sample the CPU seconds of the server's processes each second until `stop`; leave in
+    `shares` the mean use by role over the phase (100 = one core busy)."""
+    try:
+        root = psutil.Process(server.process.pid)
+    except psutil.NoSuchProcess:
+        return
+    seen: dict[int, float] = {}
+    used: dict[str, float] = {}
+    started = time.perf_counter()
+    while True:
+        for process in [root, *root.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+                name = role(process, root.pid)
+            except psutil.Error:
+                continue
+            total = times.user + times.system
+            if process.pid in seen:  # a process started during the phase counts from then on
+                used[name] = used.get(name, 0.0) + total - seen[process.pid]
+            seen[process.pid] = total
+        if stop.wait(1.0):
+            break
+    elapsed = time.perf_counter() - started
+    shares.update({name: round(100 * seconds / elapsed) for name, seconds in sorted(used.items())})
+
+
 def phase(server: Running, material: Material, args, writes: bool, kill: bool,
           acknowledged: list[str]) -> dict:
     stop, lock = threading.Event(), threading.Lock()
@@ -318,13 +359,17 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
     if kill:
         threads.append(threading.Thread(target=killer, args=(server, args.kill_every, stop,
                                                              killed), daemon=True))
+    cpu: dict[str, float] = {}
+    sampler = threading.Thread(target=cpu_by_role, args=(server, stop, cpu), daemon=True)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
+    sampler.start()
     time.sleep(args.seconds)
     stop.set()
     for thread in threads:
         thread.join(args.timeout + 30)
+    sampler.join(30)
     elapsed = time.perf_counter() - started
     result: dict[str, Any] = {"reads": reads.summary(elapsed),
               "by_kind": {k: {"p50_ms": round(percentile(t.latencies, 0.5) * 1000, 1),
@@ -338,6 +383,7 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
             for name in names}
     if kill:
         result["killed"] = len(killed)
+    result["cpu_percent"] = cpu
     return result
 
 
@@ -468,6 +514,9 @@ def run_scale(scale: str, args) -> dict:
             shutil.rmtree(work, ignore_errors=True)
 
 
+PHASES = ("read-only", "reads+writes", "reads+writes+kill")
+
+
 def markdown(results: list[dict], args) -> str:
     lines = [f"Readers {args.readers}, writers {args.writers} (each {args.write_rate}/s, "
              f"{args.arrivals} arrivals), "
@@ -477,7 +526,7 @@ def markdown(results: list[dict], args) -> str:
              "writes/s | write p50 ms | write p99 ms |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        for name in ("read-only", "reads+writes", "reads+writes+kill"):
+        for name in PHASES:
             p = r[name]
             reads, w = p["reads"], p.get("writes")
             cells = [f"{r['scale']} ({r['triples']:,})", name, f"{reads['per_s']:.1f}",
@@ -497,6 +546,17 @@ def markdown(results: list[dict], args) -> str:
         for scale, name, found in steps:
             lines.append(f"| {scale} | {name} | "
                          + " | ".join(f"{found.get(n, 0):.1f}" for n in names) + " |")
+    roles = list(dict.fromkeys(n for r in results for name in PHASES
+                               for n in r[name].get("cpu_percent", {})))
+    if roles:
+        lines += ["", "CPU by process, % of one core (mean over the phase):", "",
+                  "| scale | phase | " + " | ".join(roles) + " |",
+                  "|---|---|" + "---:|" * len(roles)]
+        for r in results:
+            for name in PHASES:
+                found = r[name].get("cpu_percent", {})
+                lines.append(f"| {r['scale']} | {name} | "
+                             + " | ".join(str(found.get(n, 0)) for n in roles) + " |")
     lines += ["", "| scale | settled before s | runaways: statuses | ASK {} max ms | "
               "page max ms | idle after s | acknowledged writes | missing |",
               "|---|---:|---|---:|---:|---:|---:|---:|"]
