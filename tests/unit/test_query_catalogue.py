@@ -1,9 +1,12 @@
 """Every named query is a valid, documented, runnable SPARQL file whose parameters bind as terms."""
 
+import shutil
+
 import pyoxigraph as ox
 import pytest
 
 from graph.core.settings import Settings
+from graph.sparql import catalogue as module
 from graph.sparql.catalogue import (
     ParamError,
     QueryError,
@@ -111,6 +114,18 @@ def test_every_query_file_runs_on_the_bundled_graph(name, store):
     result = store.query(query.text, query.bindings(values))
     if query.form != "ASK":
         list(result)  # the engine evaluates lazily: read every row or triple
+
+
+def test_a_query_file_is_looked_at_on_disk_again_only_after_a_second(settings, tmp_path,
+                                                                      monkeypatch):
+    folder = tmp_path / "queries"
+    shutil.copytree(settings.queries_dir, folder)
+    first = internal_query(folder, "pages/browse")
+    (folder / "pages" / "browse.rq").unlink()
+    assert internal_query(folder, "pages/browse") is first  # within the second: not re-read
+    monkeypatch.setattr(module, "RECHECK_SECONDS", 0.0)
+    with pytest.raises(QueryError):
+        internal_query(folder, "pages/browse")  # looked at again: the file is gone
 
 
 def test_an_internal_query_is_parsed_once_and_named_by_folder(settings):
