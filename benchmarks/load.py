@@ -57,7 +57,7 @@ import psutil
 import pyoxigraph as ox
 from changesets import CD, ID
 from live import RUNAWAY
-from processes import Running, cmdline, cpu_percent, start_citydip
+from processes import Running, cpu_percent, role, start_citydip
 
 HERE, ROOT = _paths.HERE, _paths.ROOT
 TOKEN = "load-benchmark-token-5c1e"
@@ -297,19 +297,6 @@ def killer(server: Running, every: float, stop: threading.Event, killed: list[in
                 killed.append(victim.pid)
             except psutil.NoSuchProcess:
                 pass
-
-
-ROLES = (("graph.write.validation_process", "validation"), ("graph.network.process", "network"),
-         ("resource_tracker", "other"))
-
-
-def role(process: psutil.Process, server: int) -> str:
-    """What a process of the server's tree does: the server itself, the validation or network
-    process, or a query worker (the derived views' one among them)."""
-    if process.pid == server:
-        return "server"
-    line = " ".join(cmdline(process))
-    return next((name for marker, name in ROLES if marker in line), "workers")
 
 
 def cpu_by_role(server: Running, stop: threading.Event, shares: dict[str, float]) -> None:

@@ -207,29 +207,23 @@ MAX_NAME = 100
 
 
 def get_query(queries_dir: Path, name: str) -> NamedQuery:
-    recent = _recently_found(queries_dir, name)
-    if recent is not None:
-        return recent
-    path = Path(queries_dir) / f"{name}.rq"
     # A name longer than any file system allows would make is_file() raise (ENAMETOOLONG).
-    if (len(name) > MAX_NAME or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)
-            or not path.is_file()):
+    found = (None if len(name) > MAX_NAME or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)
+             else _find(queries_dir, name))
+    if found is None:
         known = ", ".join(catalogue(queries_dir))
         raise QueryError(f"no named query {name[:MAX_NAME]!r}; known: {known}")
-    return _found(queries_dir, name, load_query(path))
+    return found
 
 
 def internal_query(queries_dir: Path, name: str) -> NamedQuery:
     """A query of the server's own, `folder/name` (e.g. `pages/browse`, `world/areas`)."""
     if len(name) > MAX_NAME or not re.fullmatch(r"[a-z]+/[a-z0-9][a-z0-9-]*", name):
         raise QueryError(f"{name[:MAX_NAME]!r} is not an internal query name (folder/name)")
-    recent = _recently_found(queries_dir, name)
-    if recent is not None:
-        return recent
-    path = Path(queries_dir) / f"{name}.rq"
-    if not path.is_file():
+    found = _find(queries_dir, name)
+    if found is None:
         raise QueryError(f"no internal query {name!r} in {queries_dir}")
-    return _found(queries_dir, name, load_query(path))
+    return found
 
 
 RECHECK_SECONDS = 1.0
@@ -240,17 +234,19 @@ scale). A changed file is still read within this long."""
 _FOUND: dict[tuple[str, str], tuple[NamedQuery, float]] = {}
 
 
-def _recently_found(queries_dir: Path, name: str) -> NamedQuery | None:
-    found = _FOUND.get((str(queries_dir), name))
-    if found is None or time.monotonic() - found[1] >= RECHECK_SECONDS:
+def _find(queries_dir: Path, name: str) -> NamedQuery | None:
+    """The query file `name` (a checked name) of the folder, parsed; None if there is none."""
+    key = (str(queries_dir), name)
+    found = _FOUND.get(key)
+    if found is not None and time.monotonic() - found[1] < RECHECK_SECONDS:
+        return found[0]
+    path = Path(queries_dir) / f"{name}.rq"
+    if not path.is_file():
         return None
-    return found[0]
-
-
-def _found(queries_dir: Path, name: str, query: NamedQuery) -> NamedQuery:
-    if len(_FOUND) >= 1024:  # only valid names of existing files come here: a few dozen
+    if len(_FOUND) >= 1024:  # only checked names of existing files come here: a few dozen
         _FOUND.clear()
-    _FOUND[(str(queries_dir), name)] = (query, time.monotonic())
+    query = load_query(path)
+    _FOUND[key] = (query, time.monotonic())
     return query
 
 

@@ -143,14 +143,25 @@ def _signal(process: subprocess.Popen, sig: int, group: bool) -> None:
             process.send_signal(sig)
 
 
+ROLES = (("graph.write.validation_process", "validation"), ("graph.network.process", "network"),
+         ("resource_tracker", "other"))
+"""The children of a server process that are not query workers, by what their command line
+holds: the validation process (graph/write/validation_process.py), the network process
+(graph/network/process.py) and multiprocessing's resource tracker."""
+
+
+def role(process: psutil.Process, server: int | None = None) -> str:
+    """What a process of a server's tree does: "server" (pid `server`), one of ROLES, or
+    "workers" (a query worker, the derived views' one among them)."""
+    if process.pid == server:
+        return "server"
+    line = " ".join(cmdline(process))
+    return next((name for marker, name in ROLES if marker in line), "workers")
+
+
 def workers(process: psutil.Process) -> list[psutil.Process]:
-    """The children of a server process that are its query workers: not multiprocessing's
-    resource tracker, not the validation process (graph/write/validation_process.py), not the
-    network process (graph/network/process.py)."""
-    return [c for c in process.children(recursive=True)
-            if not any(name in " ".join(cmdline(c))
-                       for name in ("resource_tracker", "graph.write.validation_process",
-                                    "graph.network.process"))]
+    """The children of a server process that are its query workers (see ROLES)."""
+    return [c for c in process.children(recursive=True) if role(c) == "workers"]
 
 
 def cpu_percent(processes: list[psutil.Process], seconds: float = 1.0) -> float:
