@@ -11,6 +11,12 @@ network measures at world scale). Here every view is kept with the data version 
 - a stale view is recomputed in the background, one computation at a time per view and at most
   once per `CITYDIP_DERIVED_INTERVAL` seconds, so a burst of writes costs one recomputation, not
   one per write;
+- a view is recomputed after a write only if a request read it since its last computation
+  began (the start's warm-up reads ahead and does not count). One that nobody read stays stale
+  until it is next asked for: that reader gets the kept value, its version stated, and the
+  recomputation starts behind it. At world scale the views that nobody read while editors
+  wrote (the front page's counts, VoID's entities, `partner-links-beyond`, the network's data)
+  took 9 s of CPU in 20 s, half a core of two, from the readers (docs/benchmarks.md);
 - a view that can follow a write from the write's changeset (triples, triples per graph, per
   property, resources per class) registers an updater: after each commit it is moved to the new
   version from the added and removed quads, with index lookups for the few resources touched,
@@ -32,6 +38,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -44,6 +51,16 @@ log = logging.getLogger(__name__)
 
 RESULTS_FORMAT = 1
 """Bumped when the persisted form of a derived view changes: older files are not reused."""
+
+
+_ahead: ContextVar[bool] = ContextVar("citydip_derived_ahead", default=False)
+
+
+def reading_ahead() -> None:
+    """Mark the current task (the start's warm-up) as the server reading views ahead of its
+    visitors: what it reads is not thereby asked for (`Derived.asked`), so a view no visitor
+    reads is not recomputed after every write because the warm-up once made it."""
+    _ahead.set(True)
 
 
 class Recount(Exception):
@@ -96,6 +113,9 @@ class Derived:
         self.tasks: dict[str, asyncio.Task] = {}
         self.started: dict[str, float] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.asked: set[str] = set()
+        """Views read by a request since their last computation began: only these are
+        recomputed after a write before anyone asks for them again."""
         self.recomputations: dict[str, int] = {}
         """How many times each view was computed (for tests and benchmarks)."""
         self.triples: int | None = None
@@ -113,6 +133,8 @@ class Derived:
         """The kept value and the version it describes; computed here only when none is kept,
         or, with `fresh`, when it does not describe the current version (a download of the
         data must hold the last write; a count may lag)."""
+        if not _ahead.get():
+            self.asked.add(key)
         kept = self.kept.get(key)
         if fresh and kept is not None:
             for _ in range(2):  # a recomputation already running may be for an older version
@@ -194,6 +216,7 @@ class Derived:
     def _start(self, key: str, compute: Callable[[], Awaitable[Any]], version: Any
                ) -> asyncio.Task:
         self.started[key] = time.monotonic()
+        self.asked.discard(key)
         # for every reader: not charged to the client whose request started it
         task = asyncio.get_running_loop().create_task(self._run(key, compute, version),
                                                       context=servers_own())
@@ -217,7 +240,8 @@ class Derived:
             return
         finally:
             self.tasks.pop(key, None)
-        if self.kept[key].version != self.current() or not self.kept[key].exact:
+        if key in self.asked and (self.kept[key].version != self.current()
+                                  or not self.kept[key].exact):
             self.schedule(key)
 
     def schedule(self, key: str) -> None:
@@ -275,8 +299,9 @@ class Derived:
         return moved
 
     def moved(self, version: Any, moved: dict[str, Any] | None) -> None:
-        """`version` is current: the views `follow` moved are kept at it, the rest scheduled to
-        be recomputed (every one, with `moved` None: the commit could not be followed)."""
+        """`version` is current: the views `follow` moved are kept at it; the rest (every one,
+        with `moved` None: the commit could not be followed) are stale, and those read since
+        their last computation began are scheduled to be recomputed."""
         if moved is None:
             self.triples = None
             for kept in self.kept.values():
@@ -286,7 +311,7 @@ class Derived:
             kept = self.kept[key]
             self.kept[key] = Kept(version, value, kept.compute, exact=True)
         for key in list(self.kept):
-            if key not in moved:
+            if key not in moved and key in self.asked:
                 self.schedule(key)
 
     # --- durable versions ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from graph.sparql.catalogue import catalogue
 from graph.write.changes import META_GRAPH
 from graph.write.writer import MARKER
 from server import describe, front_counts, kept_answers, network_views
-from server.cache import Kept, derived
+from server.cache import Kept, derived, reading_ahead
 from server.routes import meta
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ async def warm(app) -> None:
     meanwhile, and until they are done their queries would otherwise share the two query
     workers with VoID's distinct entities, the network read and the kept answers'
     whole-graph queries (server/front_counts.py)."""
+    reading_ahead()  # this task's own context: no visitor asked for what it reads
     try:
         await front_counts.count_first(app)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -393,3 +393,72 @@ def test_a_restart_with_every_default_answer_on_disk_does_not_read_the_network_b
         # A view that needs the data reads it then.
         assert http.get("/network/top?by=degree").status_code == 200
         assert app.state.network_cache.latest() is not None
+
+
+def test_a_view_nobody_read_since_it_was_computed_waits_for_a_reader_after_a_write() -> None:
+    import asyncio
+
+    from server.cache import Derived
+
+    version, computed = [0], []
+
+    async def compute() -> int:
+        computed.append(version[0])
+        return version[0]
+
+    async def write(keeper: Derived) -> None:
+        version[0] += 1
+        keeper.moved(version[0], {})
+        await asyncio.sleep(0.05)  # time for a recomputation started at once
+
+    async def main() -> None:
+        keeper = Derived(lambda: version[0], interval=0.0)
+        assert await keeper.get("view", compute) == (0, 0)
+        await write(keeper)
+        # Nobody read it since it was computed: left stale, nothing pending.
+        assert computed == [0] and keeper.pending() == []
+        # The next reader gets the kept value, its version stated; it is recomputed behind.
+        assert await keeper.get("view", compute) == (0, 0)
+        await asyncio.sleep(0.05)
+        assert computed == [0, 1]
+        assert await keeper.get("view", compute) == (1, 1)
+        # Read since its last computation began: recomputed after the next write unasked.
+        await write(keeper)
+        assert computed == [0, 1, 2]
+        assert keeper.peek("view").version == 2
+        keeper.close()
+
+    asyncio.run(main())
+
+
+def test_what_the_warm_up_reads_ahead_is_not_asked_for() -> None:
+    import asyncio
+
+    from server.cache import Derived, reading_ahead
+
+    version, computed = [0], []
+
+    async def compute() -> int:
+        computed.append(version[0])
+        return version[0]
+
+    async def main() -> None:
+        keeper = Derived(lambda: version[0], interval=0.0)
+
+        async def warm_up() -> None:
+            reading_ahead()
+            await keeper.get("view", compute)
+            await keeper.get("view", compute)  # read again once made, as the warm-up does
+
+        await asyncio.create_task(warm_up())
+        version[0] = 1
+        keeper.moved(1, {})
+        await asyncio.sleep(0.05)
+        assert computed == [0]  # only the warm-up read it: not recomputed unasked
+        # The marking stayed in the warm-up's task: a request's read counts.
+        assert await keeper.get("view", compute) == (0, 0)
+        await asyncio.sleep(0.05)
+        assert computed == [0, 1]
+        keeper.close()
+
+    asyncio.run(main())
