@@ -18,10 +18,11 @@ network measures at world scale). Here every view is kept with the data version 
   wrote (the front page's counts, VoID's entities, `partner-links-beyond`, the network's data)
   took 9 s of CPU in 20 s, half a core of two, from the readers (docs/benchmarks.md);
 - a view that can follow a write from the write's changeset (triples, triples per graph, per
-  property, resources per class) registers an updater: after each commit it is moved to the new
-  version from the added and removed quads, with index lookups for the few resources touched,
-  and is never recounted. An updater applies only to a value computed against exactly the
-  previous version (a computation that saw a commit land meanwhile is recomputed instead).
+  property, resources per class, the front page's groups and classes, the graphs' licences)
+  registers an updater: after each commit it is moved to the new version from the added and
+  removed quads, with index lookups for the few resources touched, and is never recounted.
+  An updater applies only to a value computed against exactly the previous version (a
+  computation that saw a commit land meanwhile is recomputed instead).
 
 The keeper also holds what makes a version durable across restarts (`durable_key`): a digest of
 the datasets, the triple count and the store's last-applied-change marker, under which the

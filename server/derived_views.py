@@ -16,7 +16,7 @@ import httpx
 from graph.sparql.catalogue import catalogue
 from graph.write.changes import META_GRAPH
 from graph.write.writer import MARKER
-from server import describe, front_counts, kept_answers, network_views
+from server import describe, dump_links, front_counts, kept_answers, network_views
 from server.cache import Kept, derived, reading_ahead
 from server.routes import meta
 
@@ -27,6 +27,8 @@ async def start(app) -> None:
     """Register the updaters, note the durable key of the data (embedded store), warm up."""
     keeper = derived(app)
     describe.register(app)
+    front_counts.register(app)
+    dump_links.register(app)
     meta.register(app)
     backend, settings = app.state.backend, app.state.settings
     keeper.disk = network_views.result_store(app)

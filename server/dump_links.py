@@ -3,16 +3,22 @@
 Announcing must not cost a dump: the file names come from the graph names
 (graph.store.dumps.graph_file)
 and the licences from one small query per data version, so the front page and VoID can list every
-file while the files themselves are written on the first download.
+file while the files themselves are written on the first download. A write that states or drops
+no licence or rights leaves them as they were (`follow_licences`): they are not asked again.
 """
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 from fastapi import Request
 
 from graph.sparql.catalogue import internal_query
 from graph.store.dumps import DATASET_LICENSE, DATASET_LICENSE_NAME, FULL_DUMP, graph_file
-from server.cache import per_data_version
+from server.cache import Change, Recount, derived, per_data_version
+
+LICENCES = "graph_licences"
+LICENCE_TERMS = (ox.NamedNode("http://purl.org/dc/terms/license"),
+                 ox.NamedNode("http://purl.org/dc/terms/rights"))
 
 
 async def licences(app) -> dict[str, tuple[str, str]]:
@@ -30,7 +36,20 @@ async def licences(app) -> dict[str, tuple[str, str]]:
 async def graph_licences(request: Request) -> dict[str, tuple[str, str]]:
     """Per named graph, the licence its data states: (IRI, words); others use the dataset's.
     Kept per data version."""
-    return await per_data_version(request, "graph_licences", lambda: licences(request.app))
+    return await per_data_version(request, LICENCES, lambda: licences(request.app))
+
+
+def follow_licences(found: dict, change: Change) -> dict:
+    """The licences after a commit: as they were, unless it states or drops a licence or
+    rights (then asked again in the background)."""
+    if any(q.predicate in LICENCE_TERMS for q in change.added | change.removed):
+        raise Recount
+    return found
+
+
+def register(app) -> None:
+    """Let the licences follow writes (called when the app starts)."""
+    derived(app).register(LICENCES, follow_licences)
 
 
 async def announced_dumps(request: Request, graphs: list[str],
