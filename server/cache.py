@@ -126,6 +126,10 @@ class Derived:
         self.disk: Any = None
         """Where views are kept across restarts (a graph.network.persist.ResultStore), if any."""
         self.on_disk: set[str] = set()
+        self.unsaved: set[str] = set()
+        """Views kept on disk that a commit moved and that are not written out yet: written
+        at most once per interval (`_save`), and when the server stops."""
+        self.saving: asyncio.TimerHandle | None = None
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -204,11 +208,15 @@ class Derived:
         return self.kept[key]
 
     async def _write_out(self, key: str, kept: Kept) -> None:
+        await asyncio.to_thread(self._put, key, kept)
+
+    def _put(self, key: str, kept: Kept) -> None:
+        """Write `kept` beside the network results (blocking), if `key` is kept on disk."""
         place = self._disk_place(key, kept.version) if kept.exact else None
         if place is not None:
             disk, durable, name = place
             try:
-                await asyncio.to_thread(disk.put, durable, name, kept.value)
+                disk.put(durable, name, kept.value)
             except (OSError, TypeError, ValueError):
                 log.exception("the derived view %s could not be kept on disk", key)
 
@@ -311,6 +319,11 @@ class Derived:
         for key, value in moved.items():
             kept = self.kept[key]
             self.kept[key] = Kept(version, value, kept.compute, exact=True)
+            if key in self.on_disk:
+                self.unsaved.add(key)
+        if self.unsaved and self.saving is None:
+            # once per interval, not per write: the last version's is what a restart reads
+            self.saving = asyncio.get_running_loop().call_later(self.interval, self._save)
         for key in list(self.kept):
             if key not in moved and key in self.asked:
                 self.schedule(key)
@@ -332,11 +345,27 @@ class Derived:
         text = f"{RESULTS_FORMAT}|{self.datasets}|{self.triples}|{marker}"
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
+    def _save(self) -> None:
+        self.saving = None
+        for key in self.unsaved:
+            if (kept := self.kept.get(key)) is not None:
+                asyncio.get_running_loop().create_task(self._write_out(key, kept))
+        self.unsaved.clear()
+
     def close(self) -> None:
+        """Stop recomputing; write out the views that commits moved since the last save
+        (blocking: the server is stopping), so that a restart reads the last version's."""
         for timer in self.timers.values():
             timer.cancel()
         for task in self.tasks.values():
             task.cancel()
+        if self.saving is not None:
+            self.saving.cancel()
+            self.saving = None
+        for key in self.unsaved:
+            if (kept := self.kept.get(key)) is not None:
+                self._put(key, kept)
+        self.unsaved.clear()
 
 
 def _previous(version: Any) -> Any:

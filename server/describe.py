@@ -17,6 +17,13 @@ from graph.sparql.formats import GRAPH_FORMATS, NotAcceptable, negotiate
 from graph.store.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import graph_licences
+from server.following import (
+    SUBCLASS_OF,
+    classes_below,
+    member,
+    typed_subjects,
+    types_now_and_before,
+)
 from server.responses import error
 from server.terms import RDF_TYPE
 
@@ -41,9 +48,9 @@ FOLLOW_LIMIT = 200_000
 async def dataset_statistics(request: Request) -> dict:
     """Counts for the descriptions, kept per data version (see server/cache.py).
 
-    Triples, triples per graph and per property, and resources per class follow each write
-    from its changeset; distinct entities and the example resources are recounted in the
-    background after writes.
+    Triples, triples per graph and per property, resources per class, distinct subjects and
+    the partitions follow each write from its changeset; the examples too, unless a resource
+    the write typed would be one of them (then all of it is recounted in the background).
     """
     kept = await per_data_version(request, "statistics:counts", lambda: counts(request.app))
     more = await per_data_version(request, "statistics:entities", lambda: entities(request.app))
@@ -102,9 +109,92 @@ def follow_counts(counts: dict, change: Change) -> dict:
             "class_entities": {k: v for k, v in classes.items() if v > 0}}
 
 
+AREA, RELATION, COUNTRY = f"{CD}AdministrativeArea", f"{CD}TwinningRelation", f"{CD}Country"
+PAIR_ROW = ox.NamedNode(f"{CD}PairListRow")
+SOURCE_LINE = ox.NamedNode(f"{CD}sourceLine")
+EXAMPLES = {f"{CD}City": 2, f"{CD}SisterCityAgreement": 2, f"{CD}Visit": 1}
+"""The classes queries/meta/void-examples.rq takes examples of (the first by IRI), how many."""
+
+
+def follow_entities(kept: dict, change: Change, base: str) -> dict:
+    """VoID's distinct subjects, examples and partitions after a commit, from its changeset
+    (as void-entities.rq, void-examples.rq and void-partitions.rq would count them again);
+    `Recount` for what they cannot follow cheaply: the pair lists' rows, the class tree, a
+    resource that would become an example, a very large changeset."""
+    if len(change.added) + len(change.removed) > FOLLOW_LIMIT:
+        raise Recount
+    subjects = set()
+    for q in change.added | change.removed:
+        if isinstance(q.graph_name, ox.DefaultGraph) or isinstance(q.subject, ox.Triple):
+            continue
+        if q.predicate in (SUBCLASS_OF, SOURCE_LINE) or (
+                q.predicate == RDF_TYPE and q.object == PAIR_ROW):
+            raise Recount
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(base):
+            subjects.add(q.subject)
+    entities = kept["entities"]
+    for subject in subjects:
+        stated, was_stated = _stated(change, subject)
+        entities += stated - was_stated
+    moved: Counter = Counter()
+    areas = None
+    for subject in typed_subjects(change):
+        now, before = types_now_and_before(change, subject)
+        if areas is None:
+            areas = classes_below(change.store, {"areas": AREA})["areas"]
+        moved[AREA] += member(now, areas, COUNTRY) - member(before, areas, COUNTRY)
+        moved[RELATION] += (RELATION in now) - (RELATION in before)
+        for cls, most in EXAMPLES.items():
+            if (cls in now) != (cls in before) and _may_be_example(
+                    change, subject, cls, most, kept["examples"]):
+                raise Recount
+    partitions = [dict(p) for p in kept["partitions"]]
+    for cls, delta in moved.items():
+        if not delta:
+            continue
+        found = next((p for p in partitions if p["class"] == cls and p["graph"] is None), None)
+        if found is None:
+            found = {"class": cls, "graph": None, "entities": 0, "rows": 0}
+            partitions.append(found)
+        found["entities"] += delta
+    partitions = [p for p in partitions if p["entities"] > 0 or p["rows"] > 0]
+    return {"entities": entities, "examples": kept["examples"],
+            "partitions": sorted(partitions, key=lambda p: (p["class"], p["graph"] is not None,
+                                                            p["graph"] or ""))}
+
+
+def _stated(change: Change, subject: ox.NamedNode) -> tuple[bool, bool]:
+    """Whether `subject` is the subject of a statement in a named graph after and before the
+    commit."""
+    now = before = False
+    for q in change.store.quads_for_pattern(subject, None, None, None):
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            now = True
+            if q not in change.added:
+                before = True
+                break
+    before = before or any(q.subject == subject and not isinstance(q.graph_name, ox.DefaultGraph)
+                           for q in change.removed)
+    return now, before
+
+
+def _may_be_example(change: Change, subject, cls: str, most: int, examples: list[str]) -> bool:
+    """A resource that gained or lost `cls` changes its examples if it was one, or if it comes
+    before one of them (or they are fewer than `most`)."""
+    if not isinstance(subject, ox.NamedNode) or subject.value in examples:
+        return True  # a blank node comes before every IRI in SPARQL's order
+    shown = [e for e in examples
+             if next(iter(change.store.quads_for_pattern(ox.NamedNode(e), RDF_TYPE,
+                                                          ox.NamedNode(cls), None)), None)]
+    return len(shown) < most or subject.value < max(shown)
+
+
 def register(app) -> None:
     """Let the counts follow writes (called when the app starts)."""
-    derived(app).register("statistics:counts", follow_counts)
+    keeper, base = derived(app), app.state.settings.resource_base
+    keeper.register("statistics:counts", follow_counts)
+    keeper.register("statistics:entities", lambda kept, change: follow_entities(
+        kept, change, base))
 
 
 def _send(graph: Graph, request: Request) -> Response:

@@ -43,6 +43,13 @@ from graph.sparql.catalogue import internal_query
 from server import describe
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import LICENCES, licences
+from server.following import (
+    SUBCLASS_OF,
+    classes_below,
+    member,
+    typed_subjects,
+    types_now_and_before,
+)
 from server.terms import RDF_TYPE, compact, value
 
 log = logging.getLogger(__name__)
@@ -77,7 +84,6 @@ async def front_page_counts(app) -> dict:
     return {"totals": totals, "classes": classes}
 
 
-SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 ROW_STATEMENTS = (ox.NamedNode(f"{CD}sourceLine"),
                   ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"))
@@ -91,7 +97,6 @@ def follow_front_page(counts: dict, change: Change, roots: list[tuple[str, str]]
     if len(change.added) + len(change.removed) > describe.FOLLOW_LIMIT:
         raise Recount
     shown = {row["iri"] for row in counts["classes"]}
-    typed: set[ox.NamedNode | ox.BlankNode] = set()
     for q in change.added | change.removed:
         if isinstance(q.graph_name, ox.DefaultGraph) or isinstance(q.subject, ox.Triple):
             continue
@@ -101,19 +106,17 @@ def follow_front_page(counts: dict, change: Change, roots: list[tuple[str, str]]
             raise Recount
         if q.predicate in ROW_STATEMENTS and _typed(change, q.subject, ROW_CLASSES[0]):
             raise Recount
-        if q.predicate == RDF_TYPE:
-            typed.add(q.subject)
+    typed = typed_subjects(change)
     if not typed:
         return counts
-    below = _below(change.store, roots)
+    below = classes_below(change.store, dict(roots))
     totals = dict(counts["totals"])
     rows = {(row["group"], row["iri"]): dict(row) for row in counts["classes"]}
     for subject in typed:
-        now, before = _types(change, subject)
+        now, before = types_now_and_before(change, subject)
         for group, classes in below.items():
             excluded = COUNTRY if group == "areas" else None  # overview.rq: areas not countries
-            joined = (bool(now & classes) and excluded not in now) \
-                - (bool(before & classes) and excluded not in before)
+            joined = member(now, classes, excluded) - member(before, classes, excluded)
             if joined:
                 totals[group] = totals.get(group, 0) + joined
             for cls in (now ^ before) & classes - {excluded}:
@@ -130,39 +133,6 @@ def _typed(change: Change, subject, cls: ox.NamedNode) -> bool:
     return change.count(subject, RDF_TYPE, cls) > 0 or any(
         q.subject == subject and q.predicate == RDF_TYPE and q.object == cls
         for q in change.removed)
-
-
-def _types(change: Change, subject) -> tuple[set[str], set[str]]:
-    """The classes (IRIs) `subject` is typed with in the named graphs after and before the
-    commit."""
-    now = {q for q in change.store.quads_for_pattern(subject, RDF_TYPE, None, None)
-           if not isinstance(q.graph_name, ox.DefaultGraph)}
-    before = (now - change.added) | {q for q in change.removed
-                                     if q.subject == subject and q.predicate == RDF_TYPE
-                                     and not isinstance(q.graph_name, ox.DefaultGraph)}
-
-    def named(quads: set[ox.Quad]) -> set[str]:
-        return {q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}
-
-    return named(now), named(before)
-
-
-def _below(store, roots: list[tuple[str, str]]) -> dict[str, set[str]]:
-    """Each group's classes: its root and every class below it (`rdfs:subClassOf*`)."""
-    narrower: dict[str, set[str]] = {}
-    for q in store.quads_for_pattern(None, SUBCLASS_OF, None, None):
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
-            narrower.setdefault(q.object.value, set()).add(q.subject.value)
-    below: dict[str, set[str]] = {}
-    for group, root in roots:
-        found, todo = {root}, [root]
-        while todo:
-            for cls in narrower.get(todo.pop(), ()):
-                if cls not in found:
-                    found.add(cls)
-                    todo.append(cls)
-        below[group] = found
-    return below
 
 
 def _label(store, cls: str) -> str:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from pathlib import Path
@@ -117,8 +118,22 @@ def test_counts_after_writes_equal_a_sparql_recount(tmp_path: Path) -> None:
                    int(described.value(s, VOID.triples))
                    for s in described.objects(dataset, VOID.subset)}
         assert subsets == graphs
+        subjects = sparql(http, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }"
+                                f' FILTER (STRSTARTS(STR(?s), "{ID}")) }}')[0]
+        assert int(described.value(dataset, VOID.distinctSubjects)) == int(subjects["n"]["value"])
+        queries = Path(app.state.settings.queries_dir) / "meta"
+        partitions = [{"class": r["class"]["value"], "graph": (r.get("graph") or {}).get("value"),
+                       "entities": int(r["entities"]["value"]), "rows": int(r["rows"]["value"])}
+                      for r in sparql(http, (queries / "void-partitions.rq").read_text())]
+        kept = keeper.peek("statistics:entities")
+        assert kept.version == 4 and kept.value["partitions"] == partitions
+        examples = {r["resource"]["value"]
+                    for r in sparql(http, (queries / "void-examples.rq").read_text())}
+        assert set(kept.value["examples"]) == examples
         # Followed, not recounted.
         assert keeper.recomputations.get("statistics:counts") == computed["statistics:counts"]
+        assert keeper.recomputations.get("statistics:entities") == \
+            computed["statistics:entities"]
         assert "triple_count" not in keeper.recomputations
 
 
@@ -224,6 +239,11 @@ def test_network_results_are_reused_after_a_restart(tmp_path: Path) -> None:
     assert len({f.parent for f in folder.glob("*/*.json")}) == 2
 
 
+def counts(page: str) -> list[str]:
+    """The figures of a front page, in order."""
+    return re.findall(r'id="count-[a-z]+" data-count="\d+"', page)
+
+
 def test_the_front_page_counts_are_read_back_after_a_restart(tmp_path: Path) -> None:
     env = write_env(tmp_path / "history.jsonl", CITYDIP_STORE_PATH=str(tmp_path / "store"),
                     CITYDIP_DERIVED_WARM="false")
@@ -255,7 +275,17 @@ def test_the_front_page_counts_are_read_back_after_a_restart(tmp_path: Path) -> 
                                        "Content-Type": "application/sparql-update"})
         assert response.status_code == 200, response.text
         assert until(lambda: httpx.get(f"{server}/", timeout=60).text != first)
-        assert until(lambda: len({f.parent for f in kept()}) == 2)
+        # Moved by the write, not counted again, and written out within the interval.
+        assert until(lambda: len({f.parent for f in kept()}) == 2 and len(kept()) == 8)
+        after = counts(httpx.get(f"{server}/", timeout=60).text)
+        assert len(after) >= 5
+        moved = kept()
+
+    with citydip_server(env) as server:
+        # The write's counts read back (a new process numbers its versions from 0 again).
+        assert counts(httpx.get(f"{server}/", timeout=60).text) == after
+        time.sleep(0.5)
+        assert kept() == moved  # not counted and written again
 
 
 def test_large_network_shows_cheap_measures_at_once_then_the_rest(tmp_path: Path) -> None:
