@@ -18,6 +18,9 @@ from graph.store.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import graph_licences
 from server.following import (
+    COUNTRY,
+    PAIR_LIST_ROW,
+    SOURCE_LINE,
     SUBCLASS_OF,
     classes_below,
     member,
@@ -109,9 +112,7 @@ def follow_counts(counts: dict, change: Change) -> dict:
             "class_entities": {k: v for k, v in classes.items() if v > 0}}
 
 
-AREA, RELATION, COUNTRY = f"{CD}AdministrativeArea", f"{CD}TwinningRelation", f"{CD}Country"
-PAIR_ROW = ox.NamedNode(f"{CD}PairListRow")
-SOURCE_LINE = ox.NamedNode(f"{CD}sourceLine")
+AREA, RELATION = f"{CD}AdministrativeArea", f"{CD}TwinningRelation"
 EXAMPLES = {f"{CD}City": 2, f"{CD}SisterCityAgreement": 2, f"{CD}Visit": 1}
 """The classes queries/meta/void-examples.rq takes examples of (the first by IRI), how many."""
 
@@ -128,7 +129,7 @@ def follow_entities(kept: dict, change: Change, base: str) -> dict:
         if isinstance(q.graph_name, ox.DefaultGraph) or isinstance(q.subject, ox.Triple):
             continue
         if q.predicate in (SUBCLASS_OF, SOURCE_LINE) or (
-                q.predicate == RDF_TYPE and q.object == PAIR_ROW):
+                q.predicate == RDF_TYPE and q.object == ox.NamedNode(PAIR_LIST_ROW)):
             raise Recount
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(base):
             subjects.add(q.subject)

@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from graph.core.namespaces import CD
 from server.cache import Change
 from server.terms import RDF_TYPE
 
 SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+COUNTRY = f"{CD}Country"
+"""An area that is also a country is counted as a country, not an area."""
+PAIR_LIST_ROW = f"{CD}PairListRow"
+SOURCE_LINE = ox.NamedNode(f"{CD}sourceLine")
+"""With the rows' class: what the pair lists' rows are counted by (not followed)."""
 
 
 def types_now_and_before(change: Change, subject) -> tuple[set[str], set[str]]:

@@ -44,6 +44,9 @@ from server import describe
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import LICENCES, licences
 from server.following import (
+    COUNTRY,
+    PAIR_LIST_ROW,
+    SOURCE_LINE,
     SUBCLASS_OF,
     classes_below,
     member,
@@ -65,8 +68,6 @@ REFRESH = 5
 
 GROUP_ROOT = re.compile(r'\("(\w+)"\s+cd:(\w+)\)')
 """A group and its root class in the VALUES of queries/pages/overview.rq."""
-COUNTRY = f"{CD}Country"
-PAIR_LIST_ROW = f"{CD}PairListRow"
 
 
 async def front_page_counts(app) -> dict:
@@ -85,8 +86,7 @@ async def front_page_counts(app) -> dict:
 
 
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-ROW_STATEMENTS = (ox.NamedNode(f"{CD}sourceLine"),
-                  ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"))
+ROW_STATEMENTS = (SOURCE_LINE, ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"))
 ROW_CLASSES = (ox.NamedNode(PAIR_LIST_ROW), ox.NamedNode(f"{CD}PairList"))
 
 
