@@ -18,7 +18,6 @@ from graph.network.viz import VENDOR_DIR
 from graph.write.auth import WriteTokens
 from server import STATIC_DIR, derived_views
 from server.admission import Admission, AdmissionMiddleware
-from server.cache import VersionHeaders
 from server.errors import HANDLERS, ErrorContract
 from server.rendering import compile_templates
 from server.routes import (
@@ -37,6 +36,7 @@ from server.routes import (
     world,
     yasgui,
 )
+from server.versions import VersionHeaders
 
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> FastAPI:

@@ -27,9 +27,16 @@ network measures at world scale). Here every view is kept with the data version 
 The keeper also holds what makes a version durable across restarts (`durable_key`): a digest of
 the datasets, the triple count and the store's last-applied-change marker, under which the
 network results are persisted on disk. Views named with `keep_on_disk` (the front page's and
-VoID's counts) are written there too when computed, and a restart with unchanged data reads
+VoID's counts) are written there too when computed or moved by writes, and a restart reads
 them back instead of counting again: at world scale the first `/` after a start otherwise
 waited seconds for its counting queries.
+
+Why the keeper stays one module (about 420 lines): reading, recomputing, following commits and
+keeping on disk all act on the same per-view state (kept value, its version, the task, the
+timer, whether it was asked for) under one rule, that a value is kept only for the version it
+was computed or moved to; split, each part would reach into the others' fields. What an answer
+says of its version, the request's side, is server/versions.py; what the updaters look up in a
+commit is server/following.py.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ import pyoxigraph as ox
 from fastapi import Request
 
 from server.admission import servers_own
+from server.versions import describes
 
 log = logging.getLogger(__name__)
 
@@ -386,13 +394,6 @@ def derived(app) -> Derived:
     return keeper
 
 
-def describes(request: Request, version: Any) -> None:
-    """Note that the answer to `request` describes `version` (the oldest noted wins)."""
-    noted = getattr(request.state, "described_version", None)
-    if noted is None or (isinstance(version, int) and isinstance(noted, int) and version < noted):
-        request.state.described_version = version
-
-
 async def per_data_version(request: Request, key: str, compute: Callable[[], Awaitable[Any]],
                            max_age: float | None = None, fresh: bool = False) -> Any:
     """The value kept under `key`: computed on first use, then recomputed in the background
@@ -404,41 +405,6 @@ async def per_data_version(request: Request, key: str, compute: Callable[[], Awa
     value, version = await derived(request.app).get(key, compute, max_age, fresh)
     describes(request, version)
     return value
-
-
-def described(request: Request) -> tuple[Any, Any]:
-    """(the version the answer describes, the current version)."""
-    current = getattr(request.app.state, "data_version", 0)
-    return getattr(request.state, "described_version", current), current
-
-
-class VersionHeaders:
-    """ASGI middleware: every answer built from derived views says which data version it
-    describes (`X-Data-Version`) and, when that is behind, the current one
-    (`X-Current-Data-Version`)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def sending(message) -> None:
-            if message["type"] == "http.response.start":
-                state = scope.get("state") or {}
-                version = state.get("described_version")
-                if version is not None:
-                    headers = list(message.get("headers", []))
-                    headers.append((b"x-data-version", str(version).encode()))
-                    current = getattr(scope["app"].state, "data_version", 0)
-                    if current != version:
-                        headers.append((b"x-current-data-version", str(current).encode()))
-                    message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, sending)
 
 
 def follow_commit(app, result, version: Any) -> dict[str, Any] | None:

@@ -40,19 +40,9 @@ from fastapi import Request
 
 from graph.core.namespaces import CD
 from graph.sparql.catalogue import internal_query
-from server import describe
+from server import describe, following
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import LICENCES, licences
-from server.following import (
-    COUNTRY,
-    PAIR_LIST_ROW,
-    SOURCE_LINE,
-    SUBCLASS_OF,
-    classes_below,
-    member,
-    typed_subjects,
-    types_now_and_before,
-)
 from server.terms import RDF_TYPE, compact, value
 
 log = logging.getLogger(__name__)
@@ -86,8 +76,9 @@ async def front_page_counts(app) -> dict:
 
 
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-ROW_STATEMENTS = (SOURCE_LINE, ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"))
-ROW_CLASSES = (ox.NamedNode(PAIR_LIST_ROW), ox.NamedNode(f"{CD}PairList"))
+ROW_STATEMENTS = (following.SOURCE_LINE,
+                  ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"))
+ROW_CLASSES = (ox.NamedNode(following.PAIR_LIST_ROW), ox.NamedNode(f"{CD}PairList"))
 
 
 def follow_front_page(counts: dict, change: Change, roots: list[tuple[str, str]]) -> dict:
@@ -100,23 +91,26 @@ def follow_front_page(counts: dict, change: Change, roots: list[tuple[str, str]]
     for q in change.added | change.removed:
         if isinstance(q.graph_name, ox.DefaultGraph) or isinstance(q.subject, ox.Triple):
             continue
-        if q.predicate == SUBCLASS_OF or (q.predicate == RDF_TYPE and q.object in ROW_CLASSES):
+        if q.predicate == following.SUBCLASS_OF or (
+                q.predicate == RDF_TYPE and q.object in ROW_CLASSES):
             raise Recount
         if q.predicate == LABEL and q.subject.value in shown:
             raise Recount
         if q.predicate in ROW_STATEMENTS and _typed(change, q.subject, ROW_CLASSES[0]):
             raise Recount
-    typed = typed_subjects(change)
+    typed = following.typed_subjects(change)
     if not typed:
         return counts
-    below = classes_below(change.store, dict(roots))
+    below = following.classes_below(change.store, dict(roots))
     totals = dict(counts["totals"])
     rows = {(row["group"], row["iri"]): dict(row) for row in counts["classes"]}
     for subject in typed:
-        now, before = types_now_and_before(change, subject)
+        now, before = following.types_now_and_before(change, subject)
         for group, classes in below.items():
-            excluded = COUNTRY if group == "areas" else None  # overview.rq: areas not countries
-            joined = member(now, classes, excluded) - member(before, classes, excluded)
+            # overview.rq: areas that are not countries
+            excluded = following.COUNTRY if group == "areas" else None
+            joined = (following.member(now, classes, excluded)
+                      - following.member(before, classes, excluded))
             if joined:
                 totals[group] = totals.get(group, 0) + joined
             for cls in (now ^ before) & classes - {excluded}:
@@ -249,14 +243,14 @@ def from_label_index(index, roots: list[tuple[str, str]]) -> dict:
         totals[key] = index.member_count(root)
         below = index.subclasses(root)
         if key == "areas":  # overview.rq: an area that is also a country is counted as one
-            totals[key] -= index.members_typed(root, COUNTRY)
-            below = [c for c in below if c != COUNTRY]
+            totals[key] -= index.members_typed(root, following.COUNTRY)
+            below = [c for c in below if c != following.COUNTRY]
         used = {c: n for c in below if (n := index.typed_count(c))}
         names = index.class_labels(used)
         rows = [{"group": key, "iri": c, "label": names.get(c) or compact(c), "count": n}
                 for c, n in used.items()]
         classes.extend(sorted(rows, key=lambda r: (-r["count"], r["label"])))
-    totals["rows"] = None if index.member_count(PAIR_LIST_ROW) else 0
+    totals["rows"] = None if index.member_count(following.PAIR_LIST_ROW) else 0
     return {"totals": totals, "classes": classes}
 
 

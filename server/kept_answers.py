@@ -29,7 +29,8 @@ from fastapi import Request
 from graph.sparql.catalogue import NamedQuery
 from graph.sparql.formats import select_rows
 from graph.store.execution import QueryJob
-from server.cache import derived, described, per_data_version
+from server.cache import derived, per_data_version
+from server.versions import described
 
 FIRST_WAIT = 1.0
 """Seconds a visitor waits for a first answer before the page says it is being computed."""

@@ -29,8 +29,9 @@ from graph.network.persist import Background, ResultStore
 from graph.network.process import NetworkProcess, NetworkProcessError
 from graph.network.projection import FilterError, Filters
 from graph.store.execution import QueryTimeout
-from server.cache import derived, describes
+from server.cache import derived
 from server.rendering import CONTENT_SECURITY_POLICY
+from server.versions import describes
 
 log = logging.getLogger(__name__)
 

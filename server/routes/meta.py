@@ -5,10 +5,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from graph.store.execution import QueryJob
-from server.cache import Change, derived, described, per_data_version
+from server.cache import Change, derived, per_data_version
 from server.deps import BackendDep, SettingsDep
 from server.describe import void_description
 from server.network_views import warming
+from server.versions import described
 
 router = APIRouter(tags=["service"])
 

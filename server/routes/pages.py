@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from graph.core.namespaces import CD
 from graph.sparql.catalogue import NamedQuery, QueryError, catalogue
 from server import front_counts
-from server.cache import described, describes, per_data_version
+from server.cache import per_data_version
 from server.deps import SettingsDep
 from server.dump_links import announced_dumps
 from server.page_queries import label_index, page_query
@@ -36,6 +36,7 @@ from server.terms import (
     local_path,
     node,
 )
+from server.versions import described, describes
 
 log = logging.getLogger(__name__)
 
