@@ -7,7 +7,9 @@ For each scale (`report`: the bundled data; `world`: the report and the world li
 own readers, which all come from one address) and runs, in one run:
 
 1. read-only: `--readers` threads, each on a kept-alive connection, sending in turn the named
-   query `partners-of`, an entity page (HTML) and a small `/sparql` lookup, about random cities;
+   query `partners-of`, an entity page (HTML) and a small `/sparql` lookup, about random cities
+   (`--material`: by default `--cities` 500 drawn from every city and area with a country; at
+   world scale `report-cities` is the report's 24 cities, which every write then touches two of);
 2. reads + writes: the same readers while `--writers` editors post small changesets (a ~30-triple
    sister-city agreement with its passage, signatory and role, validated) to `/changes`, each
    `--write-rate` per second on average, at random moments (`--arrivals random`: the gaps drawn
@@ -155,13 +157,29 @@ def start_server(scale: str, work: Path, args) -> Running:
 
 
 class Material:
-    """Cities (for reads and writes), a report, topics: read from the server once."""
+    """Cities (for reads and writes), a report, topics: read from the server once.
 
-    def __init__(self, client: Http, seed: int) -> None:
+    `areas` (the default): `cities` areas drawn with the seed from every city and
+    administrative area that has a country, the report's and the world lists' alike (at world
+    scale 17,000, of which the report's cities are 24; the world lists type their areas
+    cd:AdministrativeArea, since they do not say which are cities). `report-cities`: the first
+    2,000 of the cd:City resources with a country, as before 2026-12-05: at world scale the
+    report's 24 cities only, so that the readers read 24 pages over and over while each write
+    changes two of them (the worst case for pages kept across writes)."""
+
+    def __init__(self, client: Http, seed: int, kind: str = "areas", cities: int = 500) -> None:
         self.random = random.Random(seed)
-        found = rows(client, f"PREFIX cd: <{CD}> SELECT ?city ?country WHERE {{ ?city a cd:City ;"
-                             " cd:country ?country } ORDER BY ?city LIMIT 2000")
-        self.cities = [(r["city"].value, r["country"].value) for r in found]
+        if kind == "report-cities":
+            found = rows(client, f"PREFIX cd: <{CD}> SELECT ?city ?country WHERE {{ ?city a "
+                                 "cd:City ; cd:country ?country } ORDER BY ?city LIMIT 2000")
+        else:
+            found = rows(client, f"PREFIX cd: <{CD}> SELECT DISTINCT ?city ?country WHERE {{ "
+                                 "VALUES ?class { cd:City cd:AdministrativeArea } "
+                                 "?city a ?class ; cd:country ?country } ORDER BY ?city")
+        pairs = list(dict((r["city"].value, r["country"].value) for r in found).items())
+        if kind != "report-cities" and len(pairs) > cities:
+            pairs = sorted(self.random.sample(pairs, cities))
+        self.cities = pairs
         self.report = rows(client, f"PREFIX cd: <{CD}> SELECT ?r WHERE {{ ?r a cd:Report }} "
                                    "LIMIT 1")[0]["r"].value
         self.topics = [r["t"].value for r in rows(
@@ -500,9 +518,11 @@ def run_scale(scale: str, args) -> dict:
         log(f"[{scale}] up in {time.perf_counter() - started:.0f} s")
         client = Http(server.port)
         triples = json.loads(client.request("GET", "/health")[1])["triples"]
-        material = Material(client, 1)
+        material = Material(client, 1, args.material, args.cities)
+        result_material = {"kind": args.material, "cities": len(material.cities)}
         acknowledged: list[str] = []
-        result = {"scale": scale, "triples": triples}
+        result = {"scale": scale, "triples": triples, "material": result_material}
+        log(f"[{scale}] material: {json.dumps(result_material)}")
         log(f"[{scale}] warm-up")
         phase(server, material, argparse.Namespace(**{**vars(args), "seconds": 3}), False,
               False, [])
@@ -544,7 +564,9 @@ def markdown(results: list[dict], args) -> str:
     lines = [f"Readers {args.readers}, writers {args.writers} (each {args.write_rate}/s, "
              f"{args.arrivals} arrivals), "
              f"{args.seconds:g} s per phase, a worker SIGKILLed every {args.kill_every:g} s, "
-             f"query timeout {args.timeout:g} s, {os.cpu_count()} cores (shared).", "",
+             f"query timeout {args.timeout:g} s, {os.cpu_count()} cores (shared); "
+             + ", ".join(f"{r['scale']}: {r['material']['cities']} cities ({r['material']['kind']})"
+                         for r in results) + ".", "",
              "| scale | phase | reads/s | read p50 ms | read p99 ms | failed reads | 5xx | "
              "writes/s | write p50 ms | write p99 ms |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -606,6 +628,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arrivals", choices=("random", "even"), default="random",
                         help="when each writer posts: at random moments of that mean rate "
                              "(independent editors), or evenly from the same start")
+    parser.add_argument("--material", choices=("areas", "report-cities"), default="areas",
+                        help="the cities read and written: drawn from every area with a "
+                             "country, or the cd:City resources only (at world scale the "
+                             "report's 24)")
+    parser.add_argument("--cities", type=int, default=500,
+                        help="how many areas the readers and writers choose from (areas)")
     parser.add_argument("--kill-every", type=float, default=4.0)
     parser.add_argument("--runaways", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=5.0, help="CITYDIP_QUERY_TIMEOUT")

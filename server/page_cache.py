@@ -9,8 +9,9 @@ asked again (a researcher going back, a crawler, a link shared on a busy day) co
 look-up until a write changes it (`X-Page-Cache: hit` says so). The pages are held in one LRU
 bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off).
 
-What a write drops: each kept page says which resource it is about (an entity page) or that it
-depends on the whole graph (`about` None: pages of a named query's rows, which a query such as
+What a write drops: each kept page says which resource it is about (an entity page, or the
+answer of a named query whose header says `about: <parameter>`: it reads only what that
+resource's entity page reads, such as `partners-of`) or that it depends on the whole graph (`about` None: pages of a named query's rows, which a query such as
 `partner-links-beyond` must sort whole before giving the first). After a commit the writer
 works out, from the change and under the write lock, the resources whose pages it can change
 (server/page_reach.py), and `advance` drops those pages and every whole-graph page, in the

@@ -83,6 +83,11 @@ class NamedQuery:
     and rows skipped), and its HTML form shows N rows a page; other forms stay whole unless
     asked for a page. `kept: true` as well: a query over the whole graph whose pages are cut
     from one ordered answer kept per data version (server/kept_answers.py)."""
+    about: str | None = None
+    """`about: <parameter>` in the header (an IRI parameter, required or with a default): the
+    answer reads only what that resource's entity page reads (its statements, partnerships,
+    their parties, kinds, dates and names), so it is kept across writes that do not change
+    that page, as the page is (server/page_cache.py, server/page_reach.py)."""
 
     def page_text(self, limit: int, offset: int) -> str:
         """The query text for one page of rows (it must end with its ORDER BY for a stable one)."""
@@ -122,6 +127,7 @@ class NamedQuery:
             "form": self.form,
             "params": [p.__dict__ for p in self.params],
             **({"paging": self.paging} if self.paging else {}),
+            **({"about": self.about} if self.about else {}),
         }
 
 
@@ -168,7 +174,13 @@ def parse_query_file(path: Path) -> NamedQuery:
             raise QueryError(f"{path}: 'paging: kept' is true or false")
         if any(p.name in ("limit", "offset") for p in params):
             raise QueryError(f"{path}: a paged query cannot have parameters limit or offset")
+    about = meta.get("about")
+    if about is not None:
+        param = next((p for p in params if p.name == about), None)
+        if param is None or param.type != "iri" or (param.default is None and not param.required):
+            raise QueryError(f"{path}: 'about' names an IRI parameter that is always bound")
     return NamedQuery(
+        about=about,
         paging=paging,
         name=path.stem,
         path=path,

@@ -57,6 +57,10 @@ async def run_named(name: str, request: Request, backend: BackendDep,
             text = query.page_text(*page)
     job = QueryJob(text, bindings, accept=request.headers.get("accept"),
                    format=request.query_params.get("format"), max_rows=settings.max_rows)
+    if query.about is not None:  # kept like the entity page of the resource it is about
+        return await kept_or_made(request, f"answer {request.headers.get('accept', '')}",
+                                  lambda: run_query(backend, job),
+                                  about=bindings[query.about].value)
     return await run_query(backend, job)
 
 

@@ -146,3 +146,38 @@ def test_a_client_revalidating_a_page_a_write_changed_gets_the_new_page(client):
         fresh = client.get(port, headers=validator)
         assert fresh.status_code == 200, validator
         assert "Gdynia Harbour" not in fresh.text and fresh.content != old.content
+
+
+def partner_labels(answer: httpx.Response) -> set[str]:
+    return {row["partnerLabel"]["value"] for row in answer.json()["results"]["bindings"]
+            if "partnerLabel" in row}
+
+
+def test_a_named_query_about_one_resource_is_kept_like_that_resources_page(client):
+    """`partners-of` says `about: actor`: its answers are kept until a write changes the actor's
+    page (here, the name of a partner), whatever other resources are written meanwhile."""
+    path = "/queries/partners-of?actor=https%3A%2F%2Fw3id.org%2Fcitydiplomacy%2Fid%2Fcity%2Fgdynia"
+    json_accept = "application/sparql-results+json"
+    before = kept(client, path, Accept=json_accept)
+    csv = kept(client, path + "&format=csv")
+    assert "Kaohsiung" in partner_labels(before) and b"Kaohsiung" in csv.content
+    burnaby, kaohsiung = ("<https://w3id.org/citydiplomacy/id/city/burnaby>",
+                          "<https://w3id.org/citydiplomacy/id/city/kaohsiung>")
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    write(client, {"message": "Burnaby in Cantonese",
+                   "add": f'{burnaby} <http://www.w3.org/2004/02/skos/core#altLabel> '
+                          f'"本拿比"@yue .'})
+    still = client.get(path, headers={"Accept": json_accept})
+    assert still.headers["X-Page-Cache"] == "hit" and still.content == before.content
+    write(client, {"message": "Kaohsiung's English name", "remove": f'{kaohsiung} {label} '
+                   f'"Kaohsiung"@en .', "add": f'{kaohsiung} {label} "Kaohsiung Port City"@en .'})
+    try:
+        after = client.get(path, headers={"Accept": json_accept})
+        assert after.headers["X-Page-Cache"] == "miss"
+        assert "Kaohsiung Port City" in partner_labels(after)
+        assert b"Kaohsiung Port City" in client.get(path + "&format=csv").content
+        assert client.get(path, headers={"Accept": json_accept}).headers["X-Page-Cache"] == "hit"
+    finally:
+        write(client, {"message": "Kaohsiung's English name back",
+                       "remove": f'{kaohsiung} {label} "Kaohsiung Port City"@en .',
+                       "add": f'{kaohsiung} {label} "Kaohsiung"@en .'})

@@ -14,6 +14,7 @@ from graph.sparql.catalogue import (
     every_query,
     get_query,
     internal_query,
+    parse_query_file,
 )
 
 QUERIES = catalogue(Settings().queries_dir)
@@ -135,3 +136,21 @@ def test_an_internal_query_is_parsed_once_and_named_by_folder(settings):
         internal_query(settings.queries_dir, "../pages/browse")
     with pytest.raises(QueryError):
         internal_query(settings.queries_dir, "pages/no-such-query")
+
+
+@pytest.mark.parametrize("params, about, fine", [
+    ("#+   actor:\n#+     type: iri\n#+     required: true\n", "actor", True),
+    ("#+   actor:\n#+     type: iri\n#+     default: https://example.org/a\n", "actor", True),
+    ("#+   actor:\n#+     type: iri\n", "actor", False),  # may be unbound: the whole graph
+    ("#+   year:\n#+     type: integer\n#+     default: 2020\n", "year", False),
+    ("#+   actor:\n#+     type: iri\n#+     required: true\n", "other", False),
+])
+def test_about_names_an_iri_parameter_that_is_always_bound(tmp_path, params, about, fine):
+    path = tmp_path / "q.rq"
+    path.write_text(f"#+ summary: s\n#+ about: {about}\n#+ params:\n{params}"
+                    "SELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    if fine:
+        assert parse_query_file(path).about == about
+    else:
+        with pytest.raises(QueryError, match="about"):
+            parse_query_file(path)
