@@ -11,11 +11,14 @@ bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off).
 
 What a write drops: each kept page says which resource it is about (an entity page, or the
 answer of a named query whose header says `about: <parameter>`: it reads only what that
-resource's entity page reads, such as `partners-of`) or that it depends on the whole graph (`about` None: pages of a named query's rows, which a query such as
-`partner-links-beyond` must sort whole before giving the first). After a commit the writer
-works out, from the change and under the write lock, the resources whose pages it can change
-(server/page_reach.py), and `advance` drops those pages and every whole-graph page, in the
-same step of the event loop as the data version moves. Where the change is not known here
+resource's entity page reads, such as `partners-of`), which triple patterns it reads (an
+answer of the endpoint, server/kept_queries.py), or that it depends on the whole graph
+(neither: pages of a named query's rows, which a query such as `partner-links-beyond` must
+sort whole before giving the first). After a commit the writer works out, from the change and
+under the write lock, the resources whose pages it can change (server/page_reach.py) and the
+IRIs it touched, and `advance` drops those pages, the answers whose patterns those IRIs may
+match and every whole-graph page, in the same step of the event loop as the data version
+moves. Where the change is not known here
 (the remote backend: the store may be written from elsewhere) or too large to follow, every
 page is dropped, as before. So an answer never differs from what the current data would make.
 A version missed (the cache moved on without being told what changed) drops every page too.
@@ -44,6 +47,8 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
+from graph.sparql.patterns import Pattern, Touched
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -51,7 +56,17 @@ class Kept:
     body: bytes
     headers: list[tuple[bytes, bytes]]
     about: str | None = None
-    """The IRI of the resource the page is about; None: it depends on the whole graph."""
+    """The IRI of the resource the page is about; None: it depends on the whole graph (unless
+    `reads` says what it reads)."""
+    reads: tuple[Pattern, ...] | None = None
+    """The triple patterns an endpoint's answer reads (graph.sparql.patterns)."""
+
+    def reached(self, reached: set[str] | None, touched: Touched | None) -> bool:
+        """Whether a write that reached these pages' resources and touched these IRIs can
+        change this page (None: not known, so yes)."""
+        if self.reads is not None:
+            return touched is None or touched.reaches(self.reads)
+        return self.about is None or reached is None or self.about in reached
 
     def response(self) -> Response:
         response = Response(self.body, status_code=self.status)
@@ -69,8 +84,9 @@ class PageCache:
         self.hits = 0
         self.misses = 0
         self._kept: OrderedDict[tuple, Kept] = OrderedDict()
-        self._reached: deque[tuple[int, set[str]]] = deque(maxlen=REACH_HISTORY)
-        """The resources each recent version reached, in order, up to `version`, without a gap."""
+        self._reached: deque[tuple[int, set[str], Touched | None]] = deque(maxlen=REACH_HISTORY)
+        """The resources each recent version reached and the IRIs it touched, in order, up to
+        `version`, without a gap."""
 
     def _at(self, version: int) -> None:
         if version != self.version:
@@ -78,26 +94,32 @@ class PageCache:
             self._reached.clear()
             self.size, self.version = 0, version
 
-    def advance(self, previous: int, version: int, reached: set[str] | None) -> None:
+    def advance(self, previous: int, version: int, reached: set[str] | None,
+                touched: Touched | None = None) -> None:
         """The data moved from `previous` to `version`: drop the pages of the resources
-        `reached` (None: every page) and every page about the whole graph."""
+        `reached` (None: every page), the answers whose patterns the IRIs `touched` may match
+        (None: every answer) and every page about the whole graph."""
         if reached is None or self.version != previous:
             self._at(version)
             return
         for key, kept in list(self._kept.items()):
-            if kept.about is None or kept.about in reached:
+            if kept.reached(reached, touched):
                 del self._kept[key]
                 self.size -= len(kept.body)
         self.version = version
-        self._reached.append((version, reached))
+        self._reached.append((version, reached, touched))
 
-    def unreached_since(self, version: int, about: str | None) -> bool:
+    def unreached_since(self, version: int, about: str | None,
+                        reads: tuple[Pattern, ...] | None = None) -> bool:
         """Whether every version after `version` up to the current one is known here and none
-        reached the page of `about` (None, a whole-graph page: every version reaches it)."""
-        if about is None or self.version is None or version > self.version:
+        reached the page of `about` or the patterns `reads` (neither: a whole-graph page,
+        which every version reaches)."""
+        if (about is None and reads is None) or self.version is None or version > self.version:
             return False
-        after = [reached for v, reached in self._reached if v > version]
-        return len(after) == self.version - version and not any(about in r for r in after)
+        page = Kept(200, b"", [], about, reads)
+        after = [(reached, touched) for v, reached, touched in self._reached if v > version]
+        return len(after) == self.version - version and not any(
+            page.reached(reached, touched) for reached, touched in after)
 
     def get(self, version: int, key: tuple) -> Response | None:
         self._at(version)
@@ -109,7 +131,8 @@ class PageCache:
         self.hits += 1
         return kept.response()
 
-    def put(self, version: int, key: tuple, response: Response, about: str | None = None) -> None:
+    def put(self, version: int, key: tuple, response: Response, about: str | None = None,
+            reads: tuple[Pattern, ...] | None = None) -> None:
         body = getattr(response, "body", None)
         if not self.max_bytes or response.status_code != 200 or not isinstance(body, bytes):
             return
@@ -117,12 +140,13 @@ class PageCache:
             self._at(version)
         if len(body) > self.max_bytes // 4:
             return  # too large to be worth a quarter of the room
-        if version != self.version and not self.unreached_since(version, about):
+        if version != self.version and not self.unreached_since(version, about, reads):
             return  # made across a commit that may have changed it
         old = self._kept.pop(key, None)
         if old is not None:
             self.size -= len(old.body)
-        self._kept[key] = Kept(response.status_code, body, list(response.raw_headers), about)
+        self._kept[key] = Kept(response.status_code, body, list(response.raw_headers), about,
+                               reads)
         response.headers["X-Page-Cache"] = "miss"
         self.size += len(body)
         while self.size > self.max_bytes and self._kept:
@@ -149,20 +173,23 @@ def page_key(request: Request, representation: str) -> tuple:
             representation)
 
 
-def pages_follow(app, previous: int, version: int, reached: set[str] | None) -> None:
+def pages_follow(app, previous: int, version: int, reached: set[str] | None,
+                 touched: Touched | None = None) -> None:
     """After a commit: the kept pages follow the data from `previous` to `version`."""
     cache = getattr(app.state, "page_cache", None)
     if cache is not None:
-        cache.advance(previous, version, reached)
+        cache.advance(previous, version, reached, touched)
 
 
 async def kept_or_made(request: Request, representation: str,
                        make: Callable[[], Awaitable[Response]],
-                       about: str | None = None) -> Response:
+                       about: str | None = None,
+                       reads: tuple[Pattern, ...] | None = None) -> Response:
     """The kept page for this request, or `make()`'s, kept for the next one (if it is a 200).
 
     `about`: the IRI of the resource the page shows (an entity page), kept across writes that
-    do not reach it; None for a page that depends on the whole graph."""
+    do not reach it; `reads`: the triple patterns an answer reads, kept across writes that do
+    not touch them; neither for a page that depends on the whole graph."""
     version, cache = getattr(request.app.state, "data_version", 0), page_cache(request)
     key = page_key(request, representation)
     kept = cache.get(version, key)
@@ -170,5 +197,5 @@ async def kept_or_made(request: Request, representation: str,
         return kept
     response = await make()
     if getattr(request.state, "described_version", version) == version:  # not a stale view's
-        cache.put(version, key, response, about)
+        cache.put(version, key, response, about, reads)
     return response

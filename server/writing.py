@@ -17,12 +17,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from itertools import chain
 from typing import Annotated
 
 import mimeparse
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from graph.sparql.patterns import Touched
 from graph.store.remote import RemoteError
 from graph.write.auth import ENABLE_HINT, WriteTokens, bearer_token
 from graph.write.changes import ChangeError
@@ -92,27 +94,28 @@ async def commit(request: Request, work: Callable[[Writer], Result],
     state = request.app.state
     backend = state.backend
 
-    def run() -> tuple[Result, bool, set[str] | None, dict | None, float]:
+    def run() -> tuple[Result, bool, tuple[set[str] | None, Touched | None], dict | None,
+                       float]:
         """The write, what follows from it, and how long this thread took (seconds)."""
         began = time.perf_counter()
         new = created(backend.writer) if created is not None else False
         result = work(backend.writer)
         if not result.committed:
-            return result, new, None, None, time.perf_counter() - began
+            return result, new, (None, None), None, time.perf_counter() - began
         # What follows from the change is worked out here, in the write's thread, on the store
         # just after it: each hand-back to a busy event loop costs the write tens of ms.
         version = backend.data_version + 1  # what backend.changed() makes current
         followed = time.perf_counter()
-        reached = pages_reached(backend, result)
+        reach = pages_reached(backend, result), answers_touched(backend, result)
         moved = follow_commit(request.app, result, version)
         result.timings["follow"] = time.perf_counter() - followed
-        return result, new, reached, moved, time.perf_counter() - began
+        return result, new, reach, moved, time.perf_counter() - began
 
     async def write() -> tuple[Result, bool]:
         queued = time.perf_counter()
         async with state.write_lock:
             locked = time.perf_counter()
-            result, new, reached, moved, ran = await asyncio.to_thread(run)
+            result, new, reach, moved, ran = await asyncio.to_thread(run)
             back = time.perf_counter()
             result.timings["lock"] = locked - queued
             result.timings["handoff"] = back - locked - ran
@@ -123,7 +126,7 @@ async def commit(request: Request, work: Callable[[Writer], Result],
                 # new version.
                 previous = state.data_version
                 state.data_version = backend.changed()
-                pages_follow(request.app, previous, state.data_version, reached)
+                pages_follow(request.app, previous, state.data_version, *reach)
                 views_moved(request.app, state.data_version,
                             moved if state.data_version == previous + 1 else None)
                 result.timings["announce"] = time.perf_counter() - back
@@ -153,6 +156,22 @@ def pages_reached(backend, result: Result) -> set[str] | None:
     except Exception:  # noqa: BLE001 - the write stands; its pages are dropped instead
         log.exception("could not work out the pages a write reaches; dropping every page")
         return None
+
+
+TOUCHED_QUADS = 100_000
+"""A larger change drops every kept answer (its sets of IRIs would be large)."""
+
+
+def answers_touched(backend, result: Result) -> Touched | None:
+    """The IRIs a committed write touched, for the kept answers of the endpoint
+    (server/page_cache.py); None (every answer) where the server cannot know every change."""
+    if not backend.changes_known:
+        return None
+    quads = (result.change.added, result.change.removed, result.derived.added,
+             result.derived.removed)
+    if sum(len(q) for q in quads) > TOUCHED_QUADS:
+        return None
+    return Touched.of(chain(*quads))
 
 
 def outcome_response(request: Request, result: Result, status: int = 200) -> Response:

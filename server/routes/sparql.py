@@ -18,6 +18,8 @@ from graph.sparql.guard import (
 from graph.sparql.limits import LimitExceeded, check_nesting
 from graph.store.execution import QueryJob
 from server.describe import service_description
+from server.kept_queries import kept_reads
+from server.page_cache import kept_or_made
 from server.responses import error, run_query
 
 router = APIRouter(tags=["SPARQL"])
@@ -104,10 +106,21 @@ async def _answer(request: Request, params: list[tuple[str, str]], backend, sett
         max_rows=settings.max_rows,
         base_iri=endpoint_url(request),
     )
-    response = await run_query(backend, job)
-    if response.status_code == 400 and is_update(query):
-        return error(400, "this is the read-only query endpoint; updates are not accepted here")
-    return response
+
+    async def answer() -> Response:
+        response = await run_query(backend, job)
+        if response.status_code == 400 and is_update(query):
+            return error(400, "this is the read-only query endpoint; updates are not accepted "
+                              "here")
+        return response
+
+    reads = await kept_reads(request, query)
+    if reads is None:
+        return await answer()
+    # kept until a write touches what it reads (server/kept_queries.py),
+    # kept per base IRI too: relative IRIs resolve against the URL the client asked
+    return await kept_or_made(request, f"answer {job.base_iri} "
+                              f"{request.headers.get('accept', '')}", answer, reads=reads)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -280,9 +280,10 @@ class Call(threading.Thread):
 
 def ask(server: LiveServer, headers: dict | None = None) -> tuple[httpx.Response, float]:
     started = time.monotonic()
+    # Cache-Control: no-cache: answered by the engine, not from the kept answers
     response = httpx.get(server.url + "/sparql", params={"query": "ASK {}"},
                          headers={"Accept": "application/sparql-results+json",
-                                  **(headers or {})}, timeout=60)
+                                  "Cache-Control": "no-cache", **(headers or {})}, timeout=60)
     return response, time.monotonic() - started
 
 

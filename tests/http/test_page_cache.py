@@ -181,3 +181,58 @@ def test_a_named_query_about_one_resource_is_kept_like_that_resources_page(clien
         write(client, {"message": "Kaohsiung's English name back",
                        "remove": f'{kaohsiung} {label} "Kaohsiung Port City"@en .',
                        "add": f'{kaohsiung} {label} "Kaohsiung"@en .'})
+
+
+ALT_LABEL = "<http://www.w3.org/2004/02/skos/core#altLabel>"
+GDYNIA_IRI = "<https://w3id.org/citydiplomacy/id/city/gdynia>"
+BURNABY_IRI = "<https://w3id.org/citydiplomacy/id/city/burnaby>"
+
+
+def sparql(client, query: str, **headers: str) -> httpx.Response:
+    answer = client.get("/sparql", params={"query": query},
+                        headers={"Accept": "application/sparql-results+json", **headers})
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def values(answer: httpx.Response) -> set[str]:
+    return {row["o"]["value"] for row in answer.json()["results"]["bindings"]}
+
+
+def test_an_endpoint_answer_asked_again_is_kept_until_a_write_touches_what_it_reads(client):
+    """server/kept_queries.py: a GET query seen before is kept; a write that adds or removes
+    no quad its patterns may match (here: about another city) leaves it kept."""
+    query = f"SELECT ?o WHERE {{ {GDYNIA_IRI} {ALT_LABEL} ?o }}"
+    assert "X-Page-Cache" not in sparql(client, query).headers  # first sight: only answered
+    assert sparql(client, query).headers["X-Page-Cache"] == "miss"
+    before = sparql(client, query)
+    assert before.headers["X-Page-Cache"] == "hit" and "Gdańskie Gdynia" not in values(before)
+    write(client, {"message": "Burnaby in Korean",
+                   "add": f'{BURNABY_IRI} {ALT_LABEL} "버나비"@ko .'})
+    still = sparql(client, query)
+    assert still.headers["X-Page-Cache"] == "hit" and still.content == before.content
+    write(client, {"message": "another name of Gdynia",
+                   "add": f'{GDYNIA_IRI} {ALT_LABEL} "Gdańskie Gdynia"@pl .'})
+    try:
+        after = sparql(client, query)
+        assert after.headers["X-Page-Cache"] == "miss"
+        assert values(after) == values(before) | {"Gdańskie Gdynia"}
+        assert sparql(client, query).headers["X-Page-Cache"] == "hit"
+        # Asked for an answer computed now, or by POST: not from the kept ones.
+        assert "X-Page-Cache" not in sparql(client, query, **{"Cache-Control": "no-cache"}).headers
+        posted = client.post("/sparql", data={"query": query},
+                             headers={"Accept": "application/sparql-results+json"})
+        assert posted.status_code == 200 and "X-Page-Cache" not in posted.headers
+    finally:
+        write(client, {"message": "that name again",
+                       "remove": f'{GDYNIA_IRI} {ALT_LABEL} "Gdańskie Gdynia"@pl .'})
+    assert "Gdańskie Gdynia" not in values(sparql(client, query))
+
+
+def test_an_answer_that_changes_by_itself_is_never_kept(client):
+    query = "SELECT (NOW() AS ?o) (STRUUID() AS ?id) WHERE {}"
+    for _ in range(3):
+        assert "X-Page-Cache" not in sparql(client, query).headers
+    ids = {sparql(client, query).json()["results"]["bindings"][0]["id"]["value"]
+           for _ in range(2)}
+    assert len(ids) == 2
