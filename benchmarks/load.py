@@ -247,8 +247,21 @@ class Tally:
                 "statuses": dict(sorted(self.statuses.items()))}
 
 
+CLIENT_NICE = 0
+"""The readers' and writers' threads' niceness (`--client-nice`)."""
+
+
+def client_priority() -> None:
+    """Lower this thread's priority by CLIENT_NICE: on a machine the benchmark shares with the
+    server, the server's processes (the event loop, the validation process) then come first, as
+    they do when the clients are other machines."""
+    if CLIENT_NICE:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CLIENT_NICE)
+
+
 def reader(port: int, material: Material, seed: int, stop: threading.Event, tally: Tally,
            lock: threading.Lock, kinds: dict[str, Tally]) -> None:
+    client_priority()
     rng = random.Random(seed)
     client = Http(port)
     n = seed
@@ -313,6 +326,7 @@ def writer(port: int, material: Material, rate: float, stop: threading.Event, ta
     gaps drawn from an exponential distribution of that mean, as independent editors post), or
     one every 1/rate seconds from the phase's start (`even`: every writer at the same moments,
     so that each write finds the others' under way)."""
+    client_priority()
     client = Http(port)
     rng = random.Random(seed)
     period = 1.0 / rate if rate > 0 else 0.0
@@ -565,7 +579,8 @@ def markdown(results: list[dict], args) -> str:
     lines = [f"Readers {args.readers}, writers {args.writers} (each {args.write_rate}/s, "
              f"{args.arrivals} arrivals), "
              f"{args.seconds:g} s per phase, a worker SIGKILLed every {args.kill_every:g} s, "
-             f"query timeout {args.timeout:g} s, {os.cpu_count()} cores (shared); "
+             f"query timeout {args.timeout:g} s, {os.cpu_count()} cores (shared), "
+             f"readers and writers at nice {args.client_nice}; "
              + ", ".join(f"{r['scale']}: {r['material']['cities']} cities ({r['material']['kind']})"
                          for r in results) + ".", "",
              "| scale | phase | reads/s | read p50 ms | read p99 ms | failed reads | 5xx | "
@@ -635,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
                              "report's 24)")
     parser.add_argument("--cities", type=int, default=500,
                         help="how many areas the readers and writers choose from (areas)")
+    parser.add_argument("--client-nice", type=int, default=0,
+                        help="niceness of the readers' and writers' threads (0: as the server's; "
+                             "10: the server's processes first, as with clients elsewhere)")
     parser.add_argument("--kill-every", type=float, default=4.0)
     parser.add_argument("--runaways", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=5.0, help="CITYDIP_QUERY_TIMEOUT")
@@ -651,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
+    global CLIENT_NICE
+    CLIENT_NICE = args.client_nice
     # SIGTERM (as Ctrl-C) unwinds, so that the server started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = [run_scale(scale.strip(), args) for scale in args.scales.split(",")

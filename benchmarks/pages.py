@@ -88,7 +88,9 @@ def settings_of(env_extra: dict, folder: Path) -> dict[str, str]:
 
 def timed(client: httpx.Client, path: str, accept: str) -> tuple[float, int, int]:
     began = time.perf_counter()
-    response = client.get(path, headers={"Accept": accept})
+    # no-cache: the endpoint's lookup (the reference) answered by the engine, not kept
+    # (server/kept_queries.py); the pages do not read it
+    response = client.get(path, headers={"Accept": accept, "Cache-Control": "no-cache"})
     return (time.perf_counter() - began) * 1000, response.status_code, len(response.content)
 
 

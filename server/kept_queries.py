@@ -49,7 +49,8 @@ class Repeats:
             _remember(self._seen, text, None)
             return None
         reads = await asyncio.to_thread(answer_patterns, text)
-        del self._seen[text]
+        # Another request for the same text may have parsed it meanwhile: the same patterns.
+        self._seen.pop(text, None)
         _remember(self._reads, text, reads)
         return reads
 

@@ -42,7 +42,9 @@ class Client:
             conn = self._connect()
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Accept": accept})
+                # no-cache: ours answers from the engine, as the others do, not from the
+                # answers it keeps for repeated queries (server/kept_queries.py)
+                conn.request("GET", path, headers={"Accept": accept, "Cache-Control": "no-cache"})
                 response = conn.getresponse()
                 body = response.read()
                 elapsed = time.perf_counter() - started

@@ -18,7 +18,8 @@ is forked anew before its first job after a change (a fork costs milliseconds).
 
 A worker that dies mid-query (killed from outside, out of memory) costs the client nothing: the
 read is retried once on another worker. Jobs wait for a free worker in a bounded queue; beyond
-it, `Overloaded` is raised at once, for the server to answer 503 with Retry-After.
+it, `Overloaded` is raised at once, for the server to answer 503 with Retry-After, and so it is
+for a job that waited in the queue as long as its time limit.
 """
 
 from __future__ import annotations
@@ -380,17 +381,25 @@ class WorkerPool:
                 self.retries += 1
         return Outcome(500, message="the query worker stopped unexpectedly, twice; try again")
 
-    async def _take(self) -> _Worker:
+    async def _take(self, wait: float) -> _Worker:
+        """A free worker, waited for at most `wait` seconds (the job's own time limit): a query
+        queued behind a burst of runaways is answered 503 within its time limit rather than
+        after theirs (sixteen runaways on two workers with a 5 s limit: the last one's 503 came
+        after 48 s, docs/benchmarks.md "Stop 28")."""
         assert self._idle is not None
         if self._idle.empty() and self.queue_max and self.waiting >= self.queue_max:
             raise Overloaded(f"{self.waiting} queries wait for a query worker already; try again "
                              "later", self.retry_after())
         self.waiting += 1
         try:
-            worker = await self._idle.get()
-            while not worker.process.is_alive():  # died while idle: not this job's attempt
-                self._replace(worker)
+            async with asyncio.timeout(wait):
                 worker = await self._idle.get()
+                while not worker.process.is_alive():  # died while idle: not this job's attempt
+                    self._replace(worker)
+                    worker = await self._idle.get()
+        except TimeoutError:
+            raise Overloaded(f"waited {wait:g} s for a query worker, as long as a query may run; "
+                             "try again later", self.retry_after()) from None
         finally:
             self.waiting -= 1
         if self.snapshots is None and worker.generation != self.generation:
@@ -409,7 +418,8 @@ class WorkerPool:
         snapshot = None
         if self.snapshots is not None:
             snapshot = await self.snapshots.wait_for(version or 0)
-        worker = await self._take()
+        limit = self.timeout if job.timeout is None else job.timeout
+        worker = await self._take(limit)
         old = worker.snapshot
         if snapshot is not None:
             # The newest (never older than the one waited for), held until the worker leaves it.
@@ -421,7 +431,6 @@ class WorkerPool:
                 self.snapshots.release(snapshot)  # the worker holds it already
         started = time.perf_counter()
         try:
-            limit = self.timeout if job.timeout is None else job.timeout
             if not deadline:  # the time limit counts from the start of the query, not the queue
                 deadline.append(asyncio.get_running_loop().time() + limit)
             async with asyncio.timeout_at(deadline[0]):

@@ -90,3 +90,28 @@ def test_a_job_may_carry_its_own_time_limit(store: Store) -> None:
 
     longer = asyncio.run(main())
     assert longer.status == 200 and longer.seconds > 0.2  # past the pool's own limit
+
+
+def test_a_job_waits_for_a_worker_no_longer_than_its_time_limit(store: Store) -> None:
+    """Queued behind a longer job, a visitor's query is refused as overloaded (503 with
+    Retry-After) once it has waited as long as it may run, while the job ahead still runs."""
+    from graph.store.execution import Overloaded
+
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # seconds on the report
+
+    async def main():
+        pool = WorkerPool(store.raw, None, 1, timeout=0.3)
+        await pool.start()
+        try:
+            ahead = asyncio.create_task(pool.run(QueryJob(slow, format="json", timeout=120)))
+            await asyncio.sleep(0.1)  # the one worker is taken
+            with pytest.raises(Overloaded, match="waited 0.3 s for a query worker"):
+                await pool.run(QueryJob("ASK {}", format="json"))
+            still_running = not ahead.done()
+            ahead.cancel()
+            return still_running, pool.waiting
+        finally:
+            pool.close()
+
+    still_running, waiting = asyncio.run(main())
+    assert still_running and waiting == 0
