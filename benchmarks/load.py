@@ -6,7 +6,8 @@ For each scale (`report`: the bundled data; `world`: the report and the world li
 `citydip serve` (store on disk, a free port, write tokens, the per-client limits raised for its
 own readers, which all come from one address) and runs, in one run:
 
-1. read-only: `--readers` threads, each on a kept-alive connection, sending in turn the named
+1. read-only: `--readers` threads, each on a kept-alive connection (as fast as answered, or at
+   most `--read-rate` a second), sending in turn the named
    query `partners-of`, an entity page (HTML) and a small `/sparql` lookup, about random cities
    (`--material`: by default `--cities` 500 drawn from every city and area with a country; at
    world scale `report-cities` is the report's 24 cities, which every write then touches two of);
@@ -260,12 +261,22 @@ def client_priority() -> None:
 
 
 def reader(port: int, material: Material, seed: int, stop: threading.Event, tally: Tally,
-           lock: threading.Lock, kinds: dict[str, Tally]) -> None:
+           lock: threading.Lock, kinds: dict[str, Tally], rate: float = 0.0) -> None:
+    """Reads one after another (closed loop), or, with a `rate`, at most that many a second
+    on a fixed schedule from a random offset (an offered load that does not grow with the
+    server's speed)."""
     client_priority()
     rng = random.Random(seed)
     client = Http(port)
     n = seed
+    period = 1.0 / rate if rate > 0 else 0.0
+    next_at = time.perf_counter() + rng.random() * period
     while not stop.is_set():
+        if period:
+            wait = next_at - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            next_at += period
         kind, path, headers = read_request(material, rng, n)
         n += 1
         started = time.perf_counter()
@@ -401,7 +412,8 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
     reads, written, killed, kinds = Tally(), Tally(), [], {}
     steps: list[dict[str, float]] = []
     threads = [threading.Thread(target=reader, args=(server.port, material, 1000 * i + 1, stop,
-                                                     reads, lock, kinds), daemon=True)
+                                                     reads, lock, kinds, args.read_rate),
+                                daemon=True)
                for i in range(args.readers)]
     if writes:
         threads += [threading.Thread(target=writer, args=(server.port, material,
@@ -580,7 +592,9 @@ def markdown(results: list[dict], args) -> str:
              f"{args.arrivals} arrivals), "
              f"{args.seconds:g} s per phase, a worker SIGKILLed every {args.kill_every:g} s, "
              f"query timeout {args.timeout:g} s, {os.cpu_count()} cores (shared), "
-             f"readers and writers at nice {args.client_nice}; "
+             f"readers and writers at nice {args.client_nice}"
+             + (f", each reader at most {args.read_rate:g} reads/s" if args.read_rate else "")
+             + "; "
              + ", ".join(f"{r['scale']}: {r['material']['cities']} cities ({r['material']['kind']})"
                          for r in results) + ".", "",
              "| scale | phase | reads/s | read p50 ms | read p99 ms | failed reads | 5xx | "
@@ -650,6 +664,8 @@ def main(argv: list[str] | None = None) -> int:
                              "report's 24)")
     parser.add_argument("--cities", type=int, default=500,
                         help="how many areas the readers and writers choose from (areas)")
+    parser.add_argument("--read-rate", type=float, default=0.0,
+                        help="reads per second per reader, at most (0: as fast as answered)")
     parser.add_argument("--client-nice", type=int, default=0,
                         help="niceness of the readers' and writers' threads (0: as the server's; "
                              "10: the server's processes first, as with clients elsewhere)")

@@ -158,7 +158,7 @@ def pages_reached(backend, result: Result) -> set[str] | None:
         return None
 
 
-TOUCHED_QUADS = 100_000
+TOUCHED_QUADS = 10_000
 """A larger change drops every kept answer (its sets of IRIs would be large)."""
 
 
