@@ -271,12 +271,8 @@ def reader(port: int, material: Material, seed: int, stop: threading.Event, tall
     n = seed
     period = 1.0 / rate if rate > 0 else 0.0
     next_at = time.perf_counter() + rng.random() * period
+    time.sleep(max(0.0, next_at - time.perf_counter()))
     while not stop.is_set():
-        if period:
-            wait = next_at - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            next_at += period
         kind, path, headers = read_request(material, rng, n)
         n += 1
         started = time.perf_counter()
@@ -288,6 +284,9 @@ def reader(port: int, material: Material, seed: int, stop: threading.Event, tall
         with lock:
             tally.add(status, seconds)
             kinds.setdefault(kind, Tally()).add(status, seconds)
+        if period:  # as the writers' `even` arrivals
+            next_at += period
+            time.sleep(max(0.0, next_at - time.perf_counter()))
 
 
 def first_pass(port: int, material: Material, threads: int = 4) -> dict:

@@ -26,9 +26,8 @@ from collections import OrderedDict
 from fastapi import Request
 
 from graph.sparql.patterns import Pattern, answer_patterns
+from graph.store.lanes import REPEAT_CHARS  # as the inline repeats: longer texts are not kept
 
-REPEAT_CHARS = 4000
-"""Longer query texts are not kept (memory: the texts and their patterns, at most 32 MB)."""
 REMEMBERED = 4096
 """Query texts remembered as seen, and as many with their patterns (the oldest forgotten)."""
 

@@ -62,16 +62,22 @@ class Kept:
     """The triple patterns an endpoint's answer reads (graph.sparql.patterns)."""
 
     def reached(self, reached: set[str] | None, touched: Touched | None) -> bool:
-        """Whether a write that reached these pages' resources and touched these IRIs can
-        change this page (None: not known, so yes)."""
-        if self.reads is not None:
-            return touched is None or touched.reaches(self.reads)
-        return self.about is None or reached is None or self.about in reached
+        return changes(self.about, self.reads, reached, touched)
 
     def response(self) -> Response:
         response = Response(self.body, status_code=self.status)
         response.raw_headers = [*self.headers, (b"x-page-cache", b"hit")]
         return response
+
+
+def changes(about: str | None, reads: tuple[Pattern, ...] | None, reached: set[str] | None,
+            touched: Touched | None) -> bool:
+    """Whether a write that reached the pages of the resources `reached` and touched the IRIs
+    `touched` (None: not known, so yes) can change a page about `about` or an answer that reads
+    `reads` (neither: a page about the whole graph, which every write changes)."""
+    if reads is not None:
+        return touched is None or touched.reaches(reads)
+    return about is None or reached is None or about in reached
 
 
 class PageCache:
@@ -116,10 +122,9 @@ class PageCache:
         which every version reaches)."""
         if (about is None and reads is None) or self.version is None or version > self.version:
             return False
-        page = Kept(200, b"", [], about, reads)
         after = [(reached, touched) for v, reached, touched in self._reached if v > version]
         return len(after) == self.version - version and not any(
-            page.reached(reached, touched) for reached, touched in after)
+            changes(about, reads, reached, touched) for reached, touched in after)
 
     def get(self, version: int, key: tuple) -> Response | None:
         self._at(version)

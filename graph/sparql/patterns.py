@@ -56,11 +56,6 @@ class _Changing(Exception):
     pass
 
 
-def query_patterns(text: str) -> tuple[Pattern, ...]:
-    """The triple patterns of a query (ANY alone when it may read any quad)."""
-    return answer_patterns(text) or (ANY,)
-
-
 def answer_patterns(text: str) -> tuple[Pattern, ...] | None:
     """The triple patterns of a query; None when its answer changes by itself (NOW(), ...).
 
