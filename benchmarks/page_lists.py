@@ -7,7 +7,9 @@ does); the CPU time of both is what the page pays for that list, whatever else t
 doing (the least of `--repeat` runs, warm). One step: the whole list with its details. Two
 steps: the keys of the whole list, then the details of one page of it with VALUES; for the
 statements in, their counts per property, then the subjects of the first page's properties;
-for the statements out, their counts, then `entity-out` for the first page's properties.
+for the statements out, their counts, then `entity-out` for the first page's properties; the
+passages behind the resource and the first page of its partnerships (the page reads each step's
+lists as one query: server/page_lists.py).
 
     .venv/bin/python benchmarks/page_lists.py STORE [--resource city/gen-orka-747] [--repeat 5]
 """
@@ -25,7 +27,7 @@ from graph.core.settings import Settings
 from graph.sparql.catalogue import NamedQuery, get_query, internal_query
 from graph.sparql.text import bind_rows
 from graph.store.execution import QueryJob, run_job
-from server.page_lists import first_passages, properties_on_page
+from server.page_lists import properties_on_page
 from server.page_queries import unordered
 
 
@@ -110,12 +112,12 @@ def main() -> None:
          *measure(store, text, full.bindings({"resource": resource}), args.repeat))
     line("passages, one step", "source-of",
          *whole(get_query(Path(settings.queries_dir), "source-of")))
-    keys, cost = whole(page("entity-passages"))
-    line("passages, two steps", "entity-passages", keys, cost)
-    chosen = first_passages(keys, args.passages)
-    text = bind_rows(page("passages").text, ["passage"], [[p] for p in chosen])
-    line("", f"passages × {len(chosen)}", *measure(store, text, {}, args.repeat))
-
+    source = get_query(Path(settings.queries_dir), "source-of")
+    statements = [ox.NamedNode(resource), *(row["partnership"] for row in keys[:args.page])]
+    line("passages, of a page", f"source-of × {len(statements)} statements",
+         *measure(store, bind_rows(unordered(source)[0], ["statement", "resource"],
+                                   [[s, ox.NamedNode(resource)] for s in statements]),
+                  {}, args.repeat))
 
 if __name__ == "__main__":
     main()

@@ -109,13 +109,15 @@ class Backend:
     def close(self) -> None: ...
 
     async def select(self, sparql: str, bindings: dict | None = None, *,
-                     background: bool = False, page: bool = False) -> list[dict]:
+                     background: bool = False, page: bool = False,
+                     max_rows: int | None = None) -> list[dict]:
         """Run a SELECT for the server's own pages: rows of pyoxigraph terms by variable name.
 
         `background`: a derived view's query (QueryJob.background); `page`: an entity page's
-        own query, presumed quick (QueryJob.page)."""
+        own query, presumed quick (QueryJob.page); `max_rows`: rows read at most (default
+        CITYDIP_MAX_ROWS; a page's lists read together may each have as many)."""
         outcome = await self.execute(QueryJob(sparql, bindings or {}, format="json",
-                                              max_rows=self.settings.max_rows,
+                                              max_rows=max_rows or self.settings.max_rows,
                                               background=background, page=page))
         if outcome.status != 200:
             raise RuntimeError(outcome.message)

@@ -1,135 +1,239 @@
-"""An entity page's long lists, read in two steps: the keys of the whole list, then one page.
+"""An entity page's lists read in two queries (three when its statements in are paged).
 
-Why: a hub of the million-triple graph is a party to 525 partnerships and stands behind 1,364
-source passages. Read whole with their details (participants, kinds and status; quotes and report
-titles), they took 0.5 s and 0.8 s of the page made anew, for a page that shows 50 partnerships
-and 20 passages. So each is read first as its order keys only (`entity-partnerships-keys`:
-partnership and first date; `entity-passages`: statement, passage and first line), sorted here
-in the engine's order (`server.page_queries.in_order`), and cut to one page; then the details
-of only those rows are read with `VALUES` (`entity-partnerships` itself, `passages`). The rows
-of a page are the ones the one-step query gave, in the same order (tests/unit/test_page_order.py
-compares both ways over the bundled data).
+Why: a page shows three lists (the resource's statements, the statements that point at it, the
+partnerships it is a party to) and the source passages behind them, and each list of a hub is
+long: at 5M generated triples the hub stands behind 9,175 statements, 1,846 partnerships and
+4,888 passages. Read whole, they cost seconds for a page that shows a screenful. So a page is
+read in steps, each step one query (`together`: the step's parts as subqueries joined by UNION,
+graph.sparql.text.union_of), so that the page costs one hand-off to the engine and back per
+step, not one per list (at a fixed load while editors write, the pages made anew after a write
+took five such hand-offs and set the readers' p99, docs/benchmarks.md):
 
-The statements in (`statements_in`) are read as counts, then subjects. Their keys are their
-rows but the resource, and at the hub of 5M triples there are 9,175 of them: as SPARQL JSON,
-one object per term, they cost 230 ms of CPU to serialize in the worker and parse here. So a
-first query counts them per property (`entity-in-counts`, no term's text read); the page finds
-from the counts which properties its rows fall in, and a second query lists the subjects of
-those only, one space-separated string per property (`entity-in-subjects`), sorted and cut
-here: 10 ms of CPU for the hub's first page, 19 for a page among its 2,568 `cd:participant`
-statements, instead of 130 (docs/benchmarks.md). A subject that has no text there (a blank
-node), or more rows than CITYDIP_MAX_ROWS, and the page reads `entity-in` itself as before.
+1. **Counts and keys**: the resource's statements counted per property (`entity-out-counts`),
+   the statements that point at it counted per property (`entity-in-counts`; counting reads no
+   term's text), the order keys of its partnerships (`entity-partnerships-keys`: partnership
+   and first date, nothing else), and whether one of its partners is on the map
+   (`placed-partner`).
+2. **One page of each list**: `entity-out` for the properties on the page only (`VALUES ?p`);
+   the subjects of the properties on the page (`entity-in-subjects`, one space-separated
+   string per property, sorted and cut here); the details of the page's partnerships
+   (`entity-partnerships` with `VALUES ?partnership`); and, when the statements in fit on one
+   page, the passages behind all of them (`source-of`).
+3. Only when the statements in are paged: the passages behind the statements on the page (the
+   resource, the subjects and partnerships on it), not behind all 9,175.
 
-The statements out are counted per property too (`entity-out-counts`), and `entity-out` itself
-is read for the properties on the page only (VALUES ?p), sorted here: its objects may be
-literals (language, datatype), which a list of strings would lose. At the hub of 5M the first
-page reads 311 of its 3,062 statements (the 2,361 derived partner-of shortcuts come later),
-12 ms of CPU instead of 65; a page among the shortcuts costs what the whole list did.
+The lists are sorted here in the engine's order (`server.page_queries.in_order`: the engine
+took 550 ms to sort a hub's statements), and every page holds the rows, in the order, that
+the one-step query gives for it (tests/unit/test_page_order.py). A part with more rows than
+CITYDIP_MAX_ROWS, a subject or partnership that is a blank node (it cannot be named in
+`VALUES`), or data that changed between two steps: that list is read by its one-step query,
+sorted and cut by the engine (`one_page`), as a query of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import Request
 
 from graph.sparql.catalogue import NamedQuery, get_query
-from graph.sparql.text import bind_rows
+from graph.sparql.text import bind_rows, bind_values, union_of
 from server.page_queries import (
     in_order,
+    map_path,
     page_query,
-    page_rows,
     page_select,
+    placed,
     rows_in_order,
     unordered,
 )
 from server.terms import RDF_TYPE
 
-KEYED = {"entity-partnerships": ("entity-partnerships-keys", ("partnership",))}
-"""Page lists read in two steps: the query of their keys and the variables that name a row."""
+PART = "pagePart"
+"""The variable naming the part of a step's query that a row answers (`union_of`)."""
 
-COUNTED = {"entity-out": "entity-out-counts"}
-"""Page lists read for the properties on the page only: the query of their counts per
-property (`?p`, `?n`: the list's rows with that property)."""
-
-
-async def paged_rows(request: Request, name: str, iri: str, number: int,
-                     size: int) -> tuple[list[dict], bool]:
-    """One page of a page query's rows and whether more follow: sorted here when the whole list
-    (or its keys) is at most CITYDIP_MAX_ROWS (see `rows_in_order`), else by the engine
-    (LIMIT/OFFSET)."""
-    start = (number - 1) * size
-    if name == "entity-in":
-        return await statements_in(request, iri, start, size)
-    if name in COUNTED:
-        return await counted_page(request, name, COUNTED[name], iri, start, size)
-    if name in KEYED:
-        keys_name, columns = KEYED[name]
-        keys, more = await one_page(request, keys_name, iri, start, size)
-        if not any(isinstance(row[c], ox.BlankNode) for row in keys for c in columns):
-            return await details(request, name, iri, columns, keys), more
-        # A blank node cannot be named in VALUES: this page is read in one step.
-    return await one_page(request, name, iri, start, size)
+Finish = Callable[[list[dict]], "tuple[list[dict], bool] | None"]
+"""From a part's rows, one page of a list and whether more follow (None: read it in one step)."""
 
 
-async def one_page(request: Request, name: str, iri: str, start: int,
-                   size: int) -> tuple[list[dict], bool]:
-    query = page_query(request, name)
-    every = await rows_in_order(request, query, {"resource": iri})
-    if every is not None:
-        return every[start:start + size], len(every) > start + size
-    text = f"{query.text.rstrip()}\nLIMIT {size + 1} OFFSET {start}\n"
-    rows = await request.app.state.backend.select(text, query.bindings({"resource": iri}))
-    return rows[:size], len(rows) > size
+@dataclass
+class Lists:
+    """What an entity page shows of its lists: one page of each list and whether more follow,
+    the passages the page quotes and how many passages there are, the map's link or None."""
+    map_path: str | None
+    passages_of_page: bool
+    out: tuple[list[dict], bool] = field(default_factory=lambda: ([], False))
+    in_: tuple[list[dict], bool] = field(default_factory=lambda: ([], False))
+    partnerships: tuple[list[dict], bool] = field(default_factory=lambda: ([], False))
+    passages: list[dict] = field(default_factory=list)
+    passage_count: int = 0
 
 
-async def statements_in(request: Request, iri: str, start: int,
-                        size: int) -> tuple[list[dict], bool]:
-    """One page of `entity-in` (from `start`, `size` rows) and whether more follow, read as
-    counts per property and the subjects of the properties on the page (see above)."""
-    async def page(wanted: list[tuple[ox.NamedNode, int, int]]) -> list[dict] | None:
-        query = page_query(request, "entity-in-subjects")
-        text = with_resource(query.text, iri, ["p"], [[p] for p, _, _ in wanted])
-        lists = await page_select(request, text)
-        return subjects_page(wanted, lists, ox.NamedNode(iri), start, size)
+async def page_lists(request: Request, iri: str, numbers: dict[str, int], size: int) -> Lists:
+    """The lists of the entity page of `iri`: pages `numbers` (`out`, `in`, `partnerships`,
+    from 1) of `size` rows, in two or three queries (above)."""
+    cap = request.app.state.settings.max_rows + 1
+    most = max(cap, size + 1)  # rows of a part: a page cut by the engine has size + 1
+    keys_query = page_query(request, "entity-partnerships-keys")
+    first = await together(request, {
+        "out-counts": bound(page_query(request, "entity-out-counts").text, iri),
+        "in-counts": bound(page_query(request, "entity-in-counts").text, iri),
+        "keys": bound(capped(unordered(keys_query)[0], cap), iri),
+        **({"placed": bound(page_query(request, "placed-partner").text, iri)}
+           if placed(iri) else {}),
+    }, most)
+    start = {name: (number - 1) * size for name, number in numbers.items()}
+    plans = {
+        "out": statements_out(request, iri, first["out-counts"], start["out"], size),
+        "in": statements_in(request, iri, first["in-counts"], start["in"], size),
+        "partnerships": partnerships(request, iri, first["keys"], unordered(keys_query)[1],
+                                     start["partnerships"], size),
+    }
+    paged = plans["in"][2] or numbers["in"] > 1  # the statements in are paged
+    parts = {name: text for name, (text, _, _) in plans.items() if text is not None}
+    if not paged:
+        parts["passages"] = passages_part(request, iri, None, cap)
+    second = await together(request, parts, most)
+    found = Lists(map_path=map_path(iri, first.get("placed", [])), passages_of_page=False)
+    for name, (_, finish, _) in plans.items():
+        page = finish(second.get(name, []))
+        if page is None:
+            rows, more = await one_page(request, ONE_STEP[name], iri, start[name], size)
+            page = (rows, more)
+        setattr(found, "in_" if name == "in" else name, page)
+    statements = None
+    if paged:
+        statements = page_statements(iri, found.in_[0], found.partnerships[0])
+        found.passages_of_page = statements is not None
+        rows = (await together(request, {
+            "passages": passages_part(request, iri, statements, cap)}, most))["passages"]
+    else:
+        rows = second["passages"]
+    if len(rows) >= cap:  # more than CITYDIP_MAX_ROWS: sorted by the engine, which stops there
+        rows = await page_select(request, passages_part(request, iri, statements, None))
+    found.passages, found.passage_count = quoted(
+        in_order(rows, unordered(source_of(request))[1]),
+        request.app.state.settings.page_passages)
+    return found
 
-    return await by_properties(request, "entity-in", "entity-in-counts", iri, start, size, page)
+
+ONE_STEP = {"out": "entity-out", "in": "entity-in", "partnerships": "entity-partnerships"}
+"""Each list's one-step query: what `one_page` reads when its page cannot be made in steps."""
 
 
-async def counted_page(request: Request, name: str, counts_name: str, iri: str, start: int,
-                       size: int) -> tuple[list[dict], bool]:
-    """One page of page query `name` ordered by `?p` first, read for the properties on the
-    page only (counted per property by `counts_name`), sorted here."""
-    async def page(wanted: list[tuple[ox.NamedNode, int, int]]) -> list[dict] | None:
-        query = page_query(request, name)
-        text, order = unordered(query)
-        text = with_resource(text, iri, ["p"], [[p] for p, _, _ in wanted])
-        rows = await page_select(request, text)
-        return rows_on_page(wanted, rows, order, start, size)
-
-    return await by_properties(request, name, counts_name, iri, start, size, page)
+async def together(request: Request, parts: dict[str, str], most: int) -> dict[str, list[dict]]:
+    """The rows of each of `parts` (SELECT queries, bound, each of at most `most` rows), read
+    as one query."""
+    if not parts:
+        return {}
+    rows = await page_select(request, union_of(parts, PART), max_rows=most * len(parts))
+    found: dict[str, list[dict]] = {name: [] for name in parts}
+    for row in rows:
+        found[row.pop(PART).value].append(row)
+    return found
 
 
-async def by_properties(request: Request, name: str, counts_name: str, iri: str, start: int,
-                        size: int, page: Callable[[list[tuple[ox.NamedNode, int, int]]],
-                                                  Awaitable[list[dict] | None]]
-                        ) -> tuple[list[dict], bool]:
-    """What both lists read per property share: the counts, the properties on the page, and
-    `page` read for them when they hold at most CITYDIP_MAX_ROWS rows; page query `name` read
-    as before when `page` cannot (None) or they hold more."""
-    counts = await page_rows(request, counts_name, resource=iri)
+def bound(text: str, iri: str) -> str:
+    """A page query's text with `?resource` bound to the page's resource."""
+    return bind_values(text, {"resource": ox.NamedNode(iri)})
+
+
+def capped(text: str, cap: int) -> str:
+    return f"{text.rstrip()}\nLIMIT {cap}\n"
+
+
+def engine_page(query: NamedQuery, iri: str, start: int, size: int) -> str:
+    """One page of a one-step query, sorted and cut by the engine (past CITYDIP_MAX_ROWS)."""
+    return bound(query.page_text(size + 1, start), iri)
+
+
+Plan = tuple["str | None", Finish, bool]
+"""A list's part of the second step (None: nothing to read), what makes its page of the rows,
+and whether more rows follow the page (as the first step's counts tell)."""
+
+
+def statements_out(request: Request, iri: str, counts: list[dict], start: int,
+                   size: int) -> Plan:
+    """The resource's statements on the page: `entity-out` for the page's properties only."""
+    wanted, total = properties_on_page(counts, start, size)
+    more = total > start + size
+    query = page_query(request, "entity-out")
+    if not wanted:
+        return None, lambda rows: ([], more), more
+    if sum(n for _, n, _ in wanted) > request.app.state.settings.max_rows:
+        return engine_page(query, iri, start, size), lambda rows: (rows[:size], more), more
+    text, order = unordered(query)
+    text = with_resource(text, iri, ["p"], [[p] for p, _, _ in wanted])
+
+    def finish(rows: list[dict]) -> tuple[list[dict], bool] | None:
+        page = rows_on_page(wanted, rows, order, start, size)
+        return None if page is None else (page, more)
+    return text, finish, more
+
+
+def statements_in(request: Request, iri: str, counts: list[dict], start: int,
+                  size: int) -> Plan:
+    """The statements that point at the resource on the page: the subjects of the page's
+    properties, one string per property (`entity-in-subjects`), sorted and cut here."""
     wanted, total = properties_on_page(counts, start, size)
     more = total > start + size
     if not wanted:
-        return [], more
-    if sum(n for _, n, _ in wanted) <= request.app.state.settings.max_rows:
-        rows = await page(wanted)
-        if rows is not None:
-            return rows, more
-    rows, _ = await one_page(request, name, iri, start, size)
-    return rows, more
+        return None, lambda rows: ([], more), more
+    if sum(n for _, n, _ in wanted) > request.app.state.settings.max_rows:
+        text = engine_page(page_query(request, "entity-in"), iri, start, size)
+        return text, lambda rows: (rows[:size], more), more
+    text = with_resource(page_query(request, "entity-in-subjects").text, iri, ["p"],
+                         [[p] for p, _, _ in wanted])
+
+    def finish(rows: list[dict]) -> tuple[list[dict], bool] | None:
+        page = subjects_page(wanted, rows, ox.NamedNode(iri), start, size)
+        return None if page is None else (page, more)
+    return text, finish, more
+
+
+def partnerships(request: Request, iri: str, keys: list[dict], order: list[str], start: int,
+                 size: int) -> Plan:
+    """The partnerships on the page: their details (`entity-partnerships` for the page's
+    keys only), in the keys' order."""
+    query = page_query(request, "entity-partnerships")
+    if len(keys) > request.app.state.settings.max_rows:
+        return (engine_page(query, iri, start, size),
+                lambda rows: (rows[:size], len(rows) > size), True)
+    on_page = in_order(keys, order)[start:start + size]
+    more = len(keys) > start + size
+    if not on_page:
+        return None, lambda rows: ([], more), more
+    if any(isinstance(row["partnership"], ox.BlankNode) for row in on_page):
+        return None, lambda rows: None, more  # not in VALUES: read in one step
+    text, details = unordered(query)
+    text = with_resource(text, iri, ["partnership"], [[row["partnership"]] for row in on_page])
+    return text, lambda rows: (in_order(rows, details), more), more
+
+
+def source_of(request: Request) -> NamedQuery:
+    return get_query(Path(request.app.state.settings.queries_dir), "source-of")
+
+
+def passages_part(request: Request, iri: str, statements: list | None,
+                  cap: int | None) -> str:
+    """`source-of` behind every statement that mentions the resource (`statements` None), or
+    behind `statements` only (`page_statements`): unsorted and at most `cap` rows, or (`cap`
+    None) sorted by the engine, which stops at CITYDIP_MAX_ROWS."""
+    text = source_of(request).text if cap is None else capped(unordered(source_of(request))[0],
+                                                              cap)
+    if statements is None:
+        return bound(text, iri)
+    return with_resource(text, iri, ["statement"], [[s] for s in statements])
+
+
+def quoted(rows: list[dict], shown: int) -> tuple[list[dict], int]:
+    """The rows of `source-of` (in its order) of the first `shown` passages, and how many
+    passages the rows name."""
+    first = set(first_passages(rows, shown))
+    return [row for row in rows if row["passage"] in first], len({r["passage"] for r in rows})
 
 
 def rows_on_page(wanted: list[tuple[ox.NamedNode, int, int]], rows: list[dict],
@@ -176,17 +280,6 @@ def subjects_page(wanted: list[tuple[ox.NamedNode, int, int]], lists: list[dict]
     return page
 
 
-async def details(request: Request, name: str, iri: str, columns: tuple[str, ...],
-                  keys: list[dict]) -> list[dict]:
-    """The rows of page query `name` for the keyed rows of one page, in its order."""
-    if not keys:
-        return []
-    query = page_query(request, name)
-    text, order = unordered(query)
-    text = with_resource(text, iri, columns, [[row[c] for c in columns] for row in keys])
-    return in_order(await page_select(request, text), order)
-
-
 def with_resource(text: str, iri: str, names: Sequence[str], rows: list[list]) -> str:
     """`text` restricted to `rows` of `names`, each row with the page's resource as `?resource`.
 
@@ -199,43 +292,16 @@ def with_resource(text: str, iri: str, names: Sequence[str], rows: list[list]) -
     return bind_rows(text, [*names, "resource"], [[*row, resource] for row in rows])
 
 
-async def passage_rows(request: Request, iri: str, statements: list | None
-                       ) -> tuple[list[dict], int]:
-    """The rows of the named query `source-of` for the passages the page shows (the first
-    CITYDIP_PAGE_PASSAGES in the order of the source), and how many passages there are: behind
-    every statement that mentions the resource (`statements` None: its lists are whole on the
-    page), or behind those of `statements` only (the resource and the subjects and
-    partnerships of a page of longer lists; see `page_statements`)."""
-    query = page_query(request, "entity-passages")
-    if statements is None:
-        keys = await every_row(request, query, iri)
-    else:
-        text, order = unordered(query)
-        text = with_resource(text, iri, ["statement"], [[s] for s in statements])
-        keys = in_order(await page_select(request, text), order)
-    shown = first_passages(keys, request.app.state.settings.page_passages)
-    count = len({row["passage"] for row in keys})
-    if not shown:
-        return [], count
-    if any(isinstance(passage, ox.BlankNode) for passage in shown):
-        # A blank node cannot be named in VALUES: the passages are read whole, in one step.
-        sources = get_query(Path(request.app.state.settings.queries_dir), "source-of")
-        rows = await every_row(request, sources, iri)
-        if statements is not None:
-            on_page = set(statements)
-            rows = [row for row in rows if row["statement"] in on_page]
-        return rows, count
-    text = bind_rows(page_query(request, "passages").text, ["passage"], [[p] for p in shown])
-    return with_passages(keys, await page_select(request, text)), count
-
-
-async def every_row(request: Request, query: NamedQuery, iri: str) -> list[dict]:
-    """Every row of `query` about the resource, in its order: sorted here when they are at most
-    CITYDIP_MAX_ROWS, else by the engine (which stops there)."""
-    rows = await rows_in_order(request, query, {"resource": iri})
-    if rows is None:
-        rows = await request.app.state.backend.select(query.text, query.bindings({"resource": iri}))
-    return rows
+async def one_page(request: Request, name: str, iri: str, start: int,
+                   size: int) -> tuple[list[dict], bool]:
+    """One page of a one-step page query and whether more follow: sorted here when it has at
+    most CITYDIP_MAX_ROWS rows (`rows_in_order`), else by the engine (LIMIT/OFFSET)."""
+    query = page_query(request, name)
+    every = await rows_in_order(request, query, {"resource": iri})
+    if every is not None:
+        return every[start:start + size], len(every) > start + size
+    rows = await page_select(request, engine_page(query, iri, start, size), max_rows=size + 1)
+    return rows[:size], len(rows) > size
 
 
 def page_statements(iri: str, in_rows: list[dict], partner_rows: list[dict]) -> list | None:
@@ -261,11 +327,3 @@ def first_passages(keys: list[dict], shown: int) -> list:
     return list(first)
 
 
-def with_passages(keys: list[dict], passages: list[dict]) -> list[dict]:
-    """The key rows of the passages read, each joined with what was read of its passage (on the
-    passage and its first line), in the order of the keys."""
-    found: dict[tuple, list[dict]] = {}
-    for row in passages:
-        found.setdefault((row["passage"], row["lineStart"]), []).append(row)
-    return [{**key, **detail} for key in keys
-            for detail in found.get((key["passage"], key["lineStart"]), ())]

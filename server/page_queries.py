@@ -23,9 +23,10 @@ def page_query(request: Request, name: str) -> NamedQuery:
     return internal_query(request.app.state.settings.queries_dir, f"pages/{name}")
 
 
-async def page_select(request: Request, text: str, bindings: dict | None = None) -> list[dict]:
+async def page_select(request: Request, text: str, bindings: dict | None = None, *,
+                      max_rows: int | None = None) -> list[dict]:
     """The rows of a page's own query, presumed quick (graph.store.lanes: QueryJob.page)."""
-    return await request.app.state.backend.select(text, bindings, page=True)
+    return await request.app.state.backend.select(text, bindings, page=True, max_rows=max_rows)
 
 
 async def page_rows(request: Request, name: str, **values: str) -> list[dict]:
@@ -95,14 +96,15 @@ def label_index(request: Request):
     return index
 
 
-async def map_path(request: Request, iri: str) -> str | None:
-    """`/viz/map?actor=…` for an actor with a partner that has coordinates, else None.
+def placed(iri: str) -> bool:
+    """Whether the map may show the resource (a resource of ours, not a class or a property)."""
+    return iri.startswith(str(ID))
 
-    One small query (queries/pages/placed-partner.rq), so that an entity page never waits for
-    the network to be built.
-    """
-    if not iri.startswith(str(ID)):
-        return None
-    if not await page_rows(request, "placed-partner", resource=iri):
+
+def map_path(iri: str, partners: list[dict]) -> str | None:
+    """`/viz/map?actor=…` for an actor with a partner that has coordinates, else None:
+    `partners` are the rows of queries/pages/placed-partner.rq (one small query, read with the
+    page's first, so that an entity page never waits for the network to be built)."""
+    if not placed(iri) or not partners:
         return None
     return f"/viz/map?actor={quote(iri[len(str(ID)):], safe='/')}"

@@ -114,3 +114,36 @@ def query_form(text: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a query (None if none is written)."""
     found = _FORM_WORD.search(_prologue_and_head(text))
     return found.group(1).upper() if found else None
+
+
+_PROLOGUE_ITEM = re.compile(
+    r"\s+|#[^\n]*|PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>\s]*)>", re.IGNORECASE)
+
+
+def union_of(parts: Mapping[str, str], tag: str = "pagePart") -> str:
+    """One SELECT whose rows are those of each of `parts` (SELECT queries, their parameters
+    already bound), each row with `?{tag}` naming the part it came from: the parts as
+    subqueries joined by UNION, their prologues merged.
+
+    Why: an entity page reads several lists at once (server.page_lists); as one query they
+    are one hand-off to the engine and back, and one snapshot, rather than one per list.
+    The parts keep their own ORDER BY, LIMIT and GROUP BY (a subquery may have them); two
+    parts that bind one prefix name to different namespaces are refused (ValueError).
+    """
+    prefixes: dict[str, str] = {}
+    branches = []
+    for name, text in parts.items():
+        at = 0
+        while (item := _PROLOGUE_ITEM.match(text, at)) and item.end() > at:
+            if item.group(2) is not None:
+                prefix = item.group(1) or ""
+                if prefixes.setdefault(prefix, item.group(2)) != item.group(2):
+                    raise ValueError(f"prefix {prefix}: means two namespaces in the parts")
+            at = item.end()
+        branches.append(f"  {{ {{ {text[at:].rstrip()}\n  }} BIND ({_literal(name)} AS ?{tag}) }}")
+    prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+    return f"{prologue}SELECT * WHERE {{\n" + "\n  UNION\n".join(branches) + "\n}\n"
+
+
+def _literal(text: str) -> str:
+    return str(ox.Literal(text))

@@ -7,7 +7,6 @@ chosen by `Accept` or `?format=`.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import time
@@ -25,8 +24,8 @@ from graph.sparql.formats import BY_NAME, HTML, Format, NotAcceptable, negotiate
 from graph.sparql.text import bind_values
 from server.deps import BackendDep, SettingsDep
 from server.page_cache import kept_or_made
-from server.page_lists import page_statements, paged_rows, passage_rows
-from server.page_queries import label_index, map_path, page_query, page_rows
+from server.page_lists import page_lists
+from server.page_queries import label_index, page_query, page_rows
 from server.rendering import PageRoute, page_number, pager, render, root_path
 from server.terms import (
     DISPLAY_PREFIXES,
@@ -201,21 +200,10 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
     if None in numbers.values():
         return PlainTextResponse("out, in and partnerships are page numbers from 1\n",
                                  status_code=400, headers=headers)
+    lists = await page_lists(request, iri, numbers, size)
     (out_rows, more_out), (in_rows, more_in), (partner_rows, more_partners) = \
-        await asyncio.gather(
-            paged_rows(request, "entity-out", iri, numbers["out"], size),
-            paged_rows(request, "entity-in", iri, numbers["in"], size),
-            paged_rows(request, "entity-partnerships", iri, numbers["partnerships"], size),
-        )
-    # The passages behind the statements on the page when its statements in are paged: the
-    # hub of 5M triples stands behind 4,888 passages, and reading all their keys to show 20
-    # took longer than the rest of its page (docs/benchmarks.md).
-    paged = more_in or numbers["in"] > 1
-    statements = page_statements(iri, in_rows, partner_rows) if paged else None
+        lists.out, lists.in_, lists.partnerships
     is_party = any(row["partnership"].value != iri for row in partner_rows)
-    (source_rows, passage_count), placed = await asyncio.gather(
-        passage_rows(request, iri, statements),
-        map_path(request, iri) if is_party else asyncio.sleep(0))  # sleep(0): None
     known = index.describe(iri)
     if not out_rows and not in_rows and not partner_rows and known is None:
         return not_found(request, iri, None, headers)
@@ -237,10 +225,10 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
                                                 more_partners))
                     if more or number > 1}
     view["ego_path"] = f"/viz/ego/{kind_slug(iri, settings)}" if is_party else None
-    view["map_path"] = placed
-    view["passages"] = passages(request, iri, view["title"], source_rows, in_rows, names)
-    view["passage_count"] = passage_count
-    view["passages_of_page"] = statements is not None
+    view["map_path"] = lists.map_path if is_party else None
+    view["passages"] = passages(request, iri, view["title"], lists.passages, in_rows, names)
+    view["passage_count"] = lists.passage_count
+    view["passages_of_page"] = lists.passages_of_page
     view["all_passages"] = f"{root_path(request)}/queries/source-of?{urlencode({'resource': iri})}"
     return render(request, "entity.html", headers=headers, iri=iri, alternates=links,
                   **view)

@@ -181,5 +181,6 @@ def test_the_first_entity_page_after_a_start_reads_in_the_cheap_lane(tmp_path) -
         before = lane.answered
         page = http.get("/id/city/kaohsiung", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "Gdynia" in page.text
-        # statements out and in, partnerships, passages, the map's link: none waited for a worker
-        assert lane.answered - before >= 5 and lane.demoted == 0
+        # the page's steps (statements out and in, partnerships, passages, the map's link, read
+        # in two or three queries: server/page_lists.py): none waited for a worker
+        assert lane.answered - before >= 2 and lane.demoted == 0

@@ -6,10 +6,11 @@ of a million triples). Here, over the bundled data in a real store, every entity
 the passages of the busiest resources come out in the same order of their sort keys as the
 engine's ORDER BY gives, holding the same rows.
 
-The partnerships and passages are read in two steps (`server.page_lists`): the keys of the
-whole list, then the details of one page with `VALUES`; the statements in as their counts per
-property, then the subjects of the properties on the page. Every page read so holds the rows,
-in the order, that the one-step query gives for it.
+A page reads its lists in steps, each step one query (`server.page_lists`): the counts per
+property of its statements out and in and the keys of its partnerships; then one page of each
+(the statements of the properties on the page, the subjects of those pointing at it, the
+details of the page's partnerships) and the passages behind them. Every page read so holds the
+rows, in the order, that the one-step query gives for it, and the passages of `source-of`.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from graph.store.embedded import Store
 from graph.store.load import build_store
 from server.page_lists import (
     first_passages,
-    paged_rows,
+    page_lists,
+    page_statements,
     properties_on_page,
+    quoted,
     rows_on_page,
     subjects_page,
-    with_passages,
 )
 from server.page_queries import ORDER_BY, in_order, term_order, unordered
 
@@ -52,7 +54,7 @@ def store():
 def queries():
     pages = [internal_query(SETTINGS.queries_dir, f"pages/{name}")
              for name in ("entity-in", "entity-out", "entity-partnerships",
-                          "entity-partnerships-keys", "entity-passages")]
+                          "entity-partnerships-keys")]
     return [*pages, get_query(Path(SETTINGS.queries_dir), "source-of")]
 
 
@@ -119,24 +121,17 @@ def test_partnerships_read_in_two_steps_are_the_pages_of_one(store, size) -> Non
 
 
 @pytest.mark.parametrize("shown", [1, 3, 20, 10_000])
-def test_passages_read_in_two_steps_are_those_of_source_of(store, shown) -> None:
+def test_the_passages_quoted_are_the_first_of_source_of(store, shown) -> None:
     source = get_query(Path(SETTINGS.queries_dir), "source-of")
-    keyed, details = page_query("entity-passages"), page_query("passages")
     compared = 0
     for resource in RESOURCES:
-        iri = SETTINGS.resource_base + resource
-        every, keys = sorted_rows(store, source, iri), sorted_rows(store, keyed, iri)
-        assert len({row["passage"] for row in keys}) == len({row["passage"] for row in every})
-        chosen = first_passages(keys, shown)
-        expected = [row for row in every if row["passage"] in set(chosen)]
-        assert len(set(chosen)) == min(shown, len({row["passage"] for row in every}))
-        assert set(chosen) == set(first_passages(every, shown))
-        text = bind_rows(details.text, ["passage"], [[p] for p in chosen])
-        got = with_passages(keys, rows(store, text, {}) if chosen else [])
-        assert [[row[k] for k in ("lineStart", "statement")] for row in got] == [
-            [row[k] for k in ("lineStart", "statement")] for row in expected]
-        assert Counter(map(same, got)) == Counter(map(same, expected))
-        compared += len(expected)
+        every = sorted_rows(store, source, SETTINGS.resource_base + resource)
+        passages = list(dict.fromkeys(row["passage"] for row in every))
+        got, count = quoted(every, shown)
+        assert count == len(passages)
+        assert [row for row in every if row["passage"] in set(passages[:shown])] == got
+        assert set(first_passages(every, shown)) == set(passages[:shown])
+        compared += len(got)
     assert compared > 10, compared  # the lists compared are not empty
 
 
@@ -204,35 +199,65 @@ def test_statements_in_from_a_blank_node_are_read_in_one_step() -> None:
 
 
 class Rows:
-    """A backend whose `select` reads the test store, as a worker's answer would be read."""
+    """A backend whose `select` reads the test store, as a worker's answer would be read; it
+    counts the queries it is asked."""
 
-    def __init__(self, store) -> None:
-        self.store = store
+    def __init__(self, store, max_rows: int) -> None:
+        self.store, self.max_rows = store, max_rows
+        self.queries = 0
 
-    async def select(self, sparql: str, bindings=None, **_) -> list[dict]:
-        return rows(self.store, sparql, bindings or {})
+    async def select(self, sparql: str, bindings=None, max_rows=None, **_) -> list[dict]:
+        self.queries += 1
+        return [{k: v for k, v in row.items() if v is not None}  # as SPARQL JSON reads back
+                for row in rows(self.store, sparql, bindings or {})][:max_rows or self.max_rows]
 
 
-def request_on(store, max_rows: int):
-    settings = SETTINGS.model_copy(update={"max_rows": max_rows})
-    state = SimpleNamespace(settings=settings, backend=Rows(store))
+def request_on(store, max_rows: int, size: int = 7):
+    settings = SETTINGS.model_copy(update={"max_rows": max_rows, "page_size": size})
+    state = SimpleNamespace(settings=settings, backend=Rows(store, max_rows))
     return SimpleNamespace(app=SimpleNamespace(state=state))
 
 
+LISTS = {"out": "entity-out", "in": "entity-in", "partnerships": "entity-partnerships"}
+
+
 @pytest.mark.parametrize("max_rows", [10_000, 5])
-@pytest.mark.parametrize("name", ["entity-in", "entity-out"])
-def test_the_pages_of_the_statements_are_those_of_one_step(store, name, max_rows) -> None:
-    """`paged_rows` as the page calls it, by counts per property and, past CITYDIP_MAX_ROWS
-    (5 here), by the one-step query sorted by the engine: the same pages."""
-    full = page_query(name)
-    compared = 0
+def test_a_pages_lists_are_the_pages_of_the_one_step_queries(store, max_rows) -> None:
+    """`page_lists` as the page calls it, in steps and, past CITYDIP_MAX_ROWS (5 here), by the
+    one-step queries sorted by the engine: the same pages, and the passages of `source-of`
+    behind the statements on the page (behind all of them when the statements in fit on one)."""
+    source = get_query(Path(SETTINGS.queries_dir), "source-of")
+    compared = Counter()
     for resource in RESOURCES:
         iri = SETTINGS.resource_base + resource
-        every = sorted_rows(store, full, iri)
-        for number in range(1, len(every) // 7 + 3):
-            page, more = asyncio.run(paged_rows(request_on(store, max_rows), name, iri,
-                                                number, 7))
-            assert list(map(same, page)) == list(map(same, every[(number - 1) * 7:number * 7]))
-            assert more == (len(every) > number * 7)
-            compared += len(page)
-    assert compared > 50, compared
+        every = {name: sorted_rows(store, page_query(query), iri)
+                 for name, query in LISTS.items()}
+        passages = sorted_rows(store, source, iri)
+        for number in range(1, max(map(len, every.values())) // 7 + 3):
+            found = asyncio.run(page_lists(request_on(store, max_rows), iri,
+                                           dict.fromkeys(LISTS, number), 7))
+            for name, (page, more) in (("out", found.out), ("in", found.in_),
+                                       ("partnerships", found.partnerships)):
+                whole = every[name]
+                assert list(map(same, page)) == list(map(same, whole[(number - 1) * 7:
+                                                                    number * 7])), (name, number)
+                assert more == (len(whole) > number * 7)
+                compared[name] += len(page)
+            paged = len(every["in"]) > 7 or number > 1
+            assert found.passages_of_page == paged
+            statements = set(page_statements(iri, found.in_[0], found.partnerships[0]) or ())
+            behind = [row for row in passages if not paged or row["statement"] in statements]
+            behind = behind[:max_rows]  # past CITYDIP_MAX_ROWS, the first of the engine's order
+            assert (found.passages, found.passage_count) == quoted(behind, 20)
+            compared["passages"] += len(found.passages)
+    assert min(compared.values()) > 20, compared
+
+
+def test_a_page_whose_lists_fit_is_read_in_two_queries_and_a_paged_one_in_three(store) -> None:
+    """The page's lists are read a step at a time, each step one query."""
+    for resource, size, queries in (("city/gdynia", 50, 2), ("city/kaohsiung", 7, 3)):
+        request = request_on(store, 10_000, size)
+        found = asyncio.run(page_lists(request, SETTINGS.resource_base + resource,
+                                       dict.fromkeys(LISTS, 1), size))
+        assert found.out[0] and found.in_[0] and found.partnerships[0] and found.passages
+        assert request.app.state.backend.queries == queries, resource
