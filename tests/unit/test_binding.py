@@ -20,7 +20,7 @@ from endpoint.queries import inline_constants  # noqa: E402 - the benchmark's cl
 
 from graph.core.settings import Settings
 from graph.sparql.catalogue import catalogue
-from graph.sparql.text import bind_rows, bind_values
+from graph.sparql.text import bind_rows, bind_values, union_of
 from graph.store.embedded import Store
 
 ID = "https://w3id.org/citydiplomacy/id/"
@@ -121,3 +121,33 @@ def _value(term) -> tuple[str, ...]:
         return ()
     return tuple(sorted(re.split(r", | ", term.value))) if isinstance(term, ox.Literal) \
         else (str(term),)
+
+
+def test_parts_joined_by_union_answer_as_each_part_does() -> None:
+    """`union_of`: a page's lists read as one query give each part's rows, named by the part,
+    whatever prefixes, groups, limits and orders the parts have of their own."""
+    store = Store()
+    ns = "https://w3id.org/citydiplomacy/ns#"
+    for i in range(5):
+        store.raw.add(ox.Quad(ox.NamedNode(f"{ID}city/c{i}"), ox.NamedNode(f"{ns}partnerOf"),
+                              GDYNIA, ox.NamedNode(f"{ID}graph/g")))
+    parts = {
+        "counted": f"PREFIX cd: <{ns}>\n"
+                   "SELECT ?p (COUNT(?s) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p",
+        "first": "# a comment first\nPREFIX c: <https://w3id.org/citydiplomacy/ns#>\n"
+                 "SELECT ?s WHERE { ?s c:partnerOf ?o } ORDER BY DESC(?s) LIMIT 2",
+        "bound": bind_values("SELECT ?s WHERE { ?s ?p ?o }", {"s": ox.NamedNode(f"{ID}city/c3")}),
+    }
+    found: dict[str, list] = {}
+    solutions = store.query(union_of(parts))
+    for s in solutions:
+        found.setdefault(s["pagePart"].value, []).append(
+            {v.value: s[v] for v in solutions.variables
+             if s[v] is not None and v.value != "pagePart"})
+    for name, text in parts.items():
+        alone = store.query(text)
+        assert found[name] == [{v.value: s[v] for v in alone.variables if s[v] is not None}
+                               for s in alone], name
+    assert [row["s"].value[-2:] for row in found["first"]] == ["c4", "c3"]
+    with pytest.raises(ValueError, match="prefix cd:"):
+        union_of({"a": "PREFIX cd: <urn:a#>\nSELECT * {}", "b": "PREFIX cd: <urn:b#>\nSELECT * {}"})
