@@ -499,7 +499,7 @@ def burst(server: Running, material: Material, args) -> dict:
     for status, _ in results:
         statuses[status or 0] = statuses.get(status or 0, 0) + 1
     return {"runaways": len(results), "runaway_statuses": statuses,
-            "runaway_max_s": max(s for _, s in results),
+            "runaway_max_s": max((s for _, s in results), default=float("nan")),
             "ask_max_ms": max(ask.latencies, default=float("nan")) * 1000,
             "ask_p50_ms": percentile(ask.latencies, 0.5) * 1000, "ask_failed": ask.failed,
             "page_max_ms": max(pages.latencies, default=float("nan")) * 1000,
