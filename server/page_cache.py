@@ -61,9 +61,6 @@ class Kept:
     reads: tuple[Pattern, ...] | None = None
     """The triple patterns an endpoint's answer reads (graph.sparql.patterns)."""
 
-    def reached(self, reached: set[str] | None, touched: Touched | None) -> bool:
-        return changes(self.about, self.reads, reached, touched)
-
     def response(self) -> Response:
         response = Response(self.body, status_code=self.status)
         response.raw_headers = [*self.headers, (b"x-page-cache", b"hit")]
@@ -109,7 +106,7 @@ class PageCache:
             self._at(version)
             return
         for key, kept in list(self._kept.items()):
-            if kept.reached(reached, touched):
+            if changes(kept.about, kept.reads, reached, touched):
                 del self._kept[key]
                 self.size -= len(kept.body)
         self.version = version

@@ -33,7 +33,7 @@ sorted and cut by the engine (`one_page`), as a query of its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -61,15 +61,14 @@ Finish = Callable[[list[dict]], "tuple[list[dict], bool] | None"]
 
 @dataclass
 class Lists:
-    """What an entity page shows of its lists: one page of each list and whether more follow,
-    the passages the page quotes and how many passages there are, the map's link or None."""
-    map_path: str | None
+    """What an entity page shows of its lists: one page of each (`out`, `in`, `partnerships`)
+    and whether more follow, the passages the page quotes and how many passages there are
+    (behind the statements on the page only, `passages_of_page`), the map's link or None."""
+    pages: dict[str, tuple[list[dict], bool]]
+    passages: list[dict]
+    passage_count: int
     passages_of_page: bool
-    out: tuple[list[dict], bool] = field(default_factory=lambda: ([], False))
-    in_: tuple[list[dict], bool] = field(default_factory=lambda: ([], False))
-    partnerships: tuple[list[dict], bool] = field(default_factory=lambda: ([], False))
-    passages: list[dict] = field(default_factory=list)
-    passage_count: int = 0
+    map_path: str | None
 
 
 async def page_lists(request: Request, iri: str, numbers: dict[str, int], size: int) -> Lists:
@@ -77,11 +76,11 @@ async def page_lists(request: Request, iri: str, numbers: dict[str, int], size: 
     from 1) of `size` rows, in two or three queries (above)."""
     cap = request.app.state.settings.max_rows + 1
     most = max(cap, size + 1)  # rows of a part: a page cut by the engine has size + 1
-    keys_query = page_query(request, "entity-partnerships-keys")
+    keys_text, keys_order = unordered(page_query(request, "entity-partnerships-keys"))
     first = await together(request, {
         "out-counts": bound(page_query(request, "entity-out-counts").text, iri),
         "in-counts": bound(page_query(request, "entity-in-counts").text, iri),
-        "keys": bound(capped(unordered(keys_query)[0], cap), iri),
+        "keys": bound(capped(keys_text, cap), iri),
         **({"placed": bound(page_query(request, "placed-partner").text, iri)}
            if placed(iri) else {}),
     }, most)
@@ -89,35 +88,34 @@ async def page_lists(request: Request, iri: str, numbers: dict[str, int], size: 
     plans = {
         "out": statements_out(request, iri, first["out-counts"], start["out"], size),
         "in": statements_in(request, iri, first["in-counts"], start["in"], size),
-        "partnerships": partnerships(request, iri, first["keys"], unordered(keys_query)[1],
+        "partnerships": partnerships(request, iri, first["keys"], keys_order,
                                      start["partnerships"], size),
     }
-    paged = plans["in"][2] or numbers["in"] > 1  # the statements in are paged
-    parts = {name: text for name, (text, _, _) in plans.items() if text is not None}
+    in_total = sum(int(row["n"].value) for row in first["in-counts"])
+    paged = numbers["in"] > 1 or in_total > size  # the statements in are paged
+    parts = {name: text for name, (text, _) in plans.items() if text is not None}
+    source = source_of(request)
     if not paged:
-        parts["passages"] = passages_part(request, iri, None, cap)
+        parts["passages"] = passages_part(source, iri, None, cap)
     second = await together(request, parts, most)
-    found = Lists(map_path=map_path(iri, first.get("placed", [])), passages_of_page=False)
-    for name, (_, finish, _) in plans.items():
+    pages = {}
+    for name, (_, finish) in plans.items():
         page = finish(second.get(name, []))
-        if page is None:
-            rows, more = await one_page(request, ONE_STEP[name], iri, start[name], size)
-            page = (rows, more)
-        setattr(found, "in_" if name == "in" else name, page)
+        pages[name] = page if page is not None else await one_page(
+            request, ONE_STEP[name], iri, start[name], size)
     statements = None
     if paged:
-        statements = page_statements(iri, found.in_[0], found.partnerships[0])
-        found.passages_of_page = statements is not None
+        statements = page_statements(iri, pages["in"][0], pages["partnerships"][0])
         rows = (await together(request, {
-            "passages": passages_part(request, iri, statements, cap)}, most))["passages"]
+            "passages": passages_part(source, iri, statements, cap)}, most))["passages"]
     else:
         rows = second["passages"]
     if len(rows) >= cap:  # more than CITYDIP_MAX_ROWS: sorted by the engine, which stops there
-        rows = await page_select(request, passages_part(request, iri, statements, None))
-    found.passages, found.passage_count = quoted(
-        in_order(rows, unordered(source_of(request))[1]),
-        request.app.state.settings.page_passages)
-    return found
+        rows = await page_select(request, passages_part(source, iri, statements, None))
+    shown, count = quoted(in_order(rows, unordered(source)[1]),
+                          request.app.state.settings.page_passages)
+    return Lists(pages, shown, count, paged and statements is not None,
+                 map_path(iri, first.get("placed", [])))
 
 
 ONE_STEP = {"out": "entity-out", "in": "entity-in", "partnerships": "entity-partnerships"}
@@ -150,9 +148,9 @@ def engine_page(query: NamedQuery, iri: str, start: int, size: int) -> str:
     return bound(query.page_text(size + 1, start), iri)
 
 
-Plan = tuple["str | None", Finish, bool]
-"""A list's part of the second step (None: nothing to read), what makes its page of the rows,
-and whether more rows follow the page (as the first step's counts tell)."""
+Plan = tuple["str | None", Finish]
+"""A list's part of the second step (None: nothing to read) and what makes its page of the
+part's rows."""
 
 
 def statements_out(request: Request, iri: str, counts: list[dict], start: int,
@@ -162,16 +160,16 @@ def statements_out(request: Request, iri: str, counts: list[dict], start: int,
     more = total > start + size
     query = page_query(request, "entity-out")
     if not wanted:
-        return None, lambda rows: ([], more), more
+        return None, lambda rows: ([], more)
     if sum(n for _, n, _ in wanted) > request.app.state.settings.max_rows:
-        return engine_page(query, iri, start, size), lambda rows: (rows[:size], more), more
+        return engine_page(query, iri, start, size), lambda rows: (rows[:size], more)
     text, order = unordered(query)
     text = with_resource(text, iri, ["p"], [[p] for p, _, _ in wanted])
 
     def finish(rows: list[dict]) -> tuple[list[dict], bool] | None:
         page = rows_on_page(wanted, rows, order, start, size)
         return None if page is None else (page, more)
-    return text, finish, more
+    return text, finish
 
 
 def statements_in(request: Request, iri: str, counts: list[dict], start: int,
@@ -181,17 +179,17 @@ def statements_in(request: Request, iri: str, counts: list[dict], start: int,
     wanted, total = properties_on_page(counts, start, size)
     more = total > start + size
     if not wanted:
-        return None, lambda rows: ([], more), more
+        return None, lambda rows: ([], more)
     if sum(n for _, n, _ in wanted) > request.app.state.settings.max_rows:
         text = engine_page(page_query(request, "entity-in"), iri, start, size)
-        return text, lambda rows: (rows[:size], more), more
+        return text, lambda rows: (rows[:size], more)
     text = with_resource(page_query(request, "entity-in-subjects").text, iri, ["p"],
                          [[p] for p, _, _ in wanted])
 
     def finish(rows: list[dict]) -> tuple[list[dict], bool] | None:
         page = subjects_page(wanted, rows, ox.NamedNode(iri), start, size)
         return None if page is None else (page, more)
-    return text, finish, more
+    return text, finish
 
 
 def partnerships(request: Request, iri: str, keys: list[dict], order: list[str], start: int,
@@ -200,30 +198,28 @@ def partnerships(request: Request, iri: str, keys: list[dict], order: list[str],
     keys only), in the keys' order."""
     query = page_query(request, "entity-partnerships")
     if len(keys) > request.app.state.settings.max_rows:
-        return (engine_page(query, iri, start, size),
-                lambda rows: (rows[:size], len(rows) > size), True)
+        return engine_page(query, iri, start, size), lambda rows: (rows[:size], len(rows) > size)
     on_page = in_order(keys, order)[start:start + size]
     more = len(keys) > start + size
     if not on_page:
-        return None, lambda rows: ([], more), more
+        return None, lambda rows: ([], more)
     if any(isinstance(row["partnership"], ox.BlankNode) for row in on_page):
-        return None, lambda rows: None, more  # not in VALUES: read in one step
+        return None, lambda rows: None  # not in VALUES: read in one step
     text, details = unordered(query)
     text = with_resource(text, iri, ["partnership"], [[row["partnership"]] for row in on_page])
-    return text, lambda rows: (in_order(rows, details), more), more
+    return text, lambda rows: (in_order(rows, details), more)
 
 
 def source_of(request: Request) -> NamedQuery:
     return get_query(Path(request.app.state.settings.queries_dir), "source-of")
 
 
-def passages_part(request: Request, iri: str, statements: list | None,
+def passages_part(source: NamedQuery, iri: str, statements: list | None,
                   cap: int | None) -> str:
-    """`source-of` behind every statement that mentions the resource (`statements` None), or
-    behind `statements` only (`page_statements`): unsorted and at most `cap` rows, or (`cap`
-    None) sorted by the engine, which stops at CITYDIP_MAX_ROWS."""
-    text = source_of(request).text if cap is None else capped(unordered(source_of(request))[0],
-                                                              cap)
+    """`source` (`source-of`) behind every statement that mentions the resource (`statements`
+    None), or behind `statements` only (`page_statements`): unsorted and at most `cap` rows, or
+    (`cap` None) sorted by the engine, which stops at CITYDIP_MAX_ROWS."""
+    text = source.text if cap is None else capped(unordered(source)[0], cap)
     if statements is None:
         return bound(text, iri)
     return with_resource(text, iri, ["statement"], [[s] for s in statements])

@@ -140,10 +140,7 @@ def union_of(parts: Mapping[str, str], tag: str = "pagePart") -> str:
                 if prefixes.setdefault(prefix, item.group(2)) != item.group(2):
                     raise ValueError(f"prefix {prefix}: means two namespaces in the parts")
             at = item.end()
-        branches.append(f"  {{ {{ {text[at:].rstrip()}\n  }} BIND ({_literal(name)} AS ?{tag}) }}")
+        label = ox.Literal(name)
+        branches.append(f"  {{ {{ {text[at:].rstrip()}\n  }} BIND ({label} AS ?{tag}) }}")
     prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
     return f"{prologue}SELECT * WHERE {{\n" + "\n  UNION\n".join(branches) + "\n}\n"
-
-
-def _literal(text: str) -> str:
-    return str(ox.Literal(text))

@@ -202,7 +202,7 @@ async def page(request: Request, iri: str, links: list[dict], headers: dict) -> 
                                  status_code=400, headers=headers)
     lists = await page_lists(request, iri, numbers, size)
     (out_rows, more_out), (in_rows, more_in), (partner_rows, more_partners) = \
-        lists.out, lists.in_, lists.partnerships
+        lists.pages["out"], lists.pages["in"], lists.pages["partnerships"]
     is_party = any(row["partnership"].value != iri for row in partner_rows)
     known = index.describe(iri)
     if not out_rows and not in_rows and not partner_rows and known is None:

@@ -236,8 +236,7 @@ def test_a_pages_lists_are_the_pages_of_the_one_step_queries(store, max_rows) ->
         for number in range(1, max(map(len, every.values())) // 7 + 3):
             found = asyncio.run(page_lists(request_on(store, max_rows), iri,
                                            dict.fromkeys(LISTS, number), 7))
-            for name, (page, more) in (("out", found.out), ("in", found.in_),
-                                       ("partnerships", found.partnerships)):
+            for name, (page, more) in found.pages.items():
                 whole = every[name]
                 assert list(map(same, page)) == list(map(same, whole[(number - 1) * 7:
                                                                     number * 7])), (name, number)
@@ -245,7 +244,8 @@ def test_a_pages_lists_are_the_pages_of_the_one_step_queries(store, max_rows) ->
                 compared[name] += len(page)
             paged = len(every["in"]) > 7 or number > 1
             assert found.passages_of_page == paged
-            statements = set(page_statements(iri, found.in_[0], found.partnerships[0]) or ())
+            statements = set(page_statements(iri, found.pages["in"][0],
+                                             found.pages["partnerships"][0]) or ())
             behind = [row for row in passages if not paged or row["statement"] in statements]
             behind = behind[:max_rows]  # past CITYDIP_MAX_ROWS, the first of the engine's order
             assert (found.passages, found.passage_count) == quoted(behind, 20)
@@ -259,5 +259,5 @@ def test_a_page_whose_lists_fit_is_read_in_two_queries_and_a_paged_one_in_three(
         request = request_on(store, 10_000, size)
         found = asyncio.run(page_lists(request, SETTINGS.resource_base + resource,
                                        dict.fromkeys(LISTS, 1), size))
-        assert found.out[0] and found.in_[0] and found.partnerships[0] and found.passages
+        assert all(page for page, _ in found.pages.values()) and found.passages
         assert request.app.state.backend.queries == queries, resource
