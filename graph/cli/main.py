@@ -14,7 +14,7 @@ from rich.console import Console
 from graph.cli.changes import app as change_commands
 from graph.cli.importing import app as import_commands
 from graph.cli.network import app as network_commands
-from graph.core.settings import get_settings
+from graph.core.settings import Settings, get_settings
 from graph.sparql.catalogue import ParamError, QueryError, catalogue, get_query
 from graph.sparql.formats import BY_NAME
 from graph.sparql.results import as_table, serialize
@@ -261,6 +261,13 @@ def load(
     out.print(f"loaded {store.count()} triples in {store.load_seconds:.2f} s", highlight=False)
 
 
+def tune_process(settings: Settings) -> None:
+    """What the serving process sets for itself before it serves: how long one of its threads
+    may hold the interpreter while another waits for it (the event loop, the query lanes and a
+    write's thread take turns)."""
+    sys.setswitchinterval(settings.switch_interval)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -284,6 +291,7 @@ def serve(
               f"({settings.store_backend} store"
               + ("" if settings.store_backend == "remote" else f" at {settings.store_path}")
               + f"); serving on http://{host}:{port}/", highlight=False)
+    tune_process(settings)
     uvicorn.run(create_app(settings, backend), host=host, port=port, log_level="info",
                 access_log=settings.access_log)
 

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graph.core.namespaces import GRAPH, ID
@@ -184,6 +184,11 @@ class Settings(BaseSettings):
     """A query the cheap lane answered on the current data in under this (in CPU seconds) is
     answered again on the event loop itself when repeated, without a thread hand-off (0:
     never)."""
+    switch_interval: Annotated[float, Field(gt=0, le=0.1)] = 0.001
+    """Seconds a thread of the server process may hold the interpreter before another that waits
+    for it takes over (`sys.setswitchinterval`; Python's own is 0.005). The event loop shares the
+    interpreter with the query lanes' threads and each write's thread: a shorter turn hands it
+    back to the loop sooner, so a write's steps and a lane's answer wait less between them."""
 
     _split_lists = field_validator(
         "service_allowlist", "cors_origins", "write_tokens", mode="before"

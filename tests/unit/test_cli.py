@@ -9,7 +9,8 @@ import pytest
 import rdflib
 from typer.testing import CliRunner
 
-from graph.cli.main import app
+from graph.cli.main import app, tune_process
+from graph.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 INVALID = ROOT / "tests" / "shapes" / "invalid"
@@ -113,3 +114,18 @@ def test_the_installed_command_runs():
     done = subprocess.run([str(exe), "queries"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
     assert "partners-of" in done.stdout
+
+
+def test_the_serving_process_hands_its_interpreter_over_as_often_as_configured():
+    before = sys.getswitchinterval()
+    try:
+        tune_process(Settings(switch_interval=0.0004))
+        assert sys.getswitchinterval() == pytest.approx(0.0004)
+        tune_process(Settings())
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
+    for refused in ("0", "-1", "1"):
+        with pytest.raises(ValueError, match="switch_interval"):
+            Settings(switch_interval=refused)
+
