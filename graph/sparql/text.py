@@ -14,6 +14,11 @@ _WORD_FROM = re.compile(r"(?<![?$\w:.-])FROM(?![\w:.-])", re.IGNORECASE)
 def first_open_brace(text: str) -> int:
     """Index of the `{` opening the WHERE group: the first `{` outside IRIs, strings, comments
     and a CONSTRUCT template."""
+    # Kept for the usual short texts: a page binds the same few query files again and again.
+    return _first_open_brace(text) if len(text) <= 20_000 else _scan_open_brace(text)
+
+
+def _scan_open_brace(text: str) -> int:
     i, n = 0, len(text)
     last_word = ""
     template = "none"  # "pending" after CONSTRUCT, "inside" its template, "none" otherwise
@@ -72,6 +77,7 @@ def _dataset_clause(text: str) -> bool:
 
 
 _has_dataset_clause = functools.lru_cache(maxsize=1024)(_dataset_clause)
+_first_open_brace = functools.lru_cache(maxsize=1024)(_scan_open_brace)
 
 
 def bind_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
