@@ -155,11 +155,7 @@ def test_an_entity_page_over_a_remote_store_shows_what_the_embedded_one_shows(
     entity page answered 503 (its compiler failed on `COALESCE(MIN(…))`), then Kaohsiung's
     lacked its twinning relations (a `FILTER` on an outer variable opening an `OPTIONAL`):
     the partnership queries now say both in ways that both engines read alike."""
-    pages = [httpx.get(s.url + path, headers={"Accept": "text/html"}, timeout=30)
-             for s in (remote_server, live_server)]
-    assert [page.status_code for page in pages] == [200, 200]
-    remote, local = (re.findall(r'href="(/[^"]*)"', page.text) for page in pages)
-    assert remote == local and sum(link.startswith("/id/") for link in local) > 10
+    same_links(remote_server, live_server, path)
 
 
 # --- replicas over one Virtuoso ------------------------------------------------------------------
