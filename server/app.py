@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -37,6 +39,7 @@ from server.routes import (
     yasgui,
 )
 from server.versions import VersionHeaders
+from server.writing import WRITE_THREADS
 
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> FastAPI:
@@ -47,6 +50,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     async def lifespan(app: FastAPI):
         compile_templates()
         app.state.backend = backend or open_backend(settings)
+        app.state.write_threads = ThreadPoolExecutor(WRITE_THREADS,
+                                                     thread_name_prefix="citydip-write")
         app.state.backend.admission = app.state.admission.gate
         await app.state.backend.start()
         await derived_views.start(app)
@@ -54,6 +59,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
             yield
         finally:
             derived_views.stop(app)
+            # Writes still running finish first, off the loop (it announces them meanwhile).
+            await asyncio.to_thread(app.state.write_threads.shutdown, True)
             app.state.backend.close()
 
     app = FastAPI(
@@ -69,7 +76,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     for exception, handler in HANDLERS.items():
         app.add_exception_handler(exception, handler)
     app.state.write_tokens = WriteTokens.parse(settings.write_tokens)
-    app.state.write_lock = asyncio.Lock()
+    app.state.write_lock = threading.Lock()  # taken in the write threads (server/writing.py)
     app.state.data_version = 0
     app.state.admission = Admission(settings, app.state.write_tokens)
     app.add_middleware(

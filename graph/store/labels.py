@@ -32,6 +32,7 @@ class of a resource and every superclass of those, so a page of a class is an in
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -96,18 +97,80 @@ INDEXES = (
     # them from here while its SPARQL counts are not done (server/front_counts.py); a scan
     # grouping the whole table took 73 ms at a million triples.
     "CREATE INDEX IF NOT EXISTS types_class ON types (class)",
-    "CREATE TRIGGER IF NOT EXISTS labels_ai AFTER INSERT ON labels BEGIN "
-    "INSERT INTO labels_fts (rowid, folded) VALUES (new.id, new.folded); "
-    "INSERT INTO labels_pairs (rowid, pairs) VALUES (new.id, pairs(new.folded)); END",
-    "CREATE TRIGGER IF NOT EXISTS labels_ad AFTER DELETE ON labels BEGIN "
-    "INSERT INTO labels_fts (labels_fts, rowid, folded) VALUES ('delete', old.id, old.folded); "
-    "INSERT INTO labels_pairs (labels_pairs, rowid, pairs) "
-    "VALUES ('delete', old.id, pairs(old.folded)); END",
 )
 """Kept by every change; dropped while the index is built in bulk, and made again after."""
-UNINDEX = ("DROP TRIGGER IF EXISTS labels_ai", "DROP TRIGGER IF EXISTS labels_ad",
-           "DROP INDEX IF EXISTS labels_key", "DROP INDEX IF EXISTS labels_folded",
+UNINDEX = ("DROP INDEX IF EXISTS labels_key", "DROP INDEX IF EXISTS labels_folded",
            "DROP INDEX IF EXISTS members_resource", "DROP INDEX IF EXISTS types_class")
+
+
+def names_sql(where: str = "") -> tuple[str, str]:
+    """Each resource's display name (English label, else Chinese, else any) and sort key, set
+    for the resources `where` selects (every one without it)."""
+    first = "ORDER BY l.alt, l.lang <> 'en', l.lang <> 'zh-hant', l.lang, l.text LIMIT 1"
+    return (f"""UPDATE resources SET
+            name = (SELECT text FROM labels l WHERE l.resource = resources.id {first}),
+            name_lang = (SELECT lang FROM labels l WHERE l.resource = resources.id {first}),
+            name_zh = (SELECT text FROM labels l WHERE l.resource = resources.id AND l.alt = 0
+                       AND l.lang = 'zh-hant' ORDER BY l.text LIMIT 1)
+            {where}""",  # noqa: S608 - fixed fragments
+            f"""UPDATE resources SET sortkey = COALESCE(
+            (SELECT folded FROM labels l WHERE l.resource = resources.id {first}),
+            '~' || iri) {where}""")  # noqa: S608
+
+
+# Following a write (LabelIndex.apply says why in one statement): a row inserted into the view
+# `follow` runs these steps in its trigger, each over every resource the write touched at once,
+# with the rows read from the store as JSON arrays (touched: IRIs; everyone: the touched and the
+# parties; labels: [iri, text, lang, alt, folded, pairs]; types: [iri, class]; degrees:
+# [iri, n]).
+# The full-text tables follow the labels here (there are no triggers on `labels`): a label
+# added takes its `pairs` words from the JSON, computed in Python with the rest, and only a
+# label dropped calls `pairs` back from SQLite (a contentless table needs the words it drops).
+OF_TOUCHED = "(SELECT value FROM json_each(NEW.touched))"
+TOUCHED = f"(SELECT id FROM resources WHERE iri IN {OF_TOUCHED})"
+FOLLOW_STEPS = (
+    "INSERT OR IGNORE INTO resources (iri) SELECT value FROM json_each(NEW.everyone)",
+    "INSERT INTO labels_fts (labels_fts, rowid, folded) "
+    f"SELECT 'delete', id, folded FROM labels WHERE resource IN {TOUCHED}",
+    "INSERT INTO labels_pairs (labels_pairs, rowid, pairs) "
+    f"SELECT 'delete', id, pairs(folded) FROM labels WHERE resource IN {TOUCHED}",
+    *(f"DELETE FROM {table} WHERE resource IN {TOUCHED}"  # noqa: S608 - fixed names
+      for table in ("labels", "types", "members", "member_of")),
+    "INSERT INTO labels (resource, text, lang, alt, folded) "
+    "SELECT r.id, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4 "
+    "FROM json_each(NEW.labels) j JOIN resources r ON r.iri = j.value ->> 0",
+    "INSERT INTO labels_fts (rowid, folded) "
+    f"SELECT id, folded FROM labels WHERE resource IN {TOUCHED}",
+    "INSERT INTO labels_pairs (rowid, pairs) SELECT l.id, j.value ->> 5 "
+    "FROM json_each(NEW.labels) j JOIN resources r ON r.iri = j.value ->> 0 "
+    "JOIN labels l ON l.resource = r.id AND l.text = j.value ->> 1 "
+    "AND l.lang = j.value ->> 2 AND l.alt = j.value ->> 3",
+    "INSERT OR IGNORE INTO types SELECT r.id, j.value ->> 1 "
+    "FROM json_each(NEW.types) j JOIN resources r ON r.iri = j.value ->> 0",
+    *names_sql(f"WHERE iri IN {OF_TOUCHED}"),
+    f"INSERT OR IGNORE INTO member_of SELECT t.resource, h.ancestor FROM types t "
+    f"JOIN hierarchy h ON h.class = t.class WHERE t.resource IN {TOUCHED} UNION "
+    f"SELECT resource, class FROM types WHERE resource IN {TOUCHED}",
+    "INSERT OR IGNORE INTO members SELECT m.class, r.sortkey, r.id FROM member_of m "
+    f"JOIN resources r ON r.id = m.resource WHERE r.iri IN {OF_TOUCHED}",
+    "UPDATE resources SET degree = (SELECT j.value ->> 1 FROM json_each(NEW.degrees) j "
+    "WHERE j.value ->> 0 = resources.iri) "
+    "WHERE iri IN (SELECT value ->> 0 FROM json_each(NEW.degrees))",
+    "INSERT OR REPLACE INTO meta SELECT 'stamp', NEW.stamp WHERE NEW.stamp IS NOT NULL",
+)
+FOLLOW = (
+    "DROP VIEW IF EXISTS follow",  # and its trigger: made again as this version writes them
+    # An index written by an earlier version kept its full-text tables with triggers.
+    "DROP TRIGGER IF EXISTS labels_ai", "DROP TRIGGER IF EXISTS labels_ad",
+    "CREATE VIEW follow (touched, everyone, labels, types, degrees, stamp) AS "
+    "SELECT NULL, NULL, NULL, NULL, NULL, NULL",
+    "CREATE TRIGGER follow_write INSTEAD OF INSERT ON follow BEGIN "
+    + "; ".join(FOLLOW_STEPS) + "; END",
+)
+
+
+def _json(rows: list) -> str:
+    return json.dumps(rows, ensure_ascii=False)
 
 
 def fold(text: str) -> str:
@@ -160,12 +223,12 @@ class LabelIndex:
         self.resource_base = resource_base
         self.lock = threading.Lock()
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self.db.create_function("pairs", 1, pairs, deterministic=True)  # labels_pairs' triggers
+        self.db.create_function("pairs", 1, pairs, deterministic=True)  # a build, a follow
         self.db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else
                         "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        for sql in INDEXES:
+        for sql in (*INDEXES, *FOLLOW):
             self.db.execute(sql)
 
     def close(self) -> None:
@@ -257,7 +320,8 @@ class LabelIndex:
                            ((i, iri) for iri, i in ids.items()))
             db.executemany("UPDATE resources SET degree=? WHERE id=?",
                            ((n, i) for i, n in degree.items()))
-            self._names()
+            for sql in names_sql():
+                db.execute(sql)
             self._hierarchy(store)
             db.execute("INSERT INTO member_of SELECT t.resource, h.ancestor FROM types t "
                        "JOIN hierarchy h ON h.class = t.class UNION "
@@ -269,22 +333,6 @@ class LabelIndex:
             count = len(ids)
         log.info("label index: %d resources", count)
         return count
-
-    def _names(self, where: str = "", args: tuple = ()) -> None:
-        """Each resource's display name: English label, else Chinese, else any; sort key."""
-        self.db.execute(f"""
-          UPDATE resources SET
-            name = (SELECT text FROM labels l WHERE l.resource = resources.id
-                    ORDER BY l.alt, l.lang <> 'en', l.lang <> 'zh-hant', l.lang, l.text LIMIT 1),
-            name_lang = (SELECT lang FROM labels l WHERE l.resource = resources.id
-                    ORDER BY l.alt, l.lang <> 'en', l.lang <> 'zh-hant', l.lang, l.text LIMIT 1),
-            name_zh = (SELECT text FROM labels l WHERE l.resource = resources.id AND l.alt = 0
-                       AND l.lang = 'zh-hant' ORDER BY l.text LIMIT 1)
-          {where}""", args)  # noqa: S608 - fixed fragments
-        self.db.execute(f"""UPDATE resources SET sortkey = COALESCE(
-            (SELECT folded FROM labels l WHERE l.resource = resources.id
-             ORDER BY l.alt, l.lang <> 'en', l.lang <> 'zh-hant', l.lang, l.text LIMIT 1),
-            '~' || iri) {where}""", args)  # noqa: S608
 
     def _hierarchy(self, store) -> None:
         parents: dict[str, set[str]] = defaultdict(set)
@@ -305,8 +353,19 @@ class LabelIndex:
 
     # --- keeping current --------------------------------------------------------------------
 
-    def apply(self, store, quads: Iterable[ox.Quad]) -> int:
-        """Index again the resources a committed change touched; returns how many."""
+    def apply(self, store, quads: Iterable[ox.Quad], stamp: str | None = None) -> int:
+        """Index again the resources a committed change touched; returns how many. With a
+        `stamp`, the index is stamped in the same transaction.
+
+        What the store holds of them is read first, then the index takes it in ONE statement
+        (a row inserted into the view `follow`, whose trigger does the work: FOLLOW_STEPS),
+        whatever the number of resources and labels. The sqlite3 module hands the interpreter
+        over around every statement it runs, and in a server whose event loop wants it back each
+        hand-over costs the write's thread up to a whole switch interval, with the write lock
+        held: with a statement per resource and per row (about 47 hand-overs a write), a
+        write's follow took 5 ms alone and 140 ms beside one busy thread. Only a label dropped
+        still calls `pairs` back in Python.
+        """
         touched: set[str] = set()
         parties: set[str] = set()
         for quad in quads:
@@ -314,46 +373,37 @@ class LabelIndex:
                 touched.add(quad.subject.value)
             if quad.predicate == PARTY and isinstance(quad.object, ox.NamedNode):
                 parties.add(quad.object.value)
-        if not touched and not parties:
+        if not touched and not parties and stamp is None:
             return 0
+        labels, types = self._rows(store, sorted(touched))
+        degrees = [[iri, len({q.subject for q in store.quads_for_pattern(
+                        None, PARTY, ox.NamedNode(iri), None)})] for iri in sorted(parties)]
         with self.lock:
-            db = self.db
-            db.execute("BEGIN")
-            for iri in touched:
-                self._reindex(store, iri)
-            for iri in parties:
-                node = ox.NamedNode(iri)
-                n = len({q.subject for q in store.quads_for_pattern(None, PARTY, node, None)})
-                db.execute("INSERT OR IGNORE INTO resources (iri) VALUES (?)", (iri,))
-                db.execute("UPDATE resources SET degree=? WHERE iri=?", (n, iri))
-            db.execute("COMMIT")
+            self.db.execute("INSERT INTO follow VALUES (?, ?, ?, ?, ?, ?)",
+                            (_json(sorted(touched)), _json(sorted(touched | parties)),
+                             _json(labels), _json(types), _json(degrees), stamp))
         return len(touched | parties)
 
-    def _reindex(self, store, iri: str) -> None:
-        db = self.db
-        node = ox.NamedNode(iri)
-        db.execute("INSERT OR IGNORE INTO resources (iri) VALUES (?)", (iri,))
-        rid = db.execute("SELECT id FROM resources WHERE iri=?", (iri,)).fetchone()[0]
-        for table in ("labels", "types", "members", "member_of"):
-            db.execute(f"DELETE FROM {table} WHERE resource=?", (rid,))  # noqa: S608
-        for predicate in LABEL_PREDICATES:
-            alt = int(predicate == SKOS_ALT)
-            db.executemany("INSERT OR IGNORE INTO labels (resource, text, lang, alt, folded) "
-                           "VALUES (?,?,?,?,?)",
-                           [(rid, q.object.value, q.object.language or "", alt,
-                             fold(q.object.value))
-                            for q in store.quads_for_pattern(node, predicate, None, None)
-                            if isinstance(q.object, ox.Literal)])
-        db.executemany("INSERT OR IGNORE INTO types VALUES (?,?)",
-                       [(rid, q.object.value)
-                        for q in store.quads_for_pattern(node, RDF_TYPE, None, None)
-                        if isinstance(q.object, ox.NamedNode)])
-        self._names("WHERE id=?", (rid,))
-        db.execute("INSERT OR IGNORE INTO member_of SELECT t.resource, h.ancestor FROM types t "
-                   "JOIN hierarchy h ON h.class = t.class WHERE t.resource=?1 UNION "
-                   "SELECT resource, class FROM types WHERE resource=?1", (rid,))
-        db.execute("INSERT OR IGNORE INTO members SELECT m.class, r.sortkey, r.id FROM member_of m"
-                   " JOIN resources r ON r.id = m.resource WHERE r.id=?", (rid,))
+    @staticmethod
+    def _rows(store, iris: list[str]) -> tuple[list[list], list[list]]:
+        """The label rows (iri, text, lang, alt, folded, pairs) and type rows (iri, class) the
+        store holds of these resources, in its union."""
+        labels: dict[tuple, list] = {}  # the union repeats a label stated in two graphs
+        types: list[list] = []
+        for iri in iris:
+            node = ox.NamedNode(iri)
+            for predicate in LABEL_PREDICATES:
+                alt = int(predicate == SKOS_ALT)
+                for q in store.quads_for_pattern(node, predicate, None, None):
+                    if isinstance(q.object, ox.Literal):
+                        key = (iri, q.object.value, q.object.language or "", alt)
+                        if key not in labels:
+                            folded = fold(q.object.value)
+                            labels[key] = [*key, folded, pairs(folded)]
+            types.extend([iri, q.object.value]
+                         for q in store.quads_for_pattern(node, RDF_TYPE, None, None)
+                         if isinstance(q.object, ox.NamedNode))
+        return list(labels.values()), types
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -536,7 +586,6 @@ def open_index(store, settings, writer=None) -> LabelIndex:
         log.info("label index built for %s", stamp()[:80])
     if writer is not None:
         def follow(change, derived) -> None:
-            index.apply(store, change.quads() | derived.quads())
             # The store's size follows from the change (and the marker's first quad), so no
             # count of a large store after each write.
             state["count"] += (len(change.added) + len(derived.added) - len(change.removed)
@@ -545,6 +594,7 @@ def open_index(store, settings, writer=None) -> LabelIndex:
             if any(q.graph_name.value not in state["graphs"].split() for q in change.added) \
                     or change.removed:
                 state["graphs"] = " ".join(store.graphs())
-            index.set_stamp(f"{SCHEMA_VERSION}|{stamp()}")
+            index.apply(store, change.quads() | derived.quads(),
+                        stamp=f"{SCHEMA_VERSION}|{stamp()}")
         writer.on_commit.append(follow)
     return index

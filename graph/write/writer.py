@@ -159,9 +159,11 @@ class Writer:
                 if not self._applied_after_all(entry):
                     raise
             result.entry = entry
+            indexed = time.perf_counter()
             self._notify(change, result.derived)
             result.timings["log"] = applied - logged
-            result.timings["apply"] = time.perf_counter() - applied
+            result.timings["apply"] = indexed - applied
+            result.timings["index"] = time.perf_counter() - indexed
             result.timings["total"] = time.perf_counter() - started
             return result
 

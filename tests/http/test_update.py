@@ -125,7 +125,7 @@ def test_a_valid_insert_commits_and_queries_see_it(editor_server: LiveServer) ->
     steps = dict(part.strip().split(";dur=") for part in
                  response.headers["Server-Timing"].split(","))
     assert list(steps)[-1] == "total"
-    assert {"lock", "validate", "log", "apply", "follow", "announce"} <= set(steps)
+    assert {"lock", "validate", "log", "apply", "index", "follow", "announce"} <= set(steps)
     assert all(0 <= float(ms) <= float(steps["total"]) for ms in steps.values())
     # The query workers were renewed: the very next query sees the change.
     assert count(editor_server, node) == 5
