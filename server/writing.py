@@ -163,21 +163,17 @@ async def commit(request: Request, work: Callable[[Writer], Result],
             locked = time.perf_counter()
             result, new, reach, moved = run()
             result.timings["lock"] = locked - queued
+            if result.committed:  # `announce` lets the lock go
+                loop.call_soon_threadsafe(announce, result, new, reach, moved, queued,
+                                          time.perf_counter())
+                return
         except BaseException as exc:  # noqa: BLE001 - answered as the write's failure
             state.write_lock.release()
-            loop.call_soon_threadsafe(settle, exc)
+            loop.call_soon_threadsafe(settle, exc)  # raises if the loop is closed: stopped
             return
-        if not result.committed:
-            state.write_lock.release()
-            result.timings["total"] = time.perf_counter() - queued
-            loop.call_soon_threadsafe(settle, (result, new))
-            return
-        try:
-            loop.call_soon_threadsafe(announce, result, new, reach, moved, queued,
-                                      time.perf_counter())
-        except RuntimeError:  # the event loop is closed: the server has stopped
-            state.write_lock.release()
-            raise
+        state.write_lock.release()
+        result.timings["total"] = time.perf_counter() - queued
+        loop.call_soon_threadsafe(settle, (result, new))
 
     thread = loop.run_in_executor(state.write_threads, write, time.perf_counter())
     thread.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved if abandoned

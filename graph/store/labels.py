@@ -1,7 +1,8 @@
 """The label index: search by label and browse by class, at a cost that grows with the answer.
 
 One module over 400 lines on purpose: building, folding, searching and following writes share
-the schema and the folding rule, and must change together.
+the schema and the folding rule, and must change together; the SQL that follows a write
+(FOLLOW_STEPS) writes every table of the schema and sits beside it for that reason.
 
 Why SQLite and not SPARQL: a label search in SPARQL (`FILTER CONTAINS(LCASE(?label), …)`) reads
 every label of the graph, and a class listing ordered by label sorts every instance, so both grow
