@@ -30,7 +30,10 @@ own readers, which all come from one address) and runs, in one run:
    15 s), each wait at most `--settle-limit` seconds (300) and reported ("settled before").
 
 It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies
-and the medians of a write's steps (its answer's Server-Timing), the CPU each kind of process
+and the medians of a write's steps (its answer's Server-Timing), the reads of each kind the
+server made anew rather than answered from a kept page (a write drops the pages it reaches, and
+their next reads make them again: the price of a write beyond its own), the CPU each kind of
+process
 used (the server, its query workers, the validation and network processes; 100 = one core),
 and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
 Per-client throttling (429/503 with Retry-After) is checked by tests/http/test_live_service.py.
@@ -225,14 +228,17 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     """Connection errors (no HTTP status)."""
+    kept: int = 0
+    """Answers the server sent from its kept pages and answers (`X-Page-Cache: hit`)."""
 
-    def add(self, status: int | None, seconds: float) -> None:
+    def add(self, status: int | None, seconds: float, kept: bool = False) -> None:
         if status is None:
             self.errors += 1
             return
         self.statuses[status] = self.statuses.get(status, 0) + 1
         if status == 200:
             self.latencies.append(seconds)
+            self.kept += kept
 
     @property
     def failed(self) -> int:
@@ -276,14 +282,16 @@ def reader(port: int, material: Material, seed: int, stop: threading.Event, tall
         kind, path, headers = read_request(material, rng, n)
         n += 1
         started = time.perf_counter()
+        kept = False
         try:
-            status, _, _ = client.request("GET", path, headers=headers)
+            status, _, answered = client.request("GET", path, headers=headers)
+            kept = any(k.lower() == "x-page-cache" and v == "hit" for k, v in answered.items())
         except OSError:
             status = None
         seconds = time.perf_counter() - started
         with lock:
-            tally.add(status, seconds)
-            kinds.setdefault(kind, Tally()).add(status, seconds)
+            tally.add(status, seconds, kept)
+            kinds.setdefault(kind, Tally()).add(status, seconds, kept)
         if period:  # as the writers' `even` arrivals
             next_at += period
             time.sleep(max(0.0, next_at - time.perf_counter()))
@@ -439,7 +447,9 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
     result: dict[str, Any] = {"reads": reads.summary(elapsed),
               "by_kind": {k: {"p50_ms": round(percentile(t.latencies, 0.5) * 1000, 1),
                               "p99_ms": round(percentile(t.latencies, 0.99) * 1000, 1),
-                              "failed": t.failed} for k, t in sorted(kinds.items())}}
+                              "failed": t.failed,
+                              "made_per_s": round((len(t.latencies) - t.kept) / elapsed, 1)}
+                          for k, t in sorted(kinds.items())}}
     if writes:
         result["writes"] = written.summary(elapsed)
         names = list(dict.fromkeys(name for step in steps for name in step))
@@ -620,6 +630,18 @@ def markdown(results: list[dict], args) -> str:
         for scale, name, found in steps:
             lines.append(f"| {scale} | {name} | "
                          + " | ".join(f"{found.get(n, 0):.1f}" for n in names) + " |")
+    kinds = list(dict.fromkeys(k for r in results for name in PHASES
+                               for k in r[name].get("by_kind", {})))
+    if kinds:
+        lines += ["", "Reads answered by making the page or answer anew (not kept from an "
+                  "earlier read), per second:", "",
+                  "| scale | phase | " + " | ".join(kinds) + " |",
+                  "|---|---|" + "---:|" * len(kinds)]
+        for r in results:
+            for name in PHASES:
+                found = r[name].get("by_kind", {})
+                lines.append(f"| {r['scale']} | {name} | " + " | ".join(
+                    str(found.get(k, {}).get("made_per_s", "")) for k in kinds) + " |")
     roles = list(dict.fromkeys(n for r in results for name in PHASES
                                for n in r[name].get("cpu_percent", {})))
     if roles:

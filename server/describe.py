@@ -142,7 +142,7 @@ def follow_entities(kept: dict, change: Change, base: str) -> dict:
     for subject in typed_subjects(change):
         now, before = types_now_and_before(change, subject)
         if areas is None:
-            areas = classes_below(change.store, {"areas": AREA})["areas"]
+            areas = classes_below(change, {"areas": AREA})["areas"]
         moved[AREA] += member(now, areas, COUNTRY) - member(before, areas, COUNTRY)
         moved[RELATION] += (RELATION in now) - (RELATION in before)
         for cls, most in EXAMPLES.items():

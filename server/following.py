@@ -14,10 +14,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from graph.core.namespaces import CD
-from server.cache import Change
+from server.cache import SUBCLASS_OF, Change
 from server.terms import RDF_TYPE
 
-SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 COUNTRY = f"{CD}Country"
 """An area that is also a country is counted as a country, not an area."""
 PAIR_LIST_ROW = f"{CD}PairListRow"
@@ -47,12 +46,16 @@ def typed_subjects(change: Change) -> set:
             and not isinstance(q.subject, ox.Triple)}
 
 
-def classes_below(store, roots: dict[str, str]) -> dict[str, set[str]]:
-    """For each name's root class, the root and every class below it (`rdfs:subClassOf*`)."""
-    narrower: dict[str, set[str]] = {}
-    for q in store.quads_for_pattern(None, SUBCLASS_OF, None, None):
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
-            narrower.setdefault(q.object.value, set()).add(q.subject.value)
+def classes_below(change: Change, roots: dict[str, str]) -> dict[str, set[str]]:
+    """For each name's root class, the root and every class below it (`rdfs:subClassOf*`) in
+    the store after the commit (the tree read once, kept while no commit changes it)."""
+    narrower: dict[str, set[str]] | None = change.looked_up.get("narrower")
+    if narrower is None:
+        narrower = {}
+        for q in change.store.quads_for_pattern(None, SUBCLASS_OF, None, None):
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+                narrower.setdefault(q.object.value, set()).add(q.subject.value)
+        change.looked_up["narrower"] = narrower
     below: dict[str, set[str]] = {}
     for name, root in roots.items():
         found, todo = {root}, [root]

@@ -101,7 +101,7 @@ def follow_front_page(counts: dict, change: Change, roots: list[tuple[str, str]]
     typed = following.typed_subjects(change)
     if not typed:
         return counts
-    below = following.classes_below(change.store, dict(roots))
+    below = following.classes_below(change, dict(roots))
     totals = dict(counts["totals"])
     rows = {(row["group"], row["iri"]): dict(row) for row in counts["classes"]}
     for subject in typed:

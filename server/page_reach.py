@@ -72,15 +72,24 @@ class Lookup:
         for quad in removed:
             for at, term in enumerate((quad.subject, quad.predicate, quad.object)):
                 self.by.setdefault((at, term), []).append(quad)
+        self.seen: dict[tuple, list[ox.Quad]] = {}
+        """Each pattern's quads, looked up once: a change's quads share their subjects, and
+        each quad asks the same few patterns about its subject."""
+        self.present: dict[tuple, bool] = {}
 
-    def quads(self, s=None, p=None, o=None) -> Iterable[ox.Quad]:
+    def quads(self, s=None, p=None, o=None) -> list[ox.Quad]:
         """Every pattern asked here binds one or two of the three."""
-        yield from self.store.quads_for_pattern(s, p, o, None)
+        found = self.seen.get((s, p, o))
+        if found is None:
+            found = [*self.store.quads_for_pattern(s, p, o, None), *self._removed(s, p, o)]
+            self.seen[(s, p, o)] = found
+        return found
+
+    def _removed(self, s, p, o) -> list[ox.Quad]:
         at, term = next((at, t) for at, t in enumerate((s, p, o)) if t is not None)
-        for quad in self.by.get((at, term), ()):
-            if ((s is None or quad.subject == s) and (p is None or quad.predicate == p)
-                    and (o is None or quad.object == o)):
-                yield quad
+        return [quad for quad in self.by.get((at, term), ())
+                if (s is None or quad.subject == s) and (p is None or quad.predicate == p)
+                and (o is None or quad.object == o)]
 
     def subjects(self, p=None, o=None) -> set[ox.NamedNode]:
         return {q.subject for q in self.quads(None, p, o) if isinstance(q.subject, ox.NamedNode)}
@@ -89,7 +98,15 @@ class Lookup:
         return {q.object for q in self.quads(s, p, None) if isinstance(q.object, ox.NamedNode)}
 
     def exists(self, s=None, p=None, o=None) -> bool:
-        return next(iter(self.quads(s, p, o)), None) is not None
+        """Whether a quad matches (the first one only looked up: a property's may be many)."""
+        key = (s, p, o)
+        if key in self.seen:
+            return bool(self.seen[key])
+        if key not in self.present:
+            self.present[key] = (
+                next(iter(self.store.quads_for_pattern(s, p, o, None)), None) is not None
+                or bool(self._removed(s, p, o)))
+        return self.present[key]
 
 
 def reached(store, added: Iterable[ox.Quad], removed: Iterable[ox.Quad]) -> set[str] | None:

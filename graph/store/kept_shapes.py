@@ -35,13 +35,14 @@ tests/unit/test_incremental.py the verdicts against a full validation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pyoxigraph as ox
 from pyshacl import Validator
 from pyshacl.graph_abstraction import DataGraph
+from pyshacl.shape import Shape
 from pyshacl.shapes_graph import ShapesGraph
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
@@ -72,20 +73,67 @@ class _Targets:
     anything: bool = False
     """A target this module cannot judge: the shape counts as reaching every node."""
 
-    def reaches(self, data: Graph, focus: list, selected: Callable[[str], set]) -> bool:
-        """Whether the shape may have one of `focus` among its targets on `data`;
-        `selected(text)` is what a SPARQL target's query selects as ?this on `data`."""
-        if self.anything or any(f in self.nodes for f in focus):
+    def reached(self, data: _Data, focus: list) -> list:
+        """The nodes of `focus` among the shape's targets on `data` (every one of them, for a
+        target this module cannot judge)."""
+        if self.anything:
+            return list(focus)
+        return [f for f in focus if self._targets(data, f)]
+
+    def _targets(self, data: _Data, f) -> bool:
+        if f in self.nodes:
             return True
-        for target_class in self.classes:
-            kinds = {target_class, *data.transitive_subjects(RDFS.subClassOf, target_class)}
-            if any((f, RDF.type, kind) in data for f in focus for kind in kinds):
-                return True
-        if any((f, p, None) in data for f in focus for p in self.subjects_of):
+        if any(data.types(f) & data.kinds(c) for c in self.classes):
             return True
-        if any((None, p, f) in data for f in focus for p in self.objects_of):
+        if any((f, p, None) in data.graph for p in self.subjects_of):
             return True
-        return any(f in selected(text) for text in self.queries for f in focus)
+        if any((None, p, f) in data.graph for p in self.objects_of):
+            return True
+        return any(f in data.selected(text) for text in self.queries)
+
+
+class _Data:
+    """A data graph as the targets are judged on it, with what several shapes ask kept: each
+    class with its subclasses, each node's types, each SPARQL target's selection.
+
+    A SPARQL target's query is run once, as pyshacl runs it (every ?this it selects is a
+    target), by pyoxigraph on a copy of the graph in memory: rdflib took 6.7 ms of a write's
+    21 ms of SHACL to run the three targets' queries with ?this bound to each focus node.
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._kinds: dict = {}
+        self._types: dict = {}
+        self._answers: dict[str, set] = {}
+        self._store: ox.Store | None = None  # made for the first SPARQL target asked about
+
+    def kinds(self, target_class) -> set:
+        """The class and every class the graph makes a subclass of it."""
+        if target_class not in self._kinds:
+            self._kinds[target_class] = {
+                target_class, *self.graph.transitive_subjects(RDFS.subClassOf, target_class)}
+        return self._kinds[target_class]
+
+    def types(self, node) -> set:
+        if node not in self._types:
+            self._types[node] = set(self.graph.objects(node, RDF.type))
+        return self._types[node]
+
+    def selected(self, text: str) -> set:
+        """What a SPARQL target's query selects as ?this."""
+        if text not in self._answers:
+            try:
+                if self._store is None:
+                    self._store = _in_oxigraph(self.graph)
+                solutions = self._store.query(text)
+                self._answers[text] = {rdflib_term(s["this"])
+                                       for s in solutions  # type: ignore[union-attr]
+                                       if s["this"] is not None}
+            except (ValueError, TypeError, SyntaxError):  # a term or query it cannot take
+                rows = cast(Any, self.graph.query(text))  # a SELECT's rows
+                self._answers[text] = {row.this for row in rows if row.this is not None}
+        return self._answers[text]
 
 
 class KeptShapes:
@@ -97,56 +145,78 @@ class KeptShapes:
         shapes_now = list(self.pyshacl.shapes)  # harvests every shape, nested ones included
         for shape in shapes_now:
             shape.set_advanced(True)  # what every advanced run sets on every shape
+            shape.__class__ = _FocusedShape  # the same slots: only focus_nodes differs
         self.targets = [t for t in map(_targets, shapes_now)
                         if t.anything or t.nodes or t.classes or t.subjects_of
                         or t.objects_of or t.queries]
 
     def reaching(self, data: Graph, focus: list) -> list[URIRef | BNode]:
-        """The shapes that may have one of `focus` among their targets on `data`.
+        """The shapes that may have one of `focus` among their targets on `data`."""
+        return [shape for shape, nodes in self.targeted(data, focus).items() if nodes]
 
-        A SPARQL target's query is run once, as pyshacl runs it (every ?this it selects is a
-        target), by pyoxigraph on a copy of `data` in memory: rdflib took 6.7 ms of a write's
-        21 ms of SHACL to run the three targets' queries with ?this bound to each focus node.
-        """
-        store: ox.Store | None = None  # made for the first SPARQL target asked about
-        answers: dict[str, set] = {}
-
-        def selected(text: str) -> set:
-            nonlocal store
-            if text not in answers:
-                try:
-                    if store is None:
-                        store = _in_oxigraph(data)
-                    solutions = store.query(text)
-                    answers[text] = {rdflib_term(s["this"])
-                                     for s in solutions  # type: ignore[union-attr]
-                                     if s["this"] is not None}
-                except (ValueError, TypeError, SyntaxError):  # a term or query it cannot take
-                    rows = cast(Any, data.query(text))  # a SELECT's rows
-                    answers[text] = {row.this for row in rows if row.this is not None}
-            return answers[text]
-
-        return [t.shape for t in self.targets if t.reaches(data, focus, selected)]
+    def targeted(self, data: Graph, focus: list) -> dict[URIRef | BNode, list]:
+        """For each shape with targets, the nodes of `focus` among them on `data` (all of
+        `focus` for a shape whose targets this module cannot judge)."""
+        judged = _Data(data)
+        return {t.shape: t.reached(judged, focus) for t in self.targets}
 
     def validate(self, data: Graph, focus: list | None = None) -> Report:
         """Validate `data` in place, with every shape, or (given `focus`) with the shapes that
-        can reach those nodes; the findings about other nodes are left out then."""
+        can reach those nodes, each on the focus nodes among its targets only; the findings
+        about other nodes are left out then."""
         use_shapes: list | None = None
+        chosen: _Chosen | None = None
         if focus is not None:
-            use_shapes = self.reaching(data, focus)
+            targeted = self.targeted(data, focus)
+            use_shapes = [shape for shape, nodes in targeted.items() if nodes]
             if not use_shapes:
                 return Report()
             if any(isinstance(shape, BNode) for shape in use_shapes):
                 use_shapes = None  # pyshacl's use_shapes names shapes by IRI
+            judged = {t.shape for t in self.targets if not t.anything}
+            chosen = ({shape: set(nodes) for shape, nodes in targeted.items() if shape in judged},
+                      set(focus))
         options = {**OPTIONS, "use_shapes": use_shapes}
         validator = Validator(DataGraph.from_rdflib(data), shacl_graph=self.graph, options=options)
         validator.shacl_graph = self.pyshacl  # the kept one, instead of the one just made
-        _conforms, results, _text = validator.run()
+        token = _CHOSEN.set(chosen)
+        try:
+            _conforms, results, _text = validator.run()
+        finally:
+            _CHOSEN.reset(token)
         found = findings(results)
         if focus is not None:
             names = {str(f) for f in focus}
             found = [f for f in found if f.focus in names]
         return Report(findings=found)
+
+
+_Chosen = tuple[dict, set]
+"""The focus nodes among each judged shape's targets, and every focus node, of a validation."""
+_CHOSEN: ContextVar[_Chosen | None] = ContextVar("kept_shapes_chosen", default=None)
+
+
+class _FocusedShape(Shape):
+    """A kept shape whose targets, while a validation of given focus nodes runs in this
+    context, are those of the focus nodes it reaches (`KeptShapes.targeted`), instead of every
+    target on the data graph.
+
+    pyshacl calls `focus_nodes` only for a top-level shape (a nested one is handed its value
+    nodes), so this changes which nodes are validated, not how: a result about a focus node is
+    the same, and the extracted nodes beside it (hub cities with their types only, which the
+    shapes would find incomplete) are no longer validated only to be dropped. A shape whose
+    targets are not judged here keeps pyshacl's evaluation, restricted to the focus nodes."""
+
+    __slots__ = ()
+
+    def focus_nodes(self, data_graph, debug=False):
+        chosen = _CHOSEN.get()
+        if chosen is None:
+            return super().focus_nodes(data_graph, debug=debug)
+        reached, focus = chosen
+        if self.node in reached:
+            return reached[self.node]
+        return {node for node in super().focus_nodes(data_graph, debug=debug) if node in focus}
 
 
 def _in_oxigraph(data: Graph) -> ox.Store:

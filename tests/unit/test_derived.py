@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from live import WRITE_TOKENS, bearer, citydip_server, until, write_env
@@ -166,6 +167,38 @@ def test_the_front_page_counts_after_writes_equal_a_sparql_recount(tmp_path: Pat
                    for r in sparql(http, (queries / "class-breakdown.rq").read_text())}
         assert kept.value["totals"] == totals
         assert {(r["group"], r["iri"]): r["count"] for r in kept.value["classes"]} == classes
+
+
+def test_the_class_tree_the_counts_follow_is_read_once_until_a_commit_changes_it(
+        tmp_path: Path) -> None:
+    # The counts that follow a commit keep the class tree they read (a scan of every
+    # rdfs:subClassOf) from one commit to the next: the write API does not change it (the
+    # vocabulary changes through ontology/ in git). A commit that did would drop it.
+    from server.cache import SUBCLASS_OF, Derived
+    from server.front_counts import FRONT_PAGE
+
+    app = create_app(settings(tmp_path, derived_interval=3600, derived_warm=False))
+    with TestClient(app) as http:
+        assert until(lambda: 'id="counting"' not in http.get("/").text)
+        keeper = app.state.derived
+        write(http, new_city()[1])
+        tree = keeper.looked_up["narrower"]
+        assert f"{CD}City" in tree[f"{CD}AdministrativeArea"]
+        write(http, new_city()[1])
+        assert keeper.peek(FRONT_PAGE).version == 2
+        assert keeper.looked_up["narrower"] is tree  # not read again
+        refused = http.post("/update", content=f"{PREFIXES} INSERT DATA {{ "
+                            f"<https://example.org/Town> rdfs:subClassOf cd:City }}".encode(),
+                            headers={**bearer("alice"),
+                                     "Content-Type": "application/sparql-update"})
+        assert refused.status_code == 403
+
+    keeper = Derived(lambda: 1)
+    keeper.looked_up["narrower"] = {}
+    town = ox.Quad(ox.NamedNode("https://example.org/Town"), SUBCLASS_OF,
+                   ox.NamedNode(f"{CD}City"), ox.NamedNode(f"{GRAPHS}ontology"))
+    keeper.follow(1, [town], [], ox.Store(), lambda: [])
+    assert "narrower" not in keeper.looked_up
 
 
 def test_derived_views_are_stale_while_recomputing_and_say_so(tmp_path: Path) -> None:

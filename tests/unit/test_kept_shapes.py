@@ -18,7 +18,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 
 from graph.core.namespaces import CD, ID
-from graph.store.kept_shapes import KeptShapes, _in_oxigraph
+from graph.store.kept_shapes import KeptShapes, _FocusedShape, _in_oxigraph
 from graph.store.validate import Finding, validate
 from graph.write.incremental import PreparedQueryGraph
 
@@ -124,3 +124,45 @@ def test_a_graph_pyoxigraph_cannot_hold_is_judged_by_rdflib_alike(kept: KeptShap
     assert any(kept.reaching(plain, [node]) for node in nodes)
     for node in nodes:
         assert set(kept.reaching(odd, [node])) == set(kept.reaching(plain, [node])), node
+
+
+def test_each_shape_is_judged_on_the_focus_nodes_at_once(kept: KeptShapes,
+                                                          ontology: Graph) -> None:
+    # Several focus nodes in one validation: each shape's share of them is exactly the nodes
+    # among pyshacl's own targets for it.
+    data = example_graph(ROOT / "tests/shapes/valid/sister-city-agreement-with-signatories.ttl",
+                         ontology)
+    nodes = sorted(s for s in set(data.subjects())
+                   if isinstance(s, URIRef) and s.startswith(str(ID)))
+    targeted = kept.targeted(data, nodes)
+    for shape in kept.pyshacl.shapes:
+        if shape.node in targeted:
+            assert set(targeted[shape.node]) == set(shape.focus_nodes(data)) & set(nodes)
+
+
+def test_only_focus_nodes_are_validated(kept: KeptShapes, shapes: Graph, ontology: Graph,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cities beside an agreement (here with an undescribed reference each, which a full
+    # run reports) are among the shapes' targets on the graph, but a validation about the
+    # agreement hands pyshacl the agreement alone, and finds what a full run finds about it.
+    data = example_graph(ROOT / "tests/shapes/valid/sister-city-agreement-with-signatories.ttl",
+                         ontology)
+    beside = [URIRef(str(ID["city/gdynia"])), URIRef(str(ID["city/kaohsiung"]))]
+    for city in beside:
+        data.add((city, URIRef(str(CD["memberOf"])), URIRef(str(ID["body/never-described"]))))
+    handed: list[set] = []
+    original = _FocusedShape.focus_nodes
+
+    def spied(self, data_graph, debug=False):
+        found = original(self, data_graph, debug=debug)
+        handed.append(set(found))
+        return found
+
+    monkeypatch.setattr(_FocusedShape, "focus_nodes", spied)
+    chosen = kept.validate(data, [AGREEMENT])
+    assert handed and set().union(*handed) == {AGREEMENT}
+    assert about(chosen.findings, AGREEMENT) == about(validate(data, shapes).findings, AGREEMENT)
+    handed.clear()
+    everything = kept.validate(data)  # no focus: every target, as pyshacl finds them
+    assert set(beside) <= set().union(*handed)
+    assert all(about(everything.findings, city) for city in beside)
