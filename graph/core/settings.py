@@ -184,7 +184,7 @@ class Settings(BaseSettings):
     """A query the cheap lane answered on the current data in under this (in CPU seconds) is
     answered again on the event loop itself when repeated, without a thread hand-off (0:
     never)."""
-    switch_interval: Annotated[float, Field(gt=0, le=0.1)] = 0.001
+    switch_interval: Annotated[float, Field(gt=0, le=0.1)] = 0.0005
     """Seconds a thread of the server process may hold the interpreter before another that waits
     for it takes over (`sys.setswitchinterval`; Python's own is 0.005). The event loop shares the
     interpreter with the query lanes' threads and each write's thread: a shorter turn hands it

@@ -7,11 +7,12 @@ session's read-only server checks that writes are refused when no token is confi
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 
 import httpx
 import pytest
-from live import LiveServer, bearer
+from live import LiveServer, bearer, until
 
 CD = "https://w3id.org/citydiplomacy/ns#"
 ID = "https://w3id.org/citydiplomacy/id/"
@@ -132,6 +133,29 @@ def test_a_valid_insert_commits_and_queries_see_it(editor_server: LiveServer) ->
     entry = httpx.get(f"{editor_server}/changes/{body['change']}", timeout=10).json()
     assert entry["author"] == "alice" and entry["message"] == "Add a passage"
     assert node in entry["added"] and entry["removed"] == ""
+
+
+def test_a_write_whose_client_goes_away_still_lands_and_the_next_one_goes(
+        editor_server: LiveServer) -> None:
+    # An editor's connection closed as soon as the request is sent (a timeout, a closed
+    # notebook): the write is validated, logged and committed all the same, announced as a new
+    # data version, and the write lock is let go for the next editor. Nothing is lost.
+    version = httpx.get(f"{editor_server}/health", timeout=10).json()["data_version"]
+    node = new_node()
+    body = f"{PREFIXES} INSERT DATA {{ {passage_triples(node)} }}".encode()
+    url = httpx.URL(str(editor_server))
+    head = (f"POST /update?message=gone HTTP/1.1\r\nHost: {url.host}\r\n"
+            f"Authorization: {bearer('alice')['Authorization']}\r\n"
+            f"Content-Type: {UPDATE}\r\nContent-Length: {len(body)}\r\n\r\n")
+    with socket.create_connection((url.host, url.port), timeout=10) as connection:
+        connection.sendall(head.encode() + body)
+    # closed without reading the answer
+    assert until(lambda: ask(editor_server, f"<{node}> ?p ?o"), seconds=30)
+    entries = httpx.get(f"{editor_server}/changes", timeout=10).json()
+    assert any(e["message"] == "gone" for e in entries)
+    assert httpx.get(f"{editor_server}/health", timeout=10).json()["data_version"] > version
+    after = update(editor_server, f"{PREFIXES} INSERT DATA {{ {passage_triples(new_node())} }}")
+    assert after.status_code == 200 and after.json()["committed"], after.text
 
 
 def test_named_queries_see_a_new_label(editor_server: LiveServer) -> None:

@@ -122,7 +122,7 @@ def test_the_serving_process_hands_its_interpreter_over_as_often_as_configured()
         tune_process(Settings(switch_interval=0.0004))
         assert sys.getswitchinterval() == pytest.approx(0.0004)
         tune_process(Settings())
-        assert sys.getswitchinterval() == pytest.approx(0.001)
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
     finally:
         sys.setswitchinterval(before)
     for refused in ("0", "-1", "1"):
