@@ -6,7 +6,9 @@ tests hold that choice to pyshacl's own target evaluation (`Shape.focus_nodes`) 
 graph of tests/shapes, node by node: a shape is left out exactly when the node is not among its
 targets. And on a planted case (a reference to an undescribed resource, on the focus node or
 beside it) the findings about the focus node are those of a run with every shape, whether the
-shape that finds it is in or out. tests/unit/test_incremental.py compares whole verdicts.
+shape that finds it is in or out. Each shape in is handed the focus nodes among its targets
+only (several at once, as pyshacl finds them), so the nodes beside them are not validated.
+tests/unit/test_incremental.py compares whole verdicts.
 """
 
 from __future__ import annotations
