@@ -180,7 +180,14 @@ class History:
                           removed=to_nquads(change.removed), reverts=reverts)
             self._end = self.path.stat().st_size if self.path is not None else 0
             if self.path is not None:
-                self._write_line(entry.to_json())
+                try:
+                    self._write_line(entry.to_json())
+                except BaseException:
+                    # Not acknowledged: what reached the file (a cut-off line, or a whole one
+                    # whose fsync failed) goes, or the next entry would be written after it,
+                    # glued to a torn line or under the same number.
+                    self._truncate(self._end)
+                    raise
             self._entries.append(entry)
             return entry
 
@@ -191,10 +198,14 @@ class History:
                 raise HistoryError("only the last entry can be taken back")
             self._entries.pop()
             if self.path is not None:
-                with self.path.open("r+b") as handle:
-                    handle.truncate(self._end)
-                    handle.flush()
-                    os.fsync(handle.fileno())
+                self._truncate(self._end)
+
+    def _truncate(self, size: int) -> None:
+        assert self.path is not None
+        with self.path.open("r+b") as handle:
+            handle.truncate(size)
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def _fsync_dir(folder: Path) -> None:
