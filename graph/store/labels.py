@@ -119,6 +119,16 @@ def names_sql(where: str = "") -> tuple[str, str]:
             '~' || iri) {where}""")  # noqa: S608
 
 
+def member_of_sql(among: str = "") -> str:
+    """Each resource's classes and every class above them (`member_of`), for the resources
+    whose ids `among` selects (every one without it)."""
+    typed = f"WHERE t.resource IN {among}" if among else ""
+    own = f"WHERE resource IN {among}" if among else ""
+    return ("INSERT OR IGNORE INTO member_of SELECT t.resource, h.ancestor FROM types t "
+            f"JOIN hierarchy h ON h.class = t.class {typed} UNION "
+            f"SELECT resource, class FROM types {own}")  # noqa: S608 - fixed fragments
+
+
 # Following a write (LabelIndex.apply says why in one statement): a row inserted into the view
 # `follow` runs these steps in its trigger, each over every resource the write touched at once,
 # with the rows read from the store as JSON arrays (touched: IRIs; everyone: the touched and the
@@ -149,9 +159,7 @@ FOLLOW_STEPS = (
     "INSERT OR IGNORE INTO types SELECT r.id, j.value ->> 1 "
     "FROM json_each(NEW.types) j JOIN resources r ON r.iri = j.value ->> 0",
     *names_sql(f"WHERE iri IN {OF_TOUCHED}"),
-    f"INSERT OR IGNORE INTO member_of SELECT t.resource, h.ancestor FROM types t "
-    f"JOIN hierarchy h ON h.class = t.class WHERE t.resource IN {TOUCHED} UNION "
-    f"SELECT resource, class FROM types WHERE resource IN {TOUCHED}",
+    member_of_sql(TOUCHED),
     "INSERT OR IGNORE INTO members SELECT m.class, r.sortkey, r.id FROM member_of m "
     f"JOIN resources r ON r.id = m.resource WHERE r.iri IN {OF_TOUCHED}",
     "UPDATE resources SET degree = (SELECT j.value ->> 1 FROM json_each(NEW.degrees) j "
@@ -324,9 +332,7 @@ class LabelIndex:
             for sql in names_sql():
                 db.execute(sql)
             self._hierarchy(store)
-            db.execute("INSERT INTO member_of SELECT t.resource, h.ancestor FROM types t "
-                       "JOIN hierarchy h ON h.class = t.class UNION "
-                       "SELECT resource, class FROM types")
+            db.execute(member_of_sql())
             db.execute("INSERT OR IGNORE INTO members SELECT m.class, r.sortkey, r.id "
                        "FROM member_of m JOIN resources r ON r.id = m.resource "
                        "ORDER BY m.class, r.sortkey, r.id")

@@ -123,10 +123,7 @@ class History:
                 self._take(record)
             offset += len(line)
         if offset < len(raw):
-            with self.path.open("r+b") as handle:
-                handle.truncate(offset)
-                handle.flush()
-                os.fsync(handle.fileno())
+            self._truncate(offset)
 
     def _take(self, record: dict) -> None:
         if record.get("type") == "log":
