@@ -4,13 +4,16 @@
 For each scale (`report`: the bundled data; `world`: the report and the world lists, as
 `make serve`; `1m`: one million generated triples, benchmarks/generate.py seed 1) it starts
 `citydip serve` (store on disk, a free port, write tokens, the per-client limits raised for its
-own readers, which all come from one address) and runs, in one run:
+own readers, which all come from one address, until phase 5) and runs, in one run:
 
 1. read-only: `--readers` threads, each on a kept-alive connection (as fast as answered, or at
    most `--read-rate` a second), sending in turn the named
    query `partners-of`, an entity page (HTML) and a small `/sparql` lookup, about random cities
    (`--material`: by default `--cities` 500 drawn from every city and area with a country; at
    world scale `report-cities` is the report's 24 cities, which every write then touches two of);
+   `--writes other` has the writes join as many other cities, so that no write reaches a page or
+   answer the readers read (what the writes' own steps cost the readers, apart from the reads
+   they make go);
 2. reads + writes: the same readers while `--writers` editors post small changesets (a ~30-triple
    sister-city agreement with its passage, signatory and role, validated) to `/changes`, each
    `--write-rate` per second on average, at random moments (`--arrivals random`: the gaps drawn
@@ -29,6 +32,14 @@ own readers, which all come from one address) and runs, in one run:
    the writes first: at world scale the network's measures of the last version take about
    15 s), each wait at most `--settle-limit` seconds (300) and reported ("settled before").
 
+5. throttling, on the server restarted with the per-client limits at their defaults
+   (`CITYDIP_CLIENT_MAX_PARALLEL`, `CITYDIP_CLIENT_QUERY_SECONDS`, `CITYDIP_QUEUE_MAX`): a
+   polite client (`--polite` readers of the same mix, named by a token) alone, then beside a
+   greedy one from the address (`--greedy` threads, each sending a heavy count again and again
+   and waiting what a refusal's Retry-After says) for `--throttle-seconds`: the polite
+   client's latencies and failures, and the greedy one's answers and refusals by limit
+   (parallel queries, query-time budget, queue), each checked for its Retry-After.
+
 It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies
 and the medians of a write's steps (its answer's Server-Timing), the reads of each kind the
 server made anew rather than answered from a kept page (a write drops the pages it reaches, and
@@ -36,7 +47,7 @@ their next reads make them again: the price of a write beyond its own), the CPU 
 process
 used (the server, its query workers, the validation and network processes; 100 = one core),
 and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
-Per-client throttling (429/503 with Retry-After) is checked by tests/http/test_live_service.py.
+Per-client throttling's rules at small scale are tests (tests/http/test_live_service.py).
 
     .venv/bin/python benchmarks/load.py --scales report,world --seconds 20
     .venv/bin/python benchmarks/load.py --scales 1m --markdown docs/load-1m.md
@@ -73,6 +84,9 @@ from processes import Running, cpu_percent, role, start_citydip
 HERE, ROOT = _paths.HERE, _paths.ROOT
 TOKEN = "load-benchmark-token-5c1e"
 JSON = "application/sparql-results+json"
+GREEDY = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?class ; ?p ?o }"
+"""The heavy query of phase 5's greedy client: about a second on a query worker at world scale
+(every typed subject's statements counted), never in the cheap lane."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -127,17 +141,18 @@ def rows(client: Http, query: str) -> list:
 # --- the server --------------------------------------------------------------------------------
 
 
-def start_server(scale: str, work: Path, args) -> Running:
+def start_server(scale: str, work: Path, args, limited: bool = False) -> Running:
+    """`citydip serve` on the scale's store in `work` (filled at its first start); `limited`:
+    with the per-client limits at their defaults (phase 5), not raised for the readers."""
     env = {
         "CITYDIP_STORE_PATH": str(work / "store"),
         "CITYDIP_HISTORY_PATH": str(work / "history.jsonl"),
         "CITYDIP_WRITE_TOKENS": f"bench:{TOKEN}",
         "CITYDIP_QUERY_TIMEOUT": str(args.timeout),
         "CITYDIP_ACCESS_LOG": "false",
-        # The readers all come from one address: no per-client limit for them here.
-        "CITYDIP_CLIENT_MAX_PARALLEL": "0",
-        "CITYDIP_CLIENT_QUERY_SECONDS": "0",
     }
+    if not limited:  # the readers all come from one address: no per-client limit for them
+        env.update(CITYDIP_CLIENT_MAX_PARALLEL="0", CITYDIP_CLIENT_QUERY_SECONDS="0")
     if scale == "report":
         env["CITYDIP_DATASETS"] = "report"
     elif scale == "world":
@@ -172,7 +187,8 @@ class Material:
     report's 24 cities only, so that the readers read 24 pages over and over while each write
     changes two of them (the worst case for pages kept across writes)."""
 
-    def __init__(self, client: Http, seed: int, kind: str = "areas", cities: int = 500) -> None:
+    def __init__(self, client: Http, seed: int, kind: str = "areas", cities: int = 500,
+                 writes: str = "same") -> None:
         self.random = random.Random(seed)
         if kind == "report-cities":
             found = rows(client, f"PREFIX cd: <{CD}> SELECT ?city ?country WHERE {{ ?city a "
@@ -182,9 +198,18 @@ class Material:
                                  "VALUES ?class { cd:City cd:AdministrativeArea } "
                                  "?city a ?class ; cd:country ?country } ORDER BY ?city")
         pairs = list(dict((r["city"].value, r["country"].value) for r in found).items())
+        every = pairs
         if kind != "report-cities" and len(pairs) > cities:
             pairs = sorted(self.random.sample(pairs, cities))
         self.cities = pairs
+        self.written = pairs
+        """The cities the writers' agreements join: the readers' (`same`), or as many others
+        (`other`: no write reaches a page or answer the readers read)."""
+        if writes == "other":
+            others = sorted(set(every) - set(pairs))
+            if len(others) < 2:
+                raise SystemExit("--writes other: no cities beside the readers' to write about")
+            self.written = sorted(self.random.sample(others, min(len(others), len(pairs))))
         self.report = rows(client, f"PREFIX cd: <{CD}> SELECT ?r WHERE {{ ?r a cd:Report }} "
                                    "LIMIT 1")[0]["r"].value
         self.topics = [r["t"].value for r in rows(
@@ -201,7 +226,7 @@ class Material:
         with self._lock:
             self._n += 1
             n = self._n
-            (a, country_a), (b, _) = self.random.sample(self.cities, 2)
+            (a, country_a), (b, _) = self.random.sample(self.written, 2)
             topics = self.random.sample(self.topics, 2)
         slug = f"load-{n}-{os.getpid()}"
         turtle = changesets.agreement(n, slug, (a, b), country_a, topics, self.report,
@@ -267,10 +292,11 @@ def client_priority() -> None:
 
 
 def reader(port: int, material: Material, seed: int, stop: threading.Event, tally: Tally,
-           lock: threading.Lock, kinds: dict[str, Tally], rate: float = 0.0) -> None:
+           lock: threading.Lock, kinds: dict[str, Tally], rate: float = 0.0,
+           extra: dict | None = None) -> None:
     """Reads one after another (closed loop), or, with a `rate`, at most that many a second
     on a fixed schedule from a random offset (an offered load that does not grow with the
-    server's speed)."""
+    server's speed); `extra`: headers sent with each read (phase 5's token)."""
     client_priority()
     rng = random.Random(seed)
     client = Http(port)
@@ -284,7 +310,8 @@ def reader(port: int, material: Material, seed: int, stop: threading.Event, tall
         started = time.perf_counter()
         kept = False
         try:
-            status, _, answered = client.request("GET", path, headers=headers)
+            status, _, answered = client.request("GET", path,
+                                                 headers={**headers, **(extra or {})})
             kept = any(k.lower() == "x-page-cache" and v == "hit" for k, v in answered.items())
         except OSError:
             status = None
@@ -517,6 +544,79 @@ def burst(server: Running, material: Material, args) -> dict:
             "idle_after_s": idle_after}
 
 
+def greedy(port: int, stop: threading.Event, found: dict, lock: threading.Lock) -> None:
+    """A well-behaved heavy user (a notebook firing queries from many threads): GREEDY again
+    and again, each time computed anew (`Cache-Control: no-cache`); refused, it waits what
+    Retry-After says. Leaves in `found` the statuses, the refusals by limit and whether each
+    said when to come back."""
+    client = Http(port)
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            status, body, answered = client.request(
+                "POST", "/sparql", body=urlencode({"query": GREEDY}).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": JSON,
+                         "Cache-Control": "no-cache"})
+        except OSError:
+            status, body, answered = 0, b"", {}
+        seconds = time.perf_counter() - started
+        retry = next((v for k, v in answered.items() if k.lower() == "retry-after"), None)
+        text = body.decode("utf-8", "replace")
+        reason = ("parallel" if "running already" in text else "budget" if "budget" in text
+                  else "queue" if status == 503 else "")
+        with lock:
+            found["statuses"][status] = found["statuses"].get(status, 0) + 1
+            if status == 200:
+                found["answered_s"].append(seconds)
+            elif status in (429, 503):
+                found["refused"][reason] = found["refused"].get(reason, 0) + 1
+                found["refused_ms"].append(seconds * 1000)
+                found["without_retry_after"] += retry is None
+        if status in (429, 503):
+            stop.wait(float(retry) if retry and retry.isdigit() else 1.0)
+
+
+def throttling(server: Running, material: Material, args) -> dict:
+    """Phase 5, on the server restarted with the per-client limits at their defaults: a polite
+    client (a token's name, `--polite` readers of the readers' mix) alone, then beside a greedy
+    one (`--greedy` threads of GREEDY from the address) for `--throttle-seconds`."""
+    lock = threading.Lock()
+    extra = {"Authorization": f"Bearer {TOKEN}"}  # a client of its own: the token's name
+
+    def polite(seconds: float, stop: threading.Event) -> dict:
+        tally, kinds = Tally(), dict[str, Tally]()
+        threads = [threading.Thread(target=reader, args=(server.port, material, 500 + i, stop,
+                                                         tally, lock, kinds, 0.0, extra),
+                                    daemon=True) for i in range(args.polite)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        stop.wait(seconds)
+        stop.set()
+        for thread in threads:
+            thread.join(args.timeout + 30)
+        return tally.summary(time.perf_counter() - started)
+
+    result: dict[str, Any] = {"alone": polite(args.throttle_seconds / 3, threading.Event())}
+    found: dict[str, Any] = {"statuses": {}, "refused": {}, "refused_ms": [], "answered_s": [],
+                             "without_retry_after": 0}
+    stop = threading.Event()
+    heavy = [threading.Thread(target=greedy, args=(server.port, stop, found, lock), daemon=True)
+             for _ in range(args.greedy)]
+    for thread in heavy:
+        thread.start()
+    result["beside_greedy"] = polite(args.throttle_seconds, stop)
+    for thread in heavy:
+        thread.join(args.timeout + 60)
+    answered = found.pop("answered_s")
+    refused_ms = found.pop("refused_ms")
+    found.update(answered=len(answered), answered_p50_s=percentile(answered, 0.5),
+                 refused_p50_ms=percentile(refused_ms, 0.5))
+    found["statuses"] = dict(sorted(found["statuses"].items()))
+    result["greedy"] = found
+    return result
+
+
 def settle(server: Running, limit: float) -> float | None:
     """Wait until the server has caught up with the writes and its processes are idle, so that
     the burst's "idle after" times what the runaways leave behind; seconds waited, None: not
@@ -554,8 +654,9 @@ def run_scale(scale: str, args) -> dict:
         log(f"[{scale}] up in {time.perf_counter() - started:.0f} s")
         client = Http(server.port)
         triples = json.loads(client.request("GET", "/health")[1])["triples"]
-        material = Material(client, 1, args.material, args.cities)
-        result_material = {"kind": args.material, "cities": len(material.cities)}
+        material = Material(client, 1, args.material, args.cities, args.writes)
+        result_material = {"kind": args.material, "cities": len(material.cities),
+                           "writes": args.writes}
         acknowledged: list[str] = []
         result = {"scale": scale, "triples": triples, "material": result_material}
         log(f"[{scale}] material: {json.dumps(result_material)}")
@@ -584,6 +685,17 @@ def run_scale(scale: str, args) -> dict:
         log(f"[{scale}] burst: {json.dumps(result['burst'])}")
         result["durability"] = verify(server, acknowledged)
         log(f"[{scale}] writes: {json.dumps(result['durability'])}")
+        if args.throttle_seconds > 0:
+            server.stop(strict=False)
+            log(f"[{scale}] restarting with the default per-client limits")
+            server = start_server(scale, work, args, limited=True)
+            for _ in range(2):  # pages made again, lookups kept from their second sight
+                first_pass(server.port, material)
+            settle(server, args.settle_limit)
+            log(f"[{scale}] throttling: {args.polite} polite readers, {args.greedy} greedy "
+                f"threads, {args.throttle_seconds:g} s")
+            result["throttling"] = throttling(server, material, args)
+            log(f"[{scale}] throttling: {json.dumps(result['throttling'])}")
         return result
     finally:
         server.stop(strict=False)
@@ -604,7 +716,9 @@ def markdown(results: list[dict], args) -> str:
              f"readers and writers at nice {args.client_nice}"
              + (f", each reader at most {args.read_rate:g} reads/s" if args.read_rate else "")
              + "; "
-             + ", ".join(f"{r['scale']}: {r['material']['cities']} cities ({r['material']['kind']})"
+             + ", ".join(f"{r['scale']}: {r['material']['cities']} cities ({r['material']['kind']}"
+                         + (", writes about others" if r["material"].get("writes") == "other"
+                            else "") + ")"
                          for r in results) + ".", "",
              "| scale | phase | reads/s | read p50 ms | read p99 ms | failed reads | 5xx | "
              "writes/s | write p50 ms | write p99 ms |",
@@ -663,6 +777,26 @@ def markdown(results: list[dict], args) -> str:
         lines.append(f"| {r['scale']} | {settled} | {b['runaway_statuses']} | "
                      f"{b['ask_max_ms']:.0f} | {b['page_max_ms']:.0f} | {idle} | "
                      f"{d['acknowledged']} | {d['missing']} |")
+    throttled = [r for r in results if "throttling" in r]
+    if throttled:
+        lines += ["", f"Per-client limits at their defaults (the server restarted): "
+                  f"{args.polite} polite readers (a token's name) alone for "
+                  f"{args.throttle_seconds / 3:g} s, then beside {args.greedy} greedy threads "
+                  f"(one address) for {args.throttle_seconds:g} s:", "",
+                  "| scale | polite alone reads/s | p50 ms | p99 ms | polite beside greedy "
+                  "reads/s | p50 ms | p99 ms | failed | greedy answered | p50 s | 429 parallel "
+                  "| 429 budget | 503 | refused p50 ms | refusals without Retry-After |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in throttled:
+            alone, beside, g = (r["throttling"]["alone"], r["throttling"]["beside_greedy"],
+                                r["throttling"]["greedy"])
+            lines.append(
+                f"| {r['scale']} | {alone['per_s']:.0f} | {alone['p50_ms']:.1f} | "
+                f"{alone['p99_ms']:.1f} | {beside['per_s']:.0f} | {beside['p50_ms']:.1f} | "
+                f"{beside['p99_ms']:.1f} | {beside['failed']} | {g['answered']} | "
+                f"{g['answered_p50_s']:.2f} | {g['refused'].get('parallel', 0)} | "
+                f"{g['refused'].get('budget', 0)} | {g['refused'].get('queue', 0)} | "
+                f"{g['refused_p50_ms']:.1f} | {g['without_retry_after']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -685,12 +819,21 @@ def main(argv: list[str] | None = None) -> int:
                              "report's 24)")
     parser.add_argument("--cities", type=int, default=500,
                         help="how many areas the readers and writers choose from (areas)")
+    parser.add_argument("--writes", choices=("same", "other"), default="same",
+                        help="the cities the writes join: the readers' (same), or others, so "
+                             "that no write reaches what the readers read (other)")
     parser.add_argument("--read-rate", type=float, default=0.0,
                         help="reads per second per reader, at most (0: as fast as answered)")
     parser.add_argument("--client-nice", type=int, default=0,
                         help="niceness of the readers' and writers' threads (0: as the server's; "
                              "10: the server's processes first, as with clients elsewhere)")
     parser.add_argument("--kill-every", type=float, default=4.0)
+    parser.add_argument("--throttle-seconds", type=float, default=30,
+                        help="phase 5: the greedy client's seconds (0: no phase 5)")
+    parser.add_argument("--greedy", type=int, default=16,
+                        help="phase 5: the greedy client's threads")
+    parser.add_argument("--polite", type=int, default=4,
+                        help="phase 5: the polite client's readers")
     parser.add_argument("--runaways", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=5.0, help="CITYDIP_QUERY_TIMEOUT")
     parser.add_argument("--settle-limit", type=float, default=300,
