@@ -136,15 +136,22 @@ async def commit(request: Request, work: Callable[[Writer], Result],
             views_moved(request.app, state.data_version,
                         moved if state.data_version == previous + 1 else None)
         except BaseException as exc:  # noqa: BLE001 - answered as the write's failure
-            state.write_lock.release()
-            settle(exc)
+            let_go(exc)
             return
-        state.write_lock.release()
         done = time.perf_counter()
         result.timings["handoff"] = began - handed
         result.timings["announce"] = done - began
         result.timings["total"] = done - queued
-        settle((result, new))
+        let_go((result, new))
+
+    def let_go(value: tuple[Result, bool] | BaseException, thread: bool = False) -> None:
+        """The write lock let go, then the answer settled: on the loop, or handed to it from
+        the write's `thread` (`call_soon_threadsafe` raises if the loop is closed: stopped)."""
+        state.write_lock.release()
+        if thread:
+            loop.call_soon_threadsafe(settle, value)
+        else:
+            settle(value)
 
     def settle(value: tuple[Result, bool] | BaseException) -> None:
         """The request's answer, unless its client has gone (the write stands all the same)."""
@@ -168,12 +175,10 @@ async def commit(request: Request, work: Callable[[Writer], Result],
                                           time.perf_counter())
                 return
         except BaseException as exc:  # noqa: BLE001 - answered as the write's failure
-            state.write_lock.release()
-            loop.call_soon_threadsafe(settle, exc)  # raises if the loop is closed: stopped
+            let_go(exc, thread=True)
             return
-        state.write_lock.release()
         result.timings["total"] = time.perf_counter() - queued
-        loop.call_soon_threadsafe(settle, (result, new))
+        let_go((result, new), thread=True)
 
     thread = loop.run_in_executor(state.write_threads, write, time.perf_counter())
     thread.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved if abandoned

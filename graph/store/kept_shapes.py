@@ -139,6 +139,11 @@ class _Data:
         return self._answers[text]
 
 
+def _reached(targeted: dict[URIRef | BNode, list]) -> list[URIRef | BNode]:
+    """The shapes of `targeted` (KeptShapes.targeted) that reach one of the focus nodes."""
+    return [shape for shape, nodes in targeted.items() if nodes]
+
+
 class KeptShapes:
     """A shapes graph parsed once into pyshacl's ShapesGraph, for many small validations."""
 
@@ -155,7 +160,7 @@ class KeptShapes:
 
     def reaching(self, data: Graph, focus: list) -> list[URIRef | BNode]:
         """The shapes that may have one of `focus` among their targets on `data`."""
-        return [shape for shape, nodes in self.targeted(data, focus).items() if nodes]
+        return _reached(self.targeted(data, focus))
 
     def targeted(self, data: Graph, focus: list) -> dict[URIRef | BNode, list]:
         """For each shape with targets, the nodes of `focus` among them on `data` (all of
@@ -171,7 +176,7 @@ class KeptShapes:
         chosen: _Chosen | None = None
         if focus is not None:
             targeted = self.targeted(data, focus)
-            use_shapes = [shape for shape, nodes in targeted.items() if nodes]
+            use_shapes = _reached(targeted)
             if not use_shapes:
                 return Report()
             if any(isinstance(shape, BNode) for shape in use_shapes):
