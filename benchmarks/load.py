@@ -47,7 +47,8 @@ their next reads make them again: the price of a write beyond its own), the CPU 
 process
 used (the server, its query workers, the validation and network processes; 100 = one core),
 and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
-Per-client throttling's rules at small scale are tests (tests/http/test_live_service.py).
+The throttling rules themselves (429 or 503 with Retry-After at each limit) are tested at small
+scale in tests/http/test_live_service.py.
 
     .venv/bin/python benchmarks/load.py --scales report,world --seconds 20
     .venv/bin/python benchmarks/load.py --scales 1m --markdown docs/load-1m.md
