@@ -23,11 +23,11 @@ import changesets
 import pyoxigraph as ox
 
 from graph.core.settings import Settings
+from graph.core.terms import RDF_TYPE
 from graph.store.embedded import Store
 from graph.store.load import build_store
 from server import describe, front_counts
 from server.cache import Change
-from server.terms import RDF_TYPE
 
 
 def first_of(store: ox.Store, cls: str) -> str:

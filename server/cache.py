@@ -53,6 +53,7 @@ from typing import Any, cast
 import pyoxigraph as ox
 from fastapi import Request
 
+from graph.core.terms import RDFS_SUBCLASS_OF
 from server.admission import servers_own
 from server.versions import describes
 
@@ -76,7 +77,6 @@ class Recount(Exception):
     """An updater cannot follow this change cheaply: recompute the view in the background."""
 
 
-SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
 
 @dataclass
@@ -308,7 +308,7 @@ class Derived:
         now_marker = frozenset(marker())
         change = Change(frozenset(added) | (now_marker - self.marker),
                         frozenset(removed) | (self.marker - now_marker), store, self.looked_up)
-        if any(q.predicate == SUBCLASS_OF for q in change.added | change.removed):
+        if any(q.predicate == RDFS_SUBCLASS_OF for q in change.added | change.removed):
             self.looked_up.clear()
         self.marker = now_marker
         if self.triples is not None:

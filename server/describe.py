@@ -12,6 +12,7 @@ from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 from graph.backend import Backend
 from graph.core.namespaces import CD
 from graph.core.settings import Settings
+from graph.core.terms import RDF_TYPE, RDFS_SUBCLASS_OF
 from graph.sparql.catalogue import internal_query
 from graph.sparql.formats import GRAPH_FORMATS, NotAcceptable, negotiate
 from graph.store.dumps import DATASET_LICENSE, FULL_DUMP, graph_file
@@ -21,14 +22,12 @@ from server.following import (
     COUNTRY,
     PAIR_LIST_ROW,
     SOURCE_LINE,
-    SUBCLASS_OF,
     classes_below,
     member,
     typed_subjects,
     types_now_and_before,
 )
 from server.responses import error
-from server.terms import RDF_TYPE
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
@@ -128,7 +127,7 @@ def follow_entities(kept: dict, change: Change, base: str) -> dict:
     for q in change.added | change.removed:
         if isinstance(q.graph_name, ox.DefaultGraph) or isinstance(q.subject, ox.Triple):
             continue
-        if q.predicate in (SUBCLASS_OF, SOURCE_LINE) or (
+        if q.predicate in (RDFS_SUBCLASS_OF, SOURCE_LINE) or (
                 q.predicate == RDF_TYPE and q.object == ox.NamedNode(PAIR_LIST_ROW)):
             raise Recount
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(base):

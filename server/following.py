@@ -14,8 +14,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from graph.core.namespaces import CD
-from server.cache import SUBCLASS_OF, Change
-from server.terms import RDF_TYPE
+from graph.core.terms import RDF_TYPE, RDFS_SUBCLASS_OF
+from server.cache import Change
 
 COUNTRY = f"{CD}Country"
 """An area that is also a country is counted as a country, not an area."""
@@ -52,7 +52,7 @@ def classes_below(change: Change, roots: dict[str, str]) -> dict[str, set[str]]:
     narrower: dict[str, set[str]] | None = change.looked_up.get("narrower")
     if narrower is None:
         narrower = {}
-        for q in change.store.quads_for_pattern(None, SUBCLASS_OF, None, None):
+        for q in change.store.quads_for_pattern(None, RDFS_SUBCLASS_OF, None, None):
             if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
                 narrower.setdefault(q.object.value, set()).add(q.subject.value)
         change.looked_up["narrower"] = narrower

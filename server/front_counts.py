@@ -39,11 +39,12 @@ import pyoxigraph as ox
 from fastapi import Request
 
 from graph.core.namespaces import CD
+from graph.core.terms import RDF_TYPE, RDFS_SUBCLASS_OF
 from graph.sparql.catalogue import internal_query
 from server import describe, following
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import LICENCES, licences
-from server.terms import RDF_TYPE, compact, value
+from server.terms import compact, value
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def follow_front_page(counts: dict, change: Change, roots: list[tuple[str, str]]
     for q in change.added | change.removed:
         if isinstance(q.graph_name, ox.DefaultGraph) or isinstance(q.subject, ox.Triple):
             continue
-        if q.predicate == following.SUBCLASS_OF or (
+        if q.predicate == RDFS_SUBCLASS_OF or (
                 q.predicate == RDF_TYPE and q.object in ROW_CLASSES):
             raise Recount
         if q.predicate == LABEL and q.subject.value in shown:

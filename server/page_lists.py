@@ -39,6 +39,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from fastapi import Request
 
+from graph.core.terms import RDF_TYPE
 from graph.sparql.catalogue import NamedQuery, get_query
 from graph.sparql.text import bind_rows, bind_values, union_of
 from server.page_queries import (
@@ -50,7 +51,6 @@ from server.page_queries import (
     rows_in_order,
     unordered,
 )
-from server.terms import RDF_TYPE
 
 PART = "pagePart"
 """The variable naming the part of a step's query that a row answers (`union_of`)."""

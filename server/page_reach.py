@@ -41,6 +41,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from graph.core.namespaces import CD
+from graph.core.terms import RDFS_SUBCLASS_OF, RDFS_SUBPROPERTY_OF
 from graph.store.labels import LABEL_PREDICATES
 
 MAX_QUADS = 2000
@@ -53,8 +54,7 @@ DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
 QUOTED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasQuotedFrom")
 GEO = {ox.NamedNode("http://www.w3.org/2003/01/geo/wgs84_pos#lat"),
        ox.NamedNode("http://www.w3.org/2003/01/geo/wgs84_pos#long")}
-HIERARCHY = {ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"),
-             ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")}
+HIERARCHY = {RDFS_SUBCLASS_OF, RDFS_SUBPROPERTY_OF}
 NAMES = set(LABEL_PREDICATES)
 
 

@@ -21,7 +21,6 @@ from server.rendering import root_path
 
 DISPLAY_PREFIXES = {**PREFIXES, "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD)}
 """The prefixes pages and the query page use: the project's, and the W3C ones data shows."""
-RDF_TYPE = ox.NamedNode(str(RDF.type))
 
 PLAIN_DATATYPES = (str(XSD.string), str(RDF.langString))
 """Datatypes a page does not show: a literal's text (and language tag) says it all."""

@@ -1,4 +1,4 @@
-"""RDF terms of rdflib and of pyoxigraph, each as the other.
+"""RDF terms of rdflib and of pyoxigraph, each as the other; the few every layer reads.
 
 Why a module of its own: the write path reads the store (pyoxigraph) and hands graphs to rdflib
 (SPARQL Update templates, SHACL), and the shapes' SPARQL targets run in pyoxigraph on rdflib's
@@ -13,6 +13,11 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
 XSD_STRING = str(XSD.string)
+
+# Terms that several layers read from the store, spelled once as pyoxigraph nodes.
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+RDFS_SUBPROPERTY_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
 
 
 def rdflib_term(term):

@@ -24,6 +24,7 @@ import rdflib
 
 from graph.core.namespaces import CD, GEO, ID, SHORTCUTS_GRAPH
 from graph.core.settings import Settings
+from graph.core.terms import RDF_TYPE
 from graph.importing.countries import country_name
 from graph.importing.gazetteer import LICENSE as GEONAMES_LICENSE
 from graph.importing.gazetteer import SITE as GEONAMES_SITE
@@ -38,7 +39,6 @@ from graph.importing.spec import (
     PAV,
     PROFILE_DIR,
     PROV_DERIVED,
-    RDF_TYPE,
     RDFS,
     SAMPLE,
     SKOS,

@@ -16,7 +16,6 @@ from graph.core.namespaces import GRAPH, ID
 from graph.core.settings import ROOT
 from graph.importing.reconcile import MAX_KM
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 OWL_SAME_AS = ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs")

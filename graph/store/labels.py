@@ -47,13 +47,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.core.namespaces import CD
+from graph.core.terms import RDF_TYPE, RDFS_SUBCLASS_OF
 
 log = logging.getLogger(__name__)
 
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 SKOS_ALT = ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel")
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 PARTY = ox.NamedNode(str(CD["party"]))
 LABEL_PREDICATES = (RDFS_LABEL, SKOS_ALT)
 WATCHED = {RDFS_LABEL, SKOS_ALT, RDF_TYPE}
@@ -343,7 +342,7 @@ class LabelIndex:
 
     def _hierarchy(self, store) -> None:
         parents: dict[str, set[str]] = defaultdict(set)
-        for quad in store.quads_for_pattern(None, SUBCLASS, None, None):
+        for quad in store.quads_for_pattern(None, RDFS_SUBCLASS_OF, None, None):
             if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
                 parents[quad.subject.value].add(quad.object.value)
         rows: list[tuple[str, str]] = []

@@ -63,7 +63,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 
 from graph.core.namespaces import CD, ORG
-from graph.core.terms import rdflib_term
+from graph.core.terms import RDF_TYPE, rdflib_term
 from graph.store.kept_shapes import KeptShapes
 from graph.store.validate import Report, validate
 from graph.write.changes import ChangeError, Changeset
@@ -77,8 +77,6 @@ def _nn(iri: object) -> ox.NamedNode:
     return ox.NamedNode(str(iri))
 
 
-RDF_TYPE = _nn(RDF.type)
-RDFS_SUBCLASS = _nn("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 ORG_MEMBER, ORG_ORGANIZATION = _nn(ORG.member), _nn(ORG.organization)
 SIGNATORY = _nn(CD.signatory)
 CHAIN = (_nn(CD.locatedIn), _nn(ORG.subOrganizationOf), _nn(CD.partOf))

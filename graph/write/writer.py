@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from graph.core.namespaces import META
 from graph.core.settings import Settings
+from graph.core.terms import RDFS_SUBCLASS_OF
 from graph.sparql.limits import Bounds
 from graph.store.protocol import QuadStore
 from graph.store.validate import parse_dir
@@ -48,7 +49,7 @@ from graph.write.changes import (
 from graph.write.derived import load_rules, refresh_shortcuts
 from graph.write.document import Document
 from graph.write.history import Entry, History, data_digest
-from graph.write.incremental import RDFS_SUBCLASS, IncrementalValidator, Verdict
+from graph.write.incremental import IncrementalValidator, Verdict
 from graph.write.policy import Policy
 from graph.write.sparql_update import update_changeset
 from graph.write.staging import Staged
@@ -98,7 +99,7 @@ class Writer:
         """What this writer refuses (graph.write.policy); every kind of write asks it."""
         self.rules = load_rules(settings.rules_dir)
         self.hierarchy = [ox.Triple(q.subject, q.predicate, q.object) for q in
-                          store.quads_for_pattern(None, RDFS_SUBCLASS, None, None)]
+                          store.quads_for_pattern(None, RDFS_SUBCLASS_OF, None, None)]
         self.validator = IncrementalValidator(parse_dir(settings.shapes_dir), self.hierarchy)
         if settings.validation_process:  # the child gets the hierarchy the validator converted
             self.validator.process = ValidationProcess(

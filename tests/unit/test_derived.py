@@ -174,7 +174,8 @@ def test_the_class_tree_the_counts_follow_is_read_once_until_a_commit_changes_it
     # The counts that follow a commit keep the class tree they read (a scan of every
     # rdfs:subClassOf) from one commit to the next: the write API does not change it (the
     # vocabulary changes through ontology/ in git). A commit that did would drop it.
-    from server.cache import SUBCLASS_OF, Derived
+    from graph.core.terms import RDFS_SUBCLASS_OF
+    from server.cache import Derived
     from server.front_counts import FRONT_PAGE
 
     app = create_app(settings(tmp_path, derived_interval=3600, derived_warm=False))
@@ -195,7 +196,7 @@ def test_the_class_tree_the_counts_follow_is_read_once_until_a_commit_changes_it
 
     keeper = Derived(lambda: 1)
     keeper.looked_up["narrower"] = {}
-    town = ox.Quad(ox.NamedNode("https://example.org/Town"), SUBCLASS_OF,
+    town = ox.Quad(ox.NamedNode("https://example.org/Town"), RDFS_SUBCLASS_OF,
                    ox.NamedNode(f"{CD}City"), ox.NamedNode(f"{GRAPHS}ontology"))
     keeper.follow(1, [town], [], ox.Store(), lambda: [])
     assert "narrower" not in keeper.looked_up
