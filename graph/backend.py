@@ -157,6 +157,7 @@ class EmbeddedBackend(Backend):
             settings.query_timeout,
             fork_lock=self.store.lock,
             queue_max=settings.queue_max,
+            nice=settings.query_worker_nice,
         )
         # The derived views' queries (QueryJob.background) have a worker of their own, at a lower
         # CPU priority: while editors write, their recomputations took the visitors' workers and

@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     background_nice: int = 10
     """How much lower the CPU priority (nice) of the query worker that runs the derived views'
     queries is than the server's: it takes the CPU that readers and editors leave. 0: the same."""
+    query_worker_nice: int = 5
+    """How much lower the CPU priority (nice) of the visitors' query workers is than the
+    server's: the serving process (kept pages, the cheap lane, writes) then comes first when
+    long queries fill the CPU. 0: the same."""
     queue_max: int = 64
     """Queries that may wait for a query worker; beyond, 503 with Retry-After at once. 0: no
     bound."""

@@ -222,9 +222,10 @@ def test_a_read_whose_worker_is_killed_is_retried_on_another(memory_store: Store
 def test_the_derived_views_have_a_worker_of_their_own_at_a_lower_priority(
         tmp_path: Path) -> None:
     # Two of the server's own slow counts (derived views catching up after writes) and one
-    # visitors' worker: the visitor's query does not wait for them, and they run niced.
+    # visitors' worker: the visitor's query does not wait for them, and each pool runs at its
+    # own priority below the server's.
     backend = EmbeddedBackend(Settings(store_path=str(tmp_path / "store"), query_workers=1,
-                                       query_timeout=120, background_nice=7,
+                                       query_timeout=120, background_nice=7, query_worker_nice=3,
                                        history_path=str(tmp_path / "h.jsonl")))
     insert(backend.store, "a")
     insert(backend.store, "b")
@@ -248,7 +249,7 @@ def test_the_derived_views_have_a_worker_of_their_own_at_a_lower_priority(
     assert number(visitor) == 2
     assert pending == 2, "the visitor's query waited for a derived view's count"
     base = psutil.Process().nice()
-    assert own == [base + 7] and visitors == [base]
+    assert own == [base + 7] and visitors == [base + 3]
     assert [number(c) for c in counts] == [2, 2]
 
 
