@@ -77,8 +77,6 @@ class Recount(Exception):
     """An updater cannot follow this change cheaply: recompute the view in the background."""
 
 
-
-
 @dataclass
 class Change:
     """One commit as the updaters see it: effective added and removed quads (marker included),

@@ -41,6 +41,7 @@ from fastapi import Request
 from graph.core.namespaces import CD
 from graph.core.terms import RDF_TYPE, RDFS_SUBCLASS_OF
 from graph.sparql.catalogue import internal_query
+from graph.store.labels import RDFS_LABEL
 from server import describe, following
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import LICENCES, licences
@@ -76,7 +77,6 @@ async def front_page_counts(app) -> dict:
     return {"totals": totals, "classes": classes}
 
 
-LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 ROW_STATEMENTS = (following.SOURCE_LINE,
                   ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"))
 ROW_CLASSES = (ox.NamedNode(following.PAIR_LIST_ROW), ox.NamedNode(f"{CD}PairList"))
@@ -95,7 +95,7 @@ def follow_front_page(counts: dict, change: Change, roots: list[tuple[str, str]]
         if q.predicate == RDFS_SUBCLASS_OF or (
                 q.predicate == RDF_TYPE and q.object in ROW_CLASSES):
             raise Recount
-        if q.predicate == LABEL and q.subject.value in shown:
+        if q.predicate == RDFS_LABEL and q.subject.value in shown:
             raise Recount
         if q.predicate in ROW_STATEMENTS and _typed(change, q.subject, ROW_CLASSES[0]):
             raise Recount
@@ -132,7 +132,7 @@ def _typed(change: Change, subject, cls: ox.NamedNode) -> bool:
 
 def _label(store, cls: str) -> str:
     """A class's English label as class-breakdown.rq samples it, else its compact name."""
-    for q in store.quads_for_pattern(ox.NamedNode(cls), LABEL, None, None):
+    for q in store.quads_for_pattern(ox.NamedNode(cls), RDFS_LABEL, None, None):
         obj = q.object
         if isinstance(obj, ox.Literal) and (obj.language or "").lower().split("-")[0] == "en":
             return obj.value
