@@ -37,8 +37,9 @@ own readers, which all come from one address, until phase 5) and runs, in one ru
    polite client (`--polite` readers of the same mix, named by a token) alone, then beside a
    greedy one from the address (`--greedy` threads, each sending a heavy count again and again
    and waiting what a refusal's Retry-After says) for `--throttle-seconds`: the polite
-   client's latencies and failures, and the greedy one's answers and refusals by limit
-   (parallel queries, query-time budget, queue), each checked for its Retry-After.
+   client's latencies and failures, and the greedy one's answers, its queries stopped at their
+   time limit (503, nothing to wait for), and its refusals by limit (parallel queries,
+   query-time budget, queue), each checked for its Retry-After.
 
 It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies
 and the medians of a write's steps (its answer's Server-Timing), the reads of each kind the
@@ -564,11 +565,13 @@ def greedy(port: int, stop: threading.Event, found: dict, lock: threading.Lock) 
         retry = next((v for k, v in answered.items() if k.lower() == "retry-after"), None)
         text = body.decode("utf-8", "replace")
         reason = ("parallel" if "running already" in text else "budget" if "budget" in text
-                  else "queue" if status == 503 else "")
+                  else "stopped" if "longer than" in text else "queue" if status == 503 else "")
         with lock:
             found["statuses"][status] = found["statuses"].get(status, 0) + 1
             if status == 200:
                 found["answered_s"].append(seconds)
+            elif reason == "stopped":  # ran to its time limit: not a refusal, nothing to wait
+                found["stopped"] += 1
             elif status in (429, 503):
                 found["refused"][reason] = found["refused"].get(reason, 0) + 1
                 found["refused_ms"].append(seconds * 1000)
@@ -600,7 +603,7 @@ def throttling(server: Running, material: Material, args) -> dict:
 
     result: dict[str, Any] = {"alone": polite(args.throttle_seconds / 3, threading.Event())}
     found: dict[str, Any] = {"statuses": {}, "refused": {}, "refused_ms": [], "answered_s": [],
-                             "without_retry_after": 0}
+                             "without_retry_after": 0, "stopped": 0}
     stop = threading.Event()
     heavy = [threading.Thread(target=greedy, args=(server.port, stop, found, lock), daemon=True)
              for _ in range(args.greedy)]
@@ -785,9 +788,11 @@ def markdown(results: list[dict], args) -> str:
                   f"{args.throttle_seconds / 3:g} s, then beside {args.greedy} greedy threads "
                   f"(one address) for {args.throttle_seconds:g} s:", "",
                   "| scale | polite alone reads/s | p50 ms | p99 ms | polite beside greedy "
-                  "reads/s | p50 ms | p99 ms | failed | greedy answered | p50 s | 429 parallel "
-                  "| 429 budget | 503 | refused p50 ms | refusals without Retry-After |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "reads/s | p50 ms | p99 ms | failed | greedy answered | p50 s | stopped at "
+                  "the time limit | 429 parallel | 429 budget | 503 queue | refused p50 ms | "
+                  "refusals without Retry-After |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                  "---:|"]
         for r in throttled:
             alone, beside, g = (r["throttling"]["alone"], r["throttling"]["beside_greedy"],
                                 r["throttling"]["greedy"])
@@ -795,7 +800,8 @@ def markdown(results: list[dict], args) -> str:
                 f"| {r['scale']} | {alone['per_s']:.0f} | {alone['p50_ms']:.1f} | "
                 f"{alone['p99_ms']:.1f} | {beside['per_s']:.0f} | {beside['p50_ms']:.1f} | "
                 f"{beside['p99_ms']:.1f} | {beside['failed']} | {g['answered']} | "
-                f"{g['answered_p50_s']:.2f} | {g['refused'].get('parallel', 0)} | "
+                f"{g['answered_p50_s']:.2f} | {g.get('stopped', 0)} | "
+                f"{g['refused'].get('parallel', 0)} | "
                 f"{g['refused'].get('budget', 0)} | {g['refused'].get('queue', 0)} | "
                 f"{g['refused_p50_ms']:.1f} | {g['without_retry_after']} |")
     return "\n".join(lines) + "\n"

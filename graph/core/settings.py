@@ -171,10 +171,11 @@ class Settings(BaseSettings):
     background_nice: int = 10
     """How much lower the CPU priority (nice) of the query worker that runs the derived views'
     queries is than the server's: it takes the CPU that readers and editors leave. 0: the same."""
-    query_worker_nice: int = 5
+    query_worker_nice: int = 0
     """How much lower the CPU priority (nice) of the visitors' query workers is than the
     server's: the serving process (kept pages, the cheap lane, writes) then comes first when
-    long queries fill the CPU. 0: the same."""
+    long queries fill the CPU, and long queries run slower then (some reach their time limit).
+    0: the same (docs/architecture.md, admission control)."""
     queue_max: int = 64
     """Queries that may wait for a query worker; beyond, 503 with Retry-After at once. 0: no
     bound."""
