@@ -19,7 +19,10 @@ own readers, which all come from one address, until phase 5) and runs, in one ru
    `--write-rate` per second on average, at random moments (`--arrivals random`: the gaps drawn
    from an exponential distribution, as independent editors post; `even`: every writer at the
    same moments, each write then finding the other's under way);
-3. the same, with a query worker SIGKILLed every `--kill-every` seconds;
+3. the same, with a query worker SIGKILLed every `--kill-every` seconds; with `--rounds` N,
+   then N-1 more pairs of read-only and reads + writes in turn (each read-only phase once the
+   server is idle again), with each pair's share and the medians: one read-only phase can be
+   15 % off the next on a shared machine, and the share is a ratio of two of them;
 4. a burst of `--runaways` concurrent runaway queries (a cartesian product), with `ASK {}`
    (computed anew: `Cache-Control: no-cache`) and an entity page timed while it lasts, and
    the time the server's processes take to be idle after.
@@ -679,6 +682,8 @@ def run_scale(scale: str, args) -> dict:
             log(f"[{scale}] {name} for {args.seconds} s")
             result[name] = phase(server, material, args, writes, kill, acknowledged)
             log(f"[{scale}] {name}: {json.dumps(result[name])}")
+        if args.rounds > 1:
+            result["rounds"] = rounds(server, material, args, result, acknowledged, scale)
         settled = settle(server, args.settle_limit)
         log(f"[{scale}] idle {settled:.1f} s after the writes"
             if settled is not None else f"[{scale}] still busy {args.settle_limit:g} s after "
@@ -710,6 +715,36 @@ def run_scale(scale: str, args) -> dict:
 
 
 PHASES = ("read-only", "reads+writes", "reads+writes+kill")
+
+
+def round_figures(read_only: dict, with_writes: dict) -> dict:
+    ro, rw, w = read_only["reads"], with_writes["reads"], with_writes["writes"]
+    return {"read_only_per_s": ro["per_s"], "read_only_p99_ms": ro["p99_ms"],
+            "with_writes_per_s": rw["per_s"], "with_writes_p99_ms": rw["p99_ms"],
+            "share": rw["per_s"] / ro["per_s"], "p99_ratio": rw["p99_ms"] / ro["p99_ms"],
+            "writes_per_s": w["per_s"], "write_p50_ms": w["p50_ms"],
+            "failed": ro["failed"] + rw["failed"], "5xx": ro["5xx"] + rw["5xx"]}
+
+
+def rounds(server: Running, material: Material, args, result: dict, acknowledged: list[str],
+           scale: str) -> dict:
+    """`--rounds` N: the read-only and reads-plus-writes phases N times in turn (the first pair
+    is the run's own), each read-only phase once the server is idle again; each round's figures
+    and their medians. On a shared machine one read-only phase can be 15 % off the next, and
+    the share is a ratio of two such phases: the median of several pairs side by side is the
+    figure to quote."""
+    each = [round_figures(result["read-only"], result["reads+writes"])]
+    for n in range(2, args.rounds + 1):
+        settle(server, args.settle_limit)
+        log(f"[{scale}] round {n}: read-only, then reads+writes, {args.seconds} s each")
+        read_only = phase(server, material, args, False, False, acknowledged)
+        with_writes = phase(server, material, args, True, False, acknowledged)
+        each.append(round_figures(read_only, with_writes))
+        log(f"[{scale}] round {n}: {json.dumps(each[-1])}")
+    keys = [k for k in each[0] if k not in ("failed", "5xx")]
+    medians = {k: statistics.median(r[k] for r in each) for k in keys}
+    medians["share_of_medians"] = medians["with_writes_per_s"] / medians["read_only_per_s"]
+    return {"each": each, "median": medians}
 
 
 def markdown(results: list[dict], args) -> str:
@@ -781,6 +816,24 @@ def markdown(results: list[dict], args) -> str:
         lines.append(f"| {r['scale']} | {settled} | {b['runaway_statuses']} | "
                      f"{b['ask_max_ms']:.0f} | {b['page_max_ms']:.0f} | {idle} | "
                      f"{d['acknowledged']} | {d['missing']} |")
+    repeated = [r for r in results if "rounds" in r]
+    if repeated:
+        lines += ["", "Read-only and reads+writes in turn (`--rounds`), each pair side by side:",
+                  "", "| scale | round | read-only reads/s | p99 ms | with writes reads/s | "
+                  "p99 ms | share | p99 × | writes/s | write p50 ms |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in repeated:
+            rows = [(str(i), f) for i, f in enumerate(r["rounds"]["each"], 1)]
+            for label, f in rows + [("median", r["rounds"]["median"])]:
+                lines.append(
+                    f"| {r['scale']} | {label} | {f['read_only_per_s']:.0f} | "
+                    f"{f['read_only_p99_ms']:.1f} | {f['with_writes_per_s']:.0f} | "
+                    f"{f['with_writes_p99_ms']:.1f} | {100 * f['share']:.0f} % | "
+                    f"{f['p99_ratio']:.1f}× | {f['writes_per_s']:.1f} | "
+                    f"{f['write_p50_ms']:.0f} |")
+            m = r["rounds"]["median"]
+            lines.append(f"| {r['scale']} | share of the medians | | | | | "
+                         f"{100 * m['share_of_medians']:.0f} % | | | |")
     throttled = [r for r in results if "throttling" in r]
     if throttled:
         lines += ["", f"Per-client limits at their defaults (the server restarted): "
@@ -812,6 +865,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default="report,world",
                         help="comma-separated: report, world (report+world lists), 1m")
     parser.add_argument("--seconds", type=float, default=20, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="read-only and reads+writes this many times in turn, with each "
+                             "round's figures and their medians")
     parser.add_argument("--readers", type=int, default=16)
     parser.add_argument("--writers", type=int, default=2)
     parser.add_argument("--write-rate", type=float, default=3.0,
