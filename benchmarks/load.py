@@ -853,7 +853,7 @@ def markdown(results: list[dict], args) -> str:
                 f"| {r['scale']} | {alone['per_s']:.0f} | {alone['p50_ms']:.1f} | "
                 f"{alone['p99_ms']:.1f} | {beside['per_s']:.0f} | {beside['p50_ms']:.1f} | "
                 f"{beside['p99_ms']:.1f} | {beside['failed']} | {g['answered']} | "
-                f"{g['answered_p50_s']:.2f} | {g.get('stopped', 0)} | "
+                f"{g['answered_p50_s']:.2f} | {g['stopped']} | "
                 f"{g['refused'].get('parallel', 0)} | "
                 f"{g['refused'].get('budget', 0)} | {g['refused'].get('queue', 0)} | "
                 f"{g['refused_p50_ms']:.1f} | {g['without_retry_after']} |")

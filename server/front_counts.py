@@ -39,9 +39,8 @@ import pyoxigraph as ox
 from fastapi import Request
 
 from graph.core.namespaces import CD
-from graph.core.terms import RDF_TYPE, RDFS_SUBCLASS_OF
+from graph.core.terms import RDF_TYPE, RDFS_LABEL, RDFS_SUBCLASS_OF
 from graph.sparql.catalogue import internal_query
-from graph.store.labels import RDFS_LABEL
 from server import describe, following
 from server.cache import Change, Recount, derived, per_data_version
 from server.dump_links import LICENCES, licences

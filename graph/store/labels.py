@@ -47,11 +47,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.core.namespaces import CD
-from graph.core.terms import RDF_TYPE, RDFS_SUBCLASS_OF
+from graph.core.terms import RDF_TYPE, RDFS_LABEL, RDFS_SUBCLASS_OF
 
 log = logging.getLogger(__name__)
 
-RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 SKOS_ALT = ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel")
 PARTY = ox.NamedNode(str(CD["party"]))
 LABEL_PREDICATES = (RDFS_LABEL, SKOS_ALT)
