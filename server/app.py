@@ -22,6 +22,7 @@ from server import STATIC_DIR, derived_views
 from server.admission import Admission, AdmissionMiddleware
 from server.errors import HANDLERS, ErrorContract
 from server.rendering import compile_templates
+from server.replay import Replay
 from server.routes import (
     changes,
     dumps,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     )
     app.add_middleware(VersionHeaders)
     app.add_middleware(AdmissionMiddleware, admission=app.state.admission)
+    app.add_middleware(Replay, enabled=settings.replay_kept)
     app.add_middleware(ErrorContract)  # outermost: sees whatever the routes did not answer
     app.include_router(sparql.router)
     app.include_router(queries.router)

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 
 from graph.sparql.patterns import Pattern, Touched
+from server.replay import answered_from
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Kept:
     `reads` says what it reads)."""
     reads: tuple[Pattern, ...] | None = None
     """The triple patterns an endpoint's answer reads (graph.sparql.patterns)."""
+    key: tuple = ()
+    """What it is found by (`page_key`)."""
 
     def response(self) -> Response:
         response = Response(self.body, status_code=self.status)
@@ -90,6 +93,9 @@ class PageCache:
         self._reached: deque[tuple[int, set[str], Touched | None]] = deque(maxlen=REACH_HISTORY)
         """The resources each recent version reached and the IRIs it touched, in order, up to
         `version`, without a gap."""
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
     def _at(self, version: int) -> None:
         if version != self.version:
@@ -123,7 +129,7 @@ class PageCache:
         return len(after) == self.version - version and not any(
             changes(about, reads, reached, touched) for reached, touched in after)
 
-    def get(self, version: int, key: tuple) -> Response | None:
+    def get(self, version: int, key: tuple) -> Kept | None:
         self._at(version)
         kept = self._kept.get(key)
         if kept is None:
@@ -131,7 +137,17 @@ class PageCache:
             return None
         self._kept.move_to_end(key)
         self.hits += 1
-        return kept.response()
+        return kept
+
+    def still(self, version: int, kept: Kept) -> bool:
+        """Whether `kept` is still the page kept for its key at `version` (counted as a hit,
+        as `get` counts one): no write has reached it and it was not pushed out."""
+        self._at(version)
+        if self._kept.get(kept.key) is not kept:
+            return False
+        self._kept.move_to_end(kept.key)
+        self.hits += 1
+        return True
 
     def put(self, version: int, key: tuple, response: Response, about: str | None = None,
             reads: tuple[Pattern, ...] | None = None) -> None:
@@ -148,7 +164,7 @@ class PageCache:
         if old is not None:
             self.size -= len(old.body)
         self._kept[key] = Kept(response.status_code, body, list(response.raw_headers), about,
-                               reads)
+                               reads, key)
         response.headers["X-Page-Cache"] = "miss"
         self.size += len(body)
         while self.size > self.max_bytes and self._kept:
@@ -196,7 +212,8 @@ async def kept_or_made(request: Request, representation: str,
     key = page_key(request, representation)
     kept = cache.get(version, key)
     if kept is not None:
-        return kept
+        answered_from(request, kept, version)
+        return kept.response()
     response = await make()
     if getattr(request.state, "described_version", version) == version:  # not a stale view's
         cache.put(version, key, response, about, reads)

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     page_cache_mb: float = 32
     """Rendered entity pages kept until a write changes them (server/page_cache.py), in MB; 0:
     none."""
+    replay_kept: bool = True
+    """A GET answered before from a kept page is sent again from a note of what was sent,
+    without going through the application, while that page stays current
+    (server/replay.py)."""
     kept_answers: int = 16
     """Answers of named queries marked `paging: {kept: true}` kept at once (one per query and
     parameters, server/kept_answers.py); the least recently asked are dropped first."""

@@ -27,6 +27,7 @@ from server.page_cache import kept_or_made
 from server.page_lists import page_lists
 from server.page_queries import label_index, page_query, page_rows
 from server.rendering import PageRoute, page_number, pager, render, root_path
+from server.replay import follows_version
 from server.terms import (
     DISPLAY_PREFIXES,
     browse_path,
@@ -79,7 +80,8 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
         return PlainTextResponse(f"{exc}\n", status_code=406, headers=headers)
     if not (KIND.fullmatch(kind) and SLUG.fullmatch(slug)):
         return not_found(request, iri, fmt, headers)
-    etag, modified = validators(request, fmt.name if fmt is not None else "html")
+    representation = fmt.name if fmt is not None else "html"
+    etag, modified = validators(request, representation)
     headers.update({"ETag": etag, "Last-Modified": formatdate(modified, usegmt=True),
                     "Cache-Control": "no-cache"})
     if not_modified(request, etag, modified):
@@ -96,6 +98,7 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
     else:  # a page kept across writes that did not change it: the current version's validators
         response.headers["ETag"], response.headers["Last-Modified"] = \
             headers["ETag"], headers["Last-Modified"]
+        follows_version(request, lambda state: validator_headers(state, representation))
     return response
 
 
@@ -106,14 +109,24 @@ def validators(request: Request, representation: str) -> tuple[str, float]:
     of the server (a restart may load other data) and the representation (Accept varies it).
     Last-Modified is when this server first saw the version: never before the change itself.
     """
-    kept = current_validators(request)
-    return f'W/"{kept[1]}-{kept[0]}-{representation}"', kept[2]
+    version, run, modified, _ = current_validators(request.app.state)
+    return _etag(run, version, representation), modified
 
 
-def current_validators(request: Request) -> tuple[int, str, float, bool]:
+def validator_headers(state: Any, representation: str) -> list[tuple[bytes, bytes]]:
+    """`ETag` and `Last-Modified` of the current data version, as sent (server/replay.py)."""
+    version, run, modified, _ = current_validators(state)
+    return [(b"etag", _etag(run, version, representation).encode()),
+            (b"last-modified", formatdate(modified, usegmt=True).encode())]
+
+
+def _etag(run: str, version: int, representation: str) -> str:
+    return f'W/"{run}-{version}-{representation}"'
+
+
+def current_validators(state: Any) -> tuple[int, str, float, bool]:
     """(data version, run, Last-Modified, whether the version before it was first seen in the
-    same second: then Last-Modified cannot tell them apart)."""
-    state = request.app.state
+    same second: then Last-Modified cannot tell them apart), from the app's state."""
     version = getattr(state, "data_version", 0)
     kept = getattr(state, "page_validators", None)
     if kept is None or kept[0] != version:
@@ -142,7 +155,7 @@ def not_modified(request: Request, etag: str, modified: float) -> bool:
             when = parsedate_to_datetime(since).timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):
             return False
-        if current_validators(request)[3] and int(when) == int(modified):
+        if current_validators(request.app.state)[3] and int(when) == int(modified):
             return False
         return modified <= when
     return False

@@ -27,7 +27,19 @@ async def health(request: Request, backend: BackendDep, settings: SettingsDep) -
     version, current = described(request)
     return JSONResponse({"status": "ok", "backend": settings.store_backend, "triples": triples,
                          "data_version": version, "current_data_version": current,
-                         "catching_up": catching_up(request.app)})
+                         "catching_up": catching_up(request.app),
+                         "kept_pages": kept_pages(request.app)})
+
+
+def kept_pages(app) -> dict[str, int]:
+    """How many pages and answers are kept (server/page_cache.py), how many reads were answered
+    from them, how many made, and how many of those kept were sent from a note of what was sent
+    (server/replay.py)."""
+    cache, replay = getattr(app.state, "page_cache", None), getattr(app.state, "replay", None)
+    return {"kept": len(cache) if cache is not None else 0,
+            "hits": cache.hits if cache is not None else 0,
+            "misses": cache.misses if cache is not None else 0,
+            "replayed": replay.replayed if replay is not None else 0}
 
 
 def catching_up(app) -> list[str]:
