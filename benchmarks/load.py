@@ -47,10 +47,11 @@ own readers, which all come from one address, until phase 5) and runs, in one ru
 It prints read throughput, p50/p99 latencies and error counts per phase, the write latencies
 and the medians of a write's steps (its answer's Server-Timing), the reads of each kind the
 server made anew rather than answered from a kept page (a write drops the pages it reaches, and
-their next reads make them again: the price of a write beyond its own), the CPU each kind of
-process
-used (the server, its query workers, the validation and network processes; 100 = one core),
-and afterwards checks that every acknowledged write is in the store (an ASK per agreement).
+their next reads make them again: the price of a write beyond its own) and the kept ones it
+sent from a note of what it sent before (`/health`'s `kept_pages.replayed`), the CPU each kind
+of process used (the server, its query workers, the validation and network processes, and this
+benchmark's own readers and writers; 100 = one core), and afterwards checks that every
+acknowledged write is in the store (an ASK per agreement).
 The throttling rules themselves (429 or 503 with Retry-After at each limit) are tested at small
 scale in tests/http/test_live_service.py.
 
@@ -426,6 +427,8 @@ def cpu_by_role(server: Running, stop: threading.Event, shares: dict[str, float]
     seen: dict[int, float] = {}
     used: dict[str, float] = {}
     started = time.perf_counter()
+    clients = psutil.Process()  # this benchmark's own readers and writers, for comparison
+    clients_before = sum(clients.cpu_times()[:2])
     while True:
         for process in [root, *root.children(recursive=True)]:
             try:
@@ -440,7 +443,17 @@ def cpu_by_role(server: Running, stop: threading.Event, shares: dict[str, float]
         if stop.wait(1.0):
             break
     elapsed = time.perf_counter() - started
+    used["benchmark"] = sum(clients.cpu_times()[:2]) - clients_before
     shares.update({name: round(100 * seconds / elapsed) for name, seconds in sorted(used.items())})
+
+
+def replayed(port: int) -> int | None:
+    """Reads the server has sent from a note of what it sent before (`/health`)."""
+    try:
+        status, body, _ = Http(port).request("GET", "/health")
+        return json.loads(body)["kept_pages"]["replayed"] if status == 200 else None
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def phase(server: Running, material: Material, args, writes: bool, kill: bool,
@@ -466,6 +479,7 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
                                                              killed), daemon=True))
     cpu: dict[str, float] = {}
     sampler = threading.Thread(target=cpu_by_role, args=(server, stop, cpu), daemon=True)
+    notes_before = replayed(server.port)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -490,6 +504,9 @@ def phase(server: Running, material: Material, args, writes: bool, kill: bool,
             for name in names}
     if kill:
         result["killed"] = len(killed)
+    notes_after = replayed(server.port)
+    if notes_before is not None and notes_after is not None:
+        result["replayed_per_s"] = round((notes_after - notes_before) / elapsed)
     result["cpu_percent"] = cpu
     return result
 
@@ -723,7 +740,10 @@ def round_figures(read_only: dict, with_writes: dict) -> dict:
             "with_writes_per_s": rw["per_s"], "with_writes_p99_ms": rw["p99_ms"],
             "share": rw["per_s"] / ro["per_s"], "p99_ratio": rw["p99_ms"] / ro["p99_ms"],
             "writes_per_s": w["per_s"], "write_p50_ms": w["p50_ms"],
-            "failed": ro["failed"] + rw["failed"], "5xx": ro["5xx"] + rw["5xx"]}
+            "failed": ro["failed"] + rw["failed"], "5xx": ro["5xx"] + rw["5xx"],
+            "write_steps_p50_ms": with_writes.get("write_steps_p50_ms", {}),
+            "cpu_percent": {"read-only": read_only.get("cpu_percent", {}),
+                            "reads+writes": with_writes.get("cpu_percent", {})}}
 
 
 def rounds(server: Running, material: Material, args, result: dict, acknowledged: list[str],
@@ -741,7 +761,7 @@ def rounds(server: Running, material: Material, args, result: dict, acknowledged
         with_writes = phase(server, material, args, True, False, acknowledged)
         each.append(round_figures(read_only, with_writes))
         log(f"[{scale}] round {n}: {json.dumps(each[-1])}")
-    keys = [k for k in each[0] if k not in ("failed", "5xx")]
+    keys = [k for k in each[0] if k not in ("failed", "5xx", "write_steps_p50_ms", "cpu_percent")]
     medians = {k: statistics.median(r[k] for r in each) for k in keys}
     medians["share_of_medians"] = medians["with_writes_per_s"] / medians["read_only_per_s"]
     return {"each": each, "median": medians}
@@ -787,14 +807,16 @@ def markdown(results: list[dict], args) -> str:
                                for k in r[name].get("by_kind", {})))
     if kinds:
         lines += ["", "Reads answered by making the page or answer anew (not kept from an "
-                  "earlier read), per second:", "",
-                  "| scale | phase | " + " | ".join(kinds) + " |",
-                  "|---|---|" + "---:|" * len(kinds)]
+                  "earlier read), per second, and the kept ones the server sent from a note of "
+                  "what it sent before (server/replay.py):", "",
+                  "| scale | phase | " + " | ".join(kinds) + " | sent from a note |",
+                  "|---|---|" + "---:|" * (len(kinds) + 1)]
         for r in results:
             for name in PHASES:
                 found = r[name].get("by_kind", {})
                 lines.append(f"| {r['scale']} | {name} | " + " | ".join(
-                    str(found.get(k, {}).get("made_per_s", "")) for k in kinds) + " |")
+                    str(found.get(k, {}).get("made_per_s", "")) for k in kinds)
+                    + f" | {r[name].get('replayed_per_s', '')} |")
     roles = list(dict.fromkeys(n for r in results for name in PHASES
                                for n in r[name].get("cpu_percent", {})))
     if roles:
