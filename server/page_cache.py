@@ -6,8 +6,9 @@ request between two writes gets the same bytes (its ETag says so already). What 
 grows with the resource: Kaohsiung's page at world scale runs four queries over thousands of
 relations and renders them, about 60 ms, where an ordinary city's takes a few. Kept here, a page
 asked again (a researcher going back, a crawler, a link shared on a busy day) costs a dictionary
-look-up until a write changes it (`X-Page-Cache: hit` says so). The pages are held in one LRU
-bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off).
+look-up until a write changes it (`X-Page-Cache: hit` says so); the same request again is sent
+from a note of what was sent, without the application (server/replay.py, `still`). The pages
+are held in one LRU bounded in bytes (`CITYDIP_PAGE_CACHE_MB`; 0 turns it off).
 
 What a write drops: each kept page says which resource it is about (an entity page, or the
 answer of a named query whose header says `about: <parameter>`: it reads only what that

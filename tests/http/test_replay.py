@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from live import WRITE_TOKENS, citydip_server, write_env
+from live import bearer, citydip_server, write_env
 
 from server.replay import identity
 
@@ -31,16 +31,11 @@ WHOLE_WAY = {"Cookie": "whole=way"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    env = write_env(tmp_path_factory.mktemp("history") / "history.jsonl")
-    with citydip_server(env) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.url, timeout=60) as c:
-        yield c
+def client(tmp_path_factory):
+    """A client of a server that accepts alice's writes."""
+    with citydip_server(write_env(tmp_path_factory.mktemp("replay") / "history.jsonl")) as live, \
+            httpx.Client(base_url=live.url, timeout=60) as http:
+        yield http
 
 
 def replayed(client) -> int:
@@ -54,8 +49,7 @@ def sent(response: httpx.Response) -> dict[str, str]:
 def write(client, turtle: str) -> None:
     change = {"message": "a test edit", "add": turtle}
     answer = client.post("/changes", content=json.dumps(change),
-                         headers={"Content-Type": "application/json",
-                                  "Authorization": f"Bearer {WRITE_TOKENS['alice']}"})
+                         headers={"Content-Type": "application/json", **bearer("alice")})
     assert answer.status_code == 200, answer.text
 
 
