@@ -23,7 +23,6 @@ import http.client
 import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +32,7 @@ from urllib.parse import urlencode
 
 import _paths  # noqa: F401  - the project, this folder and tests/support on sys.path
 import psutil
+from endpoint.servers import start_process, stop_process, wait_ready
 from processes import free_port, start_citydip
 
 ID = "https://w3id.org/citydiplomacy/id/"
@@ -146,25 +146,16 @@ def main() -> None:
                 finally:
                     server.stop()
             for kind in kinds:
-                port = free_port()
-                bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port),
-                                         str(work / f"{kind}.json")])
+                port, paths, accept = free_port(), *kinds[kind]
+                log_path = work / "bare.log"
+                bare = start_process([sys.executable, "-c", BARE_APP, str(port),
+                                      str(work / f"{kind}.json")], log_path)
                 try:
-                    deadline = time.monotonic() + 30
-                    while True:
-                        try:
-                            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
-                            break
-                        except OSError:
-                            if time.monotonic() > deadline:
-                                raise
-                            time.sleep(0.1)
-                    paths, accept = kinds[kind]
+                    wait_ready(port, paths[0], bare, log_path, 30, "uvicorn alone")
                     figures.setdefault((kind, "uvicorn alone, the same bytes"), []).append(
                         hammer(port, bare.pid, paths, accept, args.threads, args.seconds))
                 finally:
-                    bare.terminate()
-                    bare.wait(30)
+                    stop_process(bare)
             print(f"round {round_} of {args.rounds} done", file=sys.stderr, flush=True)
     print(f"{args.datasets}, {args.areas} areas, {args.threads} client threads, {args.seconds} s "
           f"per kind, medians of {args.rounds} rounds\n")

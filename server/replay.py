@@ -136,8 +136,8 @@ class Replay:
                 sent["body"] = (message.get("body", b""), message.get("more_body", False))
             await send(message)
 
-        state = scope.setdefault("state", {})
-        scope["app"].state.replay = self
+        state, app_state = scope.setdefault("state", {}), scope["app"].state
+        app_state.replay = self
         await self.app(scope, receive, watching)
         answered = state.get("replay_of")
         if answered is None or "body" not in sent:
@@ -149,7 +149,7 @@ class Replay:
                 or any(name in STATED_VERSION for name, _ in headers)):
             return  # not the kept page as it is kept (a route changed it), or a stated version
         self.notes[key] = Note(weakref.ref(kept), version, headers, state.get("replay_refresh"))
-        cache = getattr(scope["app"].state, "page_cache", None)
+        cache = getattr(app_state, "page_cache", None)
         most = max(MIN_NOTES, 2 * len(cache)) if cache is not None else MIN_NOTES
         while len(self.notes) > most:
             self.notes.popitem(last=False)

@@ -81,7 +81,7 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
     if not (KIND.fullmatch(kind) and SLUG.fullmatch(slug)):
         return not_found(request, iri, fmt, headers)
     representation = fmt.name if fmt is not None else "html"
-    etag, modified = validators(request, representation)
+    etag, modified = validators(request.app.state, representation)
     headers.update({"ETag": etag, "Last-Modified": formatdate(modified, usegmt=True),
                     "Cache-Control": "no-cache"})
     if not_modified(request, etag, modified):
@@ -102,26 +102,22 @@ async def entity(kind: str, slug: str, request: Request, backend: BackendDep,
     return response
 
 
-def validators(request: Request, representation: str) -> tuple[str, float]:
+def validators(state: Any, representation: str) -> tuple[str, float]:
     """The ETag and Last-Modified of the current data version, for one representation.
 
     The data version is the server's count of committed writes; the ETag also names this run
     of the server (a restart may load other data) and the representation (Accept varies it).
     Last-Modified is when this server first saw the version: never before the change itself.
     """
-    version, run, modified, _ = current_validators(request.app.state)
-    return _etag(run, version, representation), modified
+    version, run, modified, _ = current_validators(state)
+    return f'W/"{run}-{version}-{representation}"', modified
 
 
 def validator_headers(state: Any, representation: str) -> list[tuple[bytes, bytes]]:
     """`ETag` and `Last-Modified` of the current data version, as sent (server/replay.py)."""
-    version, run, modified, _ = current_validators(state)
-    return [(b"etag", _etag(run, version, representation).encode()),
+    etag, modified = validators(state, representation)
+    return [(b"etag", etag.encode()),
             (b"last-modified", formatdate(modified, usegmt=True).encode())]
-
-
-def _etag(run: str, version: int, representation: str) -> str:
-    return f'W/"{run}-{version}-{representation}"'
 
 
 def current_validators(state: Any) -> tuple[int, str, float, bool]:
