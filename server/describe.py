@@ -56,15 +56,25 @@ async def dataset_statistics(request: Request) -> dict:
     """
     kept = await per_data_version(request, "statistics:counts", lambda: counts(request.app))
     more = await per_data_version(request, "statistics:entities", lambda: entities(request.app))
-    return {**kept, **more, "triples": sum(kept["graphs"].values()),
+    return {**kept, **more, "triples": triples(kept),
             "classes": len(kept["class_entities"]), "properties": len(kept["property_triples"])}
+
+
+def triples(counts: dict) -> int:
+    """Every triple: the named graphs' and the default graph's own (graph.store.load)."""
+    return sum(counts["graphs"].values()) + counts.get("default_graph", 0)
 
 
 async def counts(app) -> dict:
     backend, settings = app.state.backend, app.state.settings
+    rows = await _meta(backend, settings, "void-graphs")
+    graphs = {r["graph"].value: int(r["triples"].value) for r in rows
+              if r.get("graph") is not None}
+    union = sum(int(r["triples"].value) for r in rows if r.get("graph") is None)
     return {
-        "graphs": {r["graph"].value: int(r["triples"].value)
-                   for r in await _meta(backend, settings, "void-graphs")},
+        "graphs": graphs,
+        # the files loaded into the default graph: never written, so no write moves this
+        "default_graph": max(0, union - sum(graphs.values())),
         "property_triples": {r["property"].value: int(r["triples"].value)
                        for r in await _meta(backend, settings, "void-properties")},
         "class_entities": {r["class"].value: int(r["entities"].value)
@@ -107,6 +117,7 @@ def follow_counts(counts: dict, change: Change) -> dict:
         now = change.count(subject, RDF_TYPE, cls)
         classes[cls.value] += (now > 0) - (now - net > 0)
     return {"graphs": {k: v for k, v in graphs.items() if v > 0},
+            "default_graph": counts.get("default_graph", 0),
             "property_triples": {k: v for k, v in properties.items() if v > 0},
             "class_entities": {k: v for k, v in classes.items() if v > 0}}
 
@@ -228,7 +239,9 @@ async def service_description(request: Request, backend: Backend, settings: Sett
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
     g.add((default, DCTERMS.description,
-           Literal("The default graph is the union of all named graphs.", lang="en")))
+           Literal("The default graph is the union of all named graphs"
+                   + (" and of the data files loaded into it in bulk." if stats.get(
+                       "default_graph") else "."), lang="en")))
     g.add((default, VOID.triples, Literal(stats["triples"], datatype=XSD.integer)))
     for iri, triples in stats["graphs"].items():
         named, inner = BNode(), BNode()

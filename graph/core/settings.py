@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     """What the store is filled with (see `graph.store.load.dataset_paths`): `report` (the files of
     `graph/data/`), `world` (every imported pair list in `graph/data/world/`), or one list by
     its source name (`wikipedia`); `all` is report and world."""
+    default_graph_bytes: int = 256 * 2**20
+    """A data file of the data folder's own (not an imported pair list) of at least this many
+    bytes is loaded into the embedded store's default graph, not a named graph of its own:
+    three indexes instead of six, half the time and disk of its first load (graph.store.load).
+    Its statements are then read-only to the write API. 0: every file in a named graph."""
+    load_processes: int = 0
+    """Processes that derive the shortcuts at a first fill, each running rules on a snapshot
+    (graph.store.load); 0: one per core."""
 
     write_tokens: Annotated[list[str], NoDecode] = []
     """Who may write: comma-separated `name:token` or `name:sha256:<hex digest of the token>`;

@@ -147,7 +147,7 @@ class NetworkData:
             parties[_value(row["partnership"])].add(_short(_value(row["actor"])))
         sources: dict[str, set[str]] = defaultdict(set)
         for row in rows.get("partnership-sources", ()):
-            sources[_value(row["partnership"])].add(source_of(_value(row["graph"])))
+            sources[_value(row["partnership"])].add(source_of(_value(row.get("graph"))))
         topics: dict[str, set[str]] = defaultdict(set)
         for row in rows["partnership-topics"]:
             topic_iri = _value(row["topic"])
@@ -327,7 +327,8 @@ def _value(term: object) -> str:
 
 def source_of(graph: str) -> str:
     """The source a named graph holds: an imported pair list's name (`…/graph/world-wikipedia`
-    is `wikipedia`), or `report` for the report's data and everything else."""
+    is `wikipedia`), or `report` for the report's data and everything else (none: the default
+    graph, which holds only the data folder's own files, graph.store.load)."""
     return graph[len(WORLD_GRAPH_PREFIX):] if graph.startswith(WORLD_GRAPH_PREFIX) else "report"
 
 

@@ -1,19 +1,38 @@
 """Filling a store: ontology, data files each in its named graph, then the derived shortcuts.
 
 The first fill of an empty on-disk store (and `citydip load --force`, which starts from an empty
-folder) uses the engine's bulk loader, then optimizes: `Store.load` holds a whole file in one
+folder) uses the engine's bulk loader, then optimizes (before the shortcuts: the engine compacts
+what it just loaded anyway, in the background if not asked, and the rules then share the cores
+with it, about 1.5 s slower in all at 5M): `Store.load` holds a whole file in one
 transaction (8.8 GB and 355 s for 5M triples, a 5.7 GB store), the bulk loader writes sorted
 files directly. It is not atomic, so a fill is marked finished by a file written last beside
 the store (`<store>.filled`); a store folder without it is an interrupted fill, and the next
 start empties it and fills it again rather than serve half a graph (`prepare_store_folder`).
-The derived shortcuts stream from the rules' CONSTRUCT results into the store, never as one list.
+
+A data file of the data folder's own as large as CITYDIP_DEFAULT_GRAPH_BYTES goes to the default
+graph (`graph_of`): the engine keeps a named graph's quads in six orders and the default graph's
+triples in three, so such a file loads in about half the time and disk (docs/benchmarks.md, "The
+first load"). What a named graph gave it, the graph's name, is said instead by the fill marker
+(`default_graph`), and its statements count as the report's data; the write API does not edit
+them (graph.write.policy). Imported pair lists stay in their graphs: the start replaces them by
+graph (`sync_datasets`).
+
+The derived shortcuts of a first fill are derived by processes of their own, side by side, on a
+snapshot (graph.store.rules_worker), and bulk-loaded from the files they write; never held as
+one list in memory. Other fills write them in one transaction. The marker records the time of
+each phase and the triples of the store (counted on the snapshot while the rules run).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,6 +44,7 @@ from graph.core.namespaces import ONTOLOGY_GRAPH, SHORTCUTS_GRAPH, WORLD_GRAPH_P
 from graph.core.settings import Settings
 from graph.sparql.formats import DATA_SUFFIXES
 from graph.store.embedded import Store
+from graph.store.rules_worker import part_path
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +103,25 @@ def load_ontology(store: Store, settings: Settings, bulk: bool = False) -> None:
         (store.bulk_load_file if bulk else store.load_file)(path, str(ONTOLOGY_GRAPH))
 
 
-def load_data(store: Store, paths: Iterable[Path], progress=None, bulk: bool = False) -> None:
-    """Load each data file into the named graph of its stem, reporting bytes done to `progress`."""
+def graph_of(path: Path, settings: Settings) -> str | None:
+    """The graph a data file is loaded into: the named graph of its stem, or None (the default
+    graph) for a file of the data folder's own of CITYDIP_DEFAULT_GRAPH_BYTES or more in the
+    embedded store."""
+    big = (settings.default_graph_bytes > 0 and settings.store_backend == "embedded"
+           and path.parent.name != WORLD_FOLDER
+           and path.stat().st_size >= settings.default_graph_bytes)
+    return None if big else str(graph_for(path.stem))
+
+
+def load_data(store: Store, paths: Iterable[Path], progress=None, bulk: bool = False,
+              settings: Settings | None = None) -> list[Path]:
+    """Load each data file into its graph (`graph_of`), reporting bytes done to `progress`.
+    Returns the files loaded into the default graph."""
+    settings = settings or Settings()
     files = data_files(paths)
     total = sum(p.stat().st_size for p in files)
     done = 0
+    shared: list[Path] = []
 
     for path in files:
         def advance(n: int, path: Path = path) -> None:
@@ -95,8 +129,12 @@ def load_data(store: Store, paths: Iterable[Path], progress=None, bulk: bool = F
             done += n
             progress(path, done, total)
 
+        graph = graph_of(path, settings)
+        if graph is None:
+            shared.append(path)
         load = store.bulk_load_file if bulk else store.load_file
-        load(path, str(graph_for(path.stem)), advance if progress else None)
+        load(path, graph, advance if progress else None)
+    return shared
 
 
 def rule_files(settings: Settings) -> list[Path]:
@@ -110,25 +148,79 @@ def derived_triples(store: Store, settings: Settings) -> Iterator[ox.Triple]:
         yield from cast(ox.QueryTriples, store.query(rule.read_text(encoding="utf-8")))
 
 
-def materialise_shortcuts(store: Store, settings: Settings, bulk: bool = False) -> int:
-    """Run every CONSTRUCT rule over the union and write the result to the shortcuts graph.
+def materialise_shortcuts(store: Store, settings: Settings) -> int:
+    """Run every CONSTRUCT rule over the union and replace the shortcuts graph with the result,
+    in one transaction. Returns how many were written. (A first fill of an on-disk store
+    derives them in processes of its own instead: `derive_in_processes`.)"""
+    return store.replace_graph(str(SHORTCUTS_GRAPH), derived_triples(store, settings))
 
-    With `bulk` (a first fill), the results stream into the store through the bulk loader;
-    otherwise they replace the graph in one transaction. Returns how many were written.
-    """
-    if not bulk:
-        return store.replace_graph(str(SHORTCUTS_GRAPH), derived_triples(store, settings))
-    graph = ox.NamedNode(str(SHORTCUTS_GRAPH))
-    written = 0
 
-    def quads() -> Iterator[ox.Quad]:
-        nonlocal written
-        for triple in derived_triples(store, settings):
-            written += 1
-            yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
+def derive_in_processes(store: Store, settings: Settings) -> tuple[int, int | None]:
+    """The rules run by processes of their own (graph.store.rules_worker) on a snapshot of the
+    store, at most CITYDIP_LOAD_PROCESSES (one per core) at once, each rule's triples written to
+    files and each file bulk-loaded into the shortcuts graph as soon as it is whole, while the
+    rules still run. Returns how many triples the rules gave, and how many the store held
+    before (counted on the snapshot meanwhile: after a fill, reading the whole store again only
+    to count it would take as long as the shortest rule)."""
+    rules = rule_files(settings)
+    folder = cast(Path, store.path)
+    most = settings.load_processes or os.cpu_count() or 1
+    started, written = time.perf_counter(), 0
+    with tempfile.TemporaryDirectory(prefix=folder.name + ".derive-", dir=folder.parent) as tmp:
+        snapshot = Path(tmp) / "snapshot"
+        store.backup(snapshot)
+        before: list[int] = []
+        counting = threading.Thread(target=lambda: before.append(
+            len(ox.Store.read_only(str(snapshot)))), name="count", daemon=True)
+        counting.start()
+        waiting = [(rule, Path(tmp) / rule.stem) for rule in rules]
+        running: dict[Path, tuple[Path, subprocess.Popen]] = {}  # output -> rule, process
+        parts: dict[Path, int] = {}  # output -> parts loaded
 
-    store.bulk_extend(quads())
-    return written
+        def load_parts(output: Path) -> int:
+            """Bulk-load the parts of `output` that are whole and not loaded yet."""
+            nonlocal written
+            loaded = 0
+            while (part := Path(part_path(str(output), parts.get(output, 0)))).exists():
+                store.bulk_load_file(part, str(SHORTCUTS_GRAPH))
+                written += _lines(part)
+                part.unlink()
+                parts[output] = parts.get(output, 0) + 1
+                loaded += 1
+            return loaded
+
+        try:
+            while waiting or running:
+                while waiting and len(running) < most:
+                    rule, output = waiting.pop(0)
+                    with output.with_suffix(".errors").open("wb") as errors:
+                        running[output] = (rule, subprocess.Popen(
+                            [sys.executable, "-m", "graph.store.rules_worker", str(snapshot),
+                             str(rule), str(output)], cwd=Path(__file__).resolve().parents[2],
+                            stdout=subprocess.DEVNULL, stderr=errors))
+                progressed = 0
+                for output, (rule, process) in list(running.items()):
+                    ended = process.poll() is not None  # before looking: no part comes after
+                    progressed += load_parts(output)
+                    if not ended:
+                        continue
+                    del running[output]
+                    progressed += 1
+                    if process.returncode != 0:
+                        why = output.with_suffix(".errors").read_text(encoding="utf-8",
+                                                                      errors="replace")
+                        raise RuntimeError(f"deriving the shortcuts of {rule.name} failed "
+                                           f"({process.returncode}): {why[-2000:]}")
+                if not progressed:
+                    time.sleep(0.02)
+        finally:
+            for _, process in running.values():
+                process.kill()
+                process.wait()
+            counting.join()
+    log.info("shortcuts: %d rules by %d processes, %d triples in %.1f s", len(rules), most,
+             written, time.perf_counter() - started)
+    return written, before[0] if before else None
 
 
 def fill_marker(settings: Settings) -> Path | None:
@@ -180,8 +272,9 @@ def build_store(
     """A store with the ontology, the given data (default: the datasets the settings name) and
     the shortcuts.
 
-    An empty on-disk store is filled with the bulk loader and optimized, and the fill marked
-    finished last; any other store is emptied and loaded file by file, each in a transaction.
+    An empty on-disk store is filled with the bulk loader and optimized, its shortcuts derived
+    in processes (`derive_in_processes`), and the fill marked finished last; any other store is
+    emptied and loaded file by file, each in a transaction.
     """
     started = time.perf_counter()
     store = store if store is not None else open_store(settings)
@@ -192,20 +285,45 @@ def build_store(
         marker.unlink(missing_ok=True)
     if not bulk:
         store.clear()
+    phases: dict[str, float] = {}
+    mark = started
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = round(now - mark, 2)
+        mark = now
+
     load_ontology(store, settings, bulk)
-    load_data(store, paths if paths is not None else dataset_paths(settings), progress, bulk)
-    if progress:
-        progress(Path("(deriving the shortcuts)"), 0, 0)
-    derived = materialise_shortcuts(store, settings, bulk)
+    shared = load_data(store, paths if paths is not None else dataset_paths(settings), progress,
+                       bulk, settings)
+    phase("load")
     if bulk:
+        # Before the shortcuts: the engine compacts what it just loaded, in the background if not
+        # asked, and the rules then share the cores with that (1.6 s slower in all at 5M).
         if progress:
             progress(Path("(optimizing the store)"), 0, 0)
         store.optimize()
+        phase("optimize")
+    if progress:
+        progress(Path("(deriving the shortcuts)"), 0, 0)
+    triples = None
+    if bulk:
+        derived, before = derive_in_processes(store, settings)
+        # the shortcuts graph was empty before
+        triples = (before + store.count(str(SHORTCUTS_GRAPH)) if before is not None
+                   else store.count())
+    else:
+        derived = materialise_shortcuts(store, settings)
     store.flush()
+    phase("shortcuts")
     seconds = time.perf_counter() - started
     if marker is not None:
         marker.write_text(json.dumps({"datasets": list(settings.datasets), "bulk": bulk,
-                                      "derived": derived, "seconds": round(seconds, 2),
+                                      "default_graph": [str(p) for p in shared],
+                                      "derived": derived, "triples": triples,
+                                      "seconds": round(seconds, 2),
+                                      "phases": phases,
                                       "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                 time.gmtime())}) + "\n",
                           encoding="utf-8")
@@ -233,7 +351,7 @@ def sync_datasets(store: Store, settings: Settings, progress=None) -> list[str]:
         store.replace_graph(graph, [])
     missing += stale
     if missing:
-        load_data(store, missing, progress)
+        load_data(store, missing, progress, settings=settings)
     if missing or extra:
         materialise_shortcuts(store, settings)
     return [f"+{p.stem}" for p in missing] + [f"-{g}" for g in extra]

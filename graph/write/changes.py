@@ -96,16 +96,17 @@ def present(source: QuadSource, quad: ox.Quad) -> bool:
 def effective(source: QuadSource, add: Iterable[ox.Quad], remove: Iterable[ox.Quad]) -> Changeset:
     """What removing, then adding, these quads really changes in `source`.
 
-    A quad to remove in the default graph means the triple in whichever named graph holds it (the
-    default graph is their union). A quad both removed and added stays as it is.
+    A quad to remove in the default graph means the triple in whichever graph holds it (the
+    default graph is their union; the store's own default graph holds only files loaded in bulk,
+    graph.store.load, which the policy then refuses to edit). A quad both removed and added stays
+    as it is.
     """
     add = {canonical(q) for q in add}
     removed: set[ox.Quad] = set()
     for quad in map(canonical, remove):
         if isinstance(quad.graph_name, ox.DefaultGraph):
-            removed.update(q for q in source.quads_for_pattern(
-                quad.subject, quad.predicate, quad.object, None)
-                if not isinstance(q.graph_name, ox.DefaultGraph))
+            removed.update(source.quads_for_pattern(
+                quad.subject, quad.predicate, quad.object, None))
         elif present(source, quad):
             removed.add(quad)
     added = {q for q in add if q not in removed and not present(source, q)}

@@ -73,10 +73,19 @@ class Policy:
 
     def refuse_change(self, change: Changeset) -> None:
         """Refuse an effective change before it is staged: too large (413), forbidden (403),
-        in the default graph (400), or removing blank nodes (409)."""
+        removing statements loaded into the default graph (403), adding to it (400), or removing
+        blank nodes (409)."""
         if len(change.added) + len(change.removed) > self.bounds.max_triples:
             raise ChangeError(str(self.bounds.too_many("the change")), 413)
         self.refuse_request(change.added, change.removed)
+        for quad in change.removed:
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                # graph.store.load: a data file of CITYDIP_DEFAULT_GRAPH_BYTES or more
+                raise ChangeError("statements loaded in bulk into the default graph (a data file "
+                                  "as large as CITYDIP_DEFAULT_GRAPH_BYTES) are not edited "
+                                  "through the write API: change the file and load it again "
+                                  f"(`citydip load --force`); first concerned: {_show(quad)}",
+                                  403)
         if any(isinstance(q.graph_name, ox.DefaultGraph) for q in change.quads()):
             raise ChangeError("a change must name its graphs: the default graph is the union of "
                               "the named graphs")

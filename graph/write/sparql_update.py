@@ -152,8 +152,6 @@ class _View(RdflibStore):
         seen = set()
         for graph in [None] if graphs is None else graphs:
             for quad in self.staged.quads(s, p, o, graph):
-                if isinstance(quad.graph_name, ox.DefaultGraph) and graph is None:
-                    continue
                 triple = (quad.subject, quad.predicate, quad.object)
                 if triple in seen:
                     continue

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from graph.core.namespaces import CD
 from graph.sparql.catalogue import NamedQuery, QueryError, catalogue
-from server import front_counts
+from server import describe, front_counts
 from server.cache import per_data_version
 from server.deps import SettingsDep
 from server.dump_links import announced_dumps
@@ -117,7 +117,8 @@ async def home(request: Request) -> Response:
     version, current = described(request)
     return render(request, "home.html", dumps=dumps,
                   groups=card_groups(request, found[front_counts.FRONT_PAGE]),
-                  triples=sum(graph_counts.values()), graphs=graphs, title=title,
+                  triples=describe.triples(found[front_counts.COUNTS]), graphs=graphs,
+                  default_graph=found[front_counts.COUNTS].get("default_graph", 0), title=title,
                   counts_version=version, current_version=current)
 
 
