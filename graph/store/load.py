@@ -164,7 +164,7 @@ def derive_in_processes(store: Store, settings: Settings) -> tuple[int, int | No
     to count it would take as long as the shortest rule)."""
     rules = rule_files(settings)
     folder = cast(Path, store.path)
-    most = settings.load_processes or os.cpu_count() or 1
+    most = max(1, settings.load_processes or os.cpu_count() or 1)
     started, written = time.perf_counter(), 0
     with tempfile.TemporaryDirectory(prefix=folder.name + ".derive-", dir=folder.parent) as tmp:
         snapshot = Path(tmp) / "snapshot"

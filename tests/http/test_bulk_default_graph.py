@@ -13,7 +13,7 @@ import re
 
 import httpx
 import pytest
-from live import bearer, citydip_server, write_env
+from live import bearer, citydip_server, until, write_env
 
 GDYNIA = "https://w3id.org/citydiplomacy/id/city/gdynia"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -46,10 +46,9 @@ def test_the_front_page_counts_the_default_graphs_triples(client) -> None:
     every = count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     named = count(client, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert every > named > 0
-    for _ in range(60):  # counted in the background at a first start
-        page = client.get("/")
-        if 'id="count-triples" data-count' in page.text:
-            break
+    page = until(lambda: (answer := client.get("/")).text.count('id="count-triples" data-count')
+                 and answer)  # counted in the background at a first start
+    assert page, "the front page's counts never came"
     shown = re.search(r'id="count-triples" data-count="(\d+)"', page.text)
     assert shown and int(shown.group(1)) == every
     assert f"<td class=\"num\">{every - named}</td>" in page.text
