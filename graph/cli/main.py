@@ -241,7 +241,7 @@ def load(
     An empty on-disk store (and --force, which empties the folder) is filled with the bulk
     loader and optimized; an interrupted fill is started again.
     """
-    from graph.store.load import fill_marker, open_store, prepare_store_folder
+    from graph.store.load import open_store, prepare_store_folder
 
     settings = get_settings()
     if prepare_store_folder(settings, force=force):
@@ -258,14 +258,9 @@ def load(
     finally:
         bar.stop()
     store.flush()
-    marker = fill_marker(settings)
-    filled = json.loads(marker.read_text(encoding="utf-8")) if marker and marker.exists() else {}
-    if filled.get("triples") is not None:  # a bulk fill counted them as it went
-        out.print(f"loaded {filled['triples']} triples in {store.load_seconds:.2f} s",
-                  highlight=False)
-    else:
-        out.print(f"loaded {store.count()} triples in {store.load_seconds:.2f} s",
-                  highlight=False)
+    triples = store.load_triples  # counted as it went by a bulk fill, else None
+    out.print(f"loaded {store.count() if triples is None else triples} triples in "
+              f"{store.load_seconds:.2f} s", highlight=False)
 
 
 def tune_process(settings: Settings) -> None:

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import cast
@@ -155,17 +156,17 @@ def materialise_shortcuts(store: Store, settings: Settings) -> int:
     return store.replace_graph(str(SHORTCUTS_GRAPH), derived_triples(store, settings))
 
 
-def derive_in_processes(store: Store, settings: Settings) -> tuple[int, int | None]:
+def derive_in_processes(store: Store, settings: Settings) -> int | None:
     """The rules run by processes of their own (graph.store.rules_worker) on a snapshot of the
     store, at most CITYDIP_LOAD_PROCESSES (one per core) at once, each rule's triples written to
     files and each file bulk-loaded into the shortcuts graph as soon as it is whole, while the
-    rules still run. Returns how many triples the rules gave, and how many the store held
-    before (counted on the snapshot meanwhile: after a fill, reading the whole store again only
-    to count it would take as long as the shortest rule)."""
+    rules still run. Returns how many triples the store held before (counted on the snapshot
+    meanwhile: after a fill, reading the whole store again only to count it would take as long
+    as the shortest rule), or None if that count failed."""
     rules = rule_files(settings)
     folder = cast(Path, store.path)
     most = max(1, settings.load_processes or os.cpu_count() or 1)
-    started, written = time.perf_counter(), 0
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=folder.name + ".derive-", dir=folder.parent) as tmp:
         snapshot = Path(tmp) / "snapshot"
         store.backup(snapshot)
@@ -175,17 +176,15 @@ def derive_in_processes(store: Store, settings: Settings) -> tuple[int, int | No
         counting.start()
         waiting = [(rule, Path(tmp) / rule.stem) for rule in rules]
         running: dict[Path, tuple[Path, subprocess.Popen]] = {}  # output -> rule, process
-        parts: dict[Path, int] = {}  # output -> parts loaded
+        parts: Counter[Path] = Counter()  # output -> parts loaded
 
         def load_parts(output: Path) -> int:
             """Bulk-load the parts of `output` that are whole and not loaded yet."""
-            nonlocal written
             loaded = 0
-            while (part := Path(part_path(str(output), parts.get(output, 0)))).exists():
+            while (part := Path(part_path(str(output), parts[output]))).exists():
                 store.bulk_load_file(part, str(SHORTCUTS_GRAPH))
-                written += _lines(part)
                 part.unlink()
-                parts[output] = parts.get(output, 0) + 1
+                parts[output] += 1
                 loaded += 1
             return loaded
 
@@ -218,9 +217,9 @@ def derive_in_processes(store: Store, settings: Settings) -> tuple[int, int | No
                 process.kill()
                 process.wait()
             counting.join()
-    log.info("shortcuts: %d rules by %d processes, %d triples in %.1f s", len(rules), most,
-             written, time.perf_counter() - started)
-    return written, before[0] if before else None
+    log.info("shortcuts: %d rules by %d processes in %.1f s", len(rules), most,
+             time.perf_counter() - started)
+    return before[0] if before else None
 
 
 def fill_marker(settings: Settings) -> Path | None:
@@ -309,10 +308,9 @@ def build_store(
         progress(Path("(deriving the shortcuts)"), 0, 0)
     triples = None
     if bulk:
-        derived, before = derive_in_processes(store, settings)
-        # the shortcuts graph was empty before
-        triples = (before + store.count(str(SHORTCUTS_GRAPH)) if before is not None
-                   else store.count())
+        before = derive_in_processes(store, settings)
+        derived = store.count(str(SHORTCUTS_GRAPH))  # the graph was empty before
+        triples = before + derived if before is not None else store.count()
     else:
         derived = materialise_shortcuts(store, settings)
     store.flush()
@@ -327,8 +325,9 @@ def build_store(
                                       "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                 time.gmtime())}) + "\n",
                           encoding="utf-8")
-    # a figure for the caller, set on the object though Store does not declare it
+    # figures for the caller, set on the object though Store does not declare them
     store.load_seconds = seconds  # type: ignore[union-attr]
+    store.load_triples = triples  # type: ignore[union-attr]
     return store
 
 

@@ -78,15 +78,13 @@ class Policy:
         if len(change.added) + len(change.removed) > self.bounds.max_triples:
             raise ChangeError(str(self.bounds.too_many("the change")), 413)
         self.refuse_request(change.added, change.removed)
-        for quad in change.removed:
-            if isinstance(quad.graph_name, ox.DefaultGraph):
-                # graph.store.load: a data file of CITYDIP_DEFAULT_GRAPH_BYTES or more
-                raise ChangeError("statements loaded in bulk into the default graph (a data file "
-                                  "as large as CITYDIP_DEFAULT_GRAPH_BYTES) are not edited "
-                                  "through the write API: change the file and load it again "
-                                  f"(`citydip load --force`); first concerned: {_show(quad)}",
-                                  403)
-        if any(isinstance(q.graph_name, ox.DefaultGraph) for q in change.quads()):
+        bulk = next((q for q in change.removed if isinstance(q.graph_name, ox.DefaultGraph)), None)
+        if bulk is not None:  # graph.store.load: a data file of CITYDIP_DEFAULT_GRAPH_BYTES or more
+            raise ChangeError("statements loaded in bulk into the default graph (a data file as "
+                              "large as CITYDIP_DEFAULT_GRAPH_BYTES) are not edited through the "
+                              "write API: change the file and load it again (`citydip load "
+                              f"--force`); first concerned: {_show(bulk)}", 403)
+        if any(isinstance(q.graph_name, ox.DefaultGraph) for q in change.added):
             raise ChangeError("a change must name its graphs: the default graph is the union of "
                               "the named graphs")
         if any(isinstance(t, ox.BlankNode) for q in change.removed for t in (q.subject, q.object)):
