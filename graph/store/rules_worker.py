@@ -1,7 +1,7 @@
 """One process of a first fill's shortcut derivation: rules run on a snapshot, results to files.
 
 Why a process of its own: the engine holds the interpreter while it evaluates a query and hands
-out its results, so the rules (CONSTRUCT queries over the union, 4.6 s at 5M triples, 2.8 s
+out its results, so the rules (CONSTRUCT queries over the union, 4.3 s at 5M triples, 2.8 s
 of it one rule) run one after another in any number of threads. Processes run them side by side,
 one per core. Each reads a snapshot of the store (`Store.backup`: hard links, consistent), never
 the folder the loader writes, and writes N-Triples that the loader's bulk loader then reads in
