@@ -1,11 +1,9 @@
 """Filling a store: ontology, data files each in its named graph, then the derived shortcuts.
 
 The first fill of an empty on-disk store (and `citydip load --force`, which starts from an empty
-folder) uses the engine's bulk loader, then optimizes (before the shortcuts: the engine compacts
-what it just loaded anyway, in the background if not asked, and the rules then share the cores
-with it, about 1.5 s slower in all at 5M): `Store.load` holds a whole file in one
-transaction (8.8 GB and 355 s for 5M triples, a 5.7 GB store), the bulk loader writes sorted
-files directly. It is not atomic, so a fill is marked finished by a file written last beside
+folder) uses the engine's bulk loader, then optimizes (before the shortcuts, `build_store` says
+why): `Store.load` holds a whole file in one transaction (8.8 GB and 355 s for 5M triples, a
+5.7 GB store), the bulk loader writes sorted files directly. It is not atomic, so a fill is marked finished by a file written last beside
 the store (`<store>.filled`); a store folder without it is an interrupted fill, and the next
 start empties it and fills it again rather than serve half a graph (`prepare_store_folder`).
 
@@ -298,8 +296,9 @@ def build_store(
                        bulk, settings)
     phase("load")
     if bulk:
-        # Before the shortcuts: the engine compacts what it just loaded, in the background if not
-        # asked, and the rules then share the cores with that (1.6 s slower in all at 5M).
+        # Before the shortcuts: the engine compacts what it just loaded anyway, in the background
+        # if not asked, and the rules beside that compaction (or beside this optimize) take as
+        # long in all or longer at 5M (docs/benchmarks.md, stops 36 and 37).
         if progress:
             progress(Path("(optimizing the store)"), 0, 0)
         store.optimize()
