@@ -3,9 +3,10 @@
 The first fill of an empty on-disk store (and `citydip load --force`, which starts from an empty
 folder) uses the engine's bulk loader, then optimizes (before the shortcuts, `build_store` says
 why): `Store.load` holds a whole file in one transaction (8.8 GB and 355 s for 5M triples, a
-5.7 GB store), the bulk loader writes sorted files directly. It is not atomic, so a fill is marked finished by a file written last beside
-the store (`<store>.filled`); a store folder without it is an interrupted fill, and the next
-start empties it and fills it again rather than serve half a graph (`prepare_store_folder`).
+5.7 GB store), the bulk loader writes sorted files directly. It is not atomic, so a fill is
+marked finished by a file written last beside the store (`<store>.filled`); a store folder
+without it is an interrupted fill, and the next start empties it and fills it again rather than
+serve half a graph (`prepare_store_folder`).
 
 A data file of the data folder's own as large as CITYDIP_DEFAULT_GRAPH_BYTES goes to the default
 graph (`graph_of`): the engine keeps a named graph's quads in six orders and the default graph's
